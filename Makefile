@@ -1,0 +1,39 @@
+# propsvc — two commands: `make run` (demo on SQLite, port 5000) and `make test` (whole suite).
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+PYTHON ?= python3
+
+.PHONY: run test setup sysdeps venv db demo bench serve clean
+
+run: setup db
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --host 0.0.0.0 --port 5000
+
+test: setup
+	@bash scripts/test.sh $(ARGS)
+
+setup: sysdeps venv
+
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+db: venv
+	$(FLASK) init-db
+
+# Production-style server: gunicorn with 4 workers on port 5000.
+serve: setup db
+	$(BIN)/gunicorn -w 4 -b 0.0.0.0:5000 app:app
+
+bench: setup
+	$(BIN)/python bench/pages.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

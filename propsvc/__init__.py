@@ -1,0 +1,78 @@
+"""propsvc: customer service for a residential property office."""
+from pathlib import Path
+
+from flask import Flask, g, session
+from flask_login import current_user
+
+from .config import load_config
+from .extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        static_folder=None,  # served by core.web with content-hashed URLs
+        template_folder=str(ROOT / "templates"),
+    )
+    load_config(app, config)
+
+    # Models must be imported before the metadata is used (migrations, create_all).
+    from . import models  # noqa: F401
+    from .engine import configure_engine
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+
+    from .auth.views import bp as auth_bp, check_idle, idle_seconds
+    from .core import access, web
+    from .core.views import bp as core_bp
+    from .registry.views import bp as registry_bp
+    from .admin.views import bp as admin_bp
+
+    for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    app.before_request(check_idle)
+    app.before_request(access.enforce_access)
+    app.after_request(web.security_headers)
+    web.register_error_handlers(app)
+    _template_helpers(app, idle_seconds)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _template_helpers(app: Flask, idle_seconds) -> None:
+    from .core.access import access_of
+    from .core.web import static_url
+    from .registry.masking import mask_id, mask_phone
+
+    def can(endpoint: str) -> bool:
+        """Show a link only to those its route would let in (no second list of roles)."""
+        rule = access_of(endpoint)
+        if rule is None:
+            return False
+        return rule.public or (current_user.is_authenticated and bool(current_user.roles & rule.roles))
+
+    @app.context_processor
+    def _ctx():
+        return {
+            "static_url": static_url,
+            "can": can,
+            "community": getattr(g, "community", None),
+            "idle_seconds": idle_seconds(),
+            "on_kiosk": bool(session.get("kiosk_id")),
+        }
+
+    app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["mask_id"] = mask_id

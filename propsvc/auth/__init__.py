@@ -1,0 +1,1 @@
+"""Staff accounts, departments, sign-in and the shared front-desk kiosk."""

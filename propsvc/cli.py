@@ -1,0 +1,97 @@
+"""Command line: `flask --app app init-db | seed-demo | create-user | import-units FILE`."""
+import click
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from .extensions import db
+
+
+def ensure_departments() -> None:
+    from .auth.models import DEFAULT_DEPARTMENTS, Department
+
+    existing = set(db.session.scalars(select(Department.code)))
+    for code, name in DEFAULT_DEPARTMENTS:
+        if code not in existing:
+            db.session.add(Department(code=code, name=name))
+    db.session.commit()
+
+
+def find_community(name: str | None):
+    from .registry.models import Community
+
+    if name:
+        c = db.session.scalar(select(Community).where(Community.name == name))
+        if c is None:
+            raise click.ClickException(f"没有名为“{name}”的小区。")
+        return c
+    communities = list(db.session.scalars(select(Community)))
+    if len(communities) != 1:
+        raise click.ClickException("请用 --community 指定小区。")
+    return communities[0]
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("init-db")
+    def init_db():
+        """Create or migrate the schema to the latest version; add the departments."""
+        upgrade()
+        ensure_departments()
+        click.echo("数据库已就绪。")
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Only when no community exists yet.")
+    def seed_demo_cmd(if_empty: bool):
+        """Load the demo community 新澳花园北区 with people and one account per role."""
+        from .registry.demo import seed_demo
+        from .registry.models import Community
+
+        ensure_departments()
+        if if_empty and db.session.scalar(select(Community.id).limit(1)) is not None:
+            click.echo("已有数据，跳过演示数据。")
+            return
+        click.echo(seed_demo())
+
+    @app.cli.command("create-user")
+    @click.option("--username", required=True)
+    @click.option("--name", required=True, help="Display name, e.g. 张三")
+    @click.option("--role", "roles", multiple=True, required=True, help="steward, front_desk, supervisor, …")
+    @click.option("--community", "communities", multiple=True, help="Community name (repeatable)")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--pin", default=None, help="4–6 digit kiosk PIN")
+    def create_user_cmd(username, name, roles, communities, password, pin):
+        """Create a staff account."""
+        from .auth.services import AuthError, create_user
+        from .core.roles import Role
+
+        try:
+            roles = [Role(r) for r in roles]
+        except ValueError as e:
+            raise click.ClickException(f"未知角色：{e}. 可用：{', '.join(r.value for r in Role)}")
+        try:
+            user = create_user(username=username, name=name, password=password, pin=pin, roles=roles,
+                               communities=[find_community(c) for c in communities])
+        except AuthError as e:
+            raise click.ClickException(str(e))
+        db.session.commit()
+        click.echo(f"已创建用户 {user.username}。")
+
+    @app.cli.command("import-units")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--community", default=None, help="Community name (created if missing with --create)")
+    @click.option("--create", is_flag=True, help="Create the community if it does not exist.")
+    def import_units_cmd(path, community, create):
+        """Import buildings, units and owners from a CSV or XLSX file (all rows or none)."""
+        from .registry.importer import import_path
+        from .registry.models import Community
+
+        if create and community and db.session.scalar(select(Community).where(Community.name == community)) is None:
+            from .registry.importer import create_community
+
+            create_community(community)
+        result = import_path(find_community(community), path)
+        if result.errors:
+            for err in result.errors:
+                click.echo(f"第{err.row}行：{err.message}", err=True)
+            raise click.ClickException(f"共 {len(result.errors)} 处错误，未导入任何数据。")
+        click.echo(result.summary)

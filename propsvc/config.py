@@ -1,0 +1,59 @@
+"""Configuration: defaults, then instance/config.py, then environment variables."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'propsvc.db'}",
+        UPLOAD_FOLDER=str(instance / "uploads"),
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        SESSION_IDLE_SECONDS=30 * 60,
+        KIOSK_IDLE_SECONDS=5 * 60,
+        LOCKOUT_ATTEMPTS=5,
+        LOCKOUT_SECONDS=15 * 60,
+        PASSWORD_HASH_METHOD="scrypt",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    env = os.environ
+    if env.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+    if env.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = env["UPLOAD_FOLDER"]
+    app.config["SESSION_IDLE_SECONDS"] = _env_int("SESSION_IDLE_SECONDS", app.config["SESSION_IDLE_SECONDS"])
+    app.config["KIOSK_IDLE_SECONDS"] = _env_int("KIOSK_IDLE_SECONDS", app.config["KIOSK_IDLE_SECONDS"])
+    if overrides:
+        app.config.update(overrides)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://") or uri.startswith("postgres://"):
+        # psycopg 3 is the driver; accept the plain URL people paste.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance secret, creating it (mode 0600) on first run."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key

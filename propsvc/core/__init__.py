@@ -1,0 +1,1 @@
+"""Shared infrastructure: roles, access declarations, the Event record, page rendering."""

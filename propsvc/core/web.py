@@ -1,0 +1,117 @@
+"""Page rendering, hashed static files, security headers and error pages."""
+import hashlib
+import mimetypes
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, Flask, abort, current_app, make_response, render_template, request, send_file
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException
+from werkzeug.security import safe_join
+
+from .access import public
+
+STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
+ONE_YEAR = 365 * 24 * 3600
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'none'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+bp = Blueprint("static_files", __name__)
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+
+
+def render_page(template: str, block: str | None = None, status: int = 200, **ctx):
+    """Render the full page, or only `block` of the same template for an htmx request."""
+    if block and is_htmx():
+        body = render_block(template, block, **ctx)
+    else:
+        body = render_template(template, **ctx)
+    resp = make_response(body, status)
+    resp.vary.add("HX-Request")
+    return resp
+
+
+@lru_cache(maxsize=256)
+def _digest(filename: str, mtime_ns: int) -> str:
+    return hashlib.sha256((STATIC_ROOT / filename).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """URL with the file's content hash in it; such URLs are cached for a year, immutable."""
+    path = STATIC_ROOT / filename
+    digest = _digest(filename, path.stat().st_mtime_ns)
+    return f"/static/{digest}/{filename}"
+
+
+@bp.get("/static/<digest>/<path:filename>")
+@public
+def static_file(digest: str, filename: str):
+    full = safe_join(str(STATIC_ROOT), filename)
+    if full is None or not Path(full).is_file():
+        abort(404)
+    path = Path(full)
+    resp = send_file(path, mimetype=mimetypes.guess_type(path.name)[0], conditional=True)
+    if digest == _digest(filename, path.stat().st_mtime_ns):
+        resp.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
+    else:
+        resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def security_headers(resp):
+    h = resp.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
+    if request.endpoint != "static_files.static_file" and "Cache-Control" not in h:
+        # Pages may hold personal data: never keep them in the browser's cache or
+        # back/forward history (the kiosk's idle lock must leave nothing behind).
+        h["Cache-Control"] = "no-store"
+    return resp
+
+
+ERROR_MESSAGES = {
+    400: "请求内容有误，请检查后重试。",
+    401: "请先登录。",
+    403: "您没有权限访问此页面。",
+    404: "页面或记录不存在。",
+    405: "不支持此操作方式。",
+    413: "上传的文件太大。",
+    429: "操作过于频繁，请稍后再试。",
+    500: "系统出错了，请稍后重试；已保存的内容不会丢失。",
+}
+
+
+def render_error(status: int, message: str | None = None):
+    message = message or ERROR_MESSAGES.get(status, "请求未能完成。")
+    return render_page("core/error.html", block="content", status=status, status_code=status, message=message)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return render_error(400, "页面已过期或表单缺少安全令牌，请刷新页面后重新提交。")
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        if e.code in (301, 302, 303, 307, 308):
+            return e
+        return render_error(e.code or 500, getattr(e, "description_zh", None))
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):
+        current_app.logger.exception("unhandled error")
+        from ..extensions import db
+
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,1 @@
+"""Sites and people: communities, buildings, units, owners, tenants, household members."""

@@ -1,0 +1,105 @@
+"""Unit look-up and the reveal of confidential fields."""
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from ..core.roles import REVEAL_ROLES
+from ..core.services import record
+from ..extensions import db
+from .models import Building, Occupancy, Person, Unit
+
+SEARCH_LIMIT = 30
+
+# 3-2-1201, 3栋2单元1201, 3-1201 (building-number), 3栋1201
+_UNIT_CODE = re.compile(r"^(?P<b>[0-9A-Za-z]+)\s*(?:-|栋|幢|号楼)\s*(?:(?P<e>\d+)\s*(?:-|单元)\s*)?(?P<n>[0-9A-Za-z]+)(?:室|号)?$")
+_LOOKS_LIKE_CODE = re.compile(r"^[0-9A-Za-z\-\s栋幢号楼单元室]+$")
+_DIGITS = re.compile(r"^\d+$")
+
+
+class SearchError(ValueError):
+    pass
+
+
+@dataclass
+class UnitQuery:
+    building: str | None = None
+    entrance: int | None = None
+    number: str | None = None
+    digits: str | None = None  # a bare number: unit number or a phone's last 4 digits
+    name: str | None = None
+
+
+def parse_query(q: str) -> UnitQuery | None:
+    """Read what the clerk typed. Raises SearchError for a malformed unit number."""
+    q = (q or "").strip()
+    if not q:
+        return None
+    if len(q) > 40:
+        raise SearchError("查询内容太长。")
+    if _DIGITS.match(q):
+        return UnitQuery(digits=q)
+    m = _UNIT_CODE.match(q)
+    if m:
+        return UnitQuery(building=m["b"], entrance=int(m["e"]) if m["e"] else None, number=m["n"])
+    if _LOOKS_LIKE_CODE.match(q) and any(ch.isdigit() for ch in q):
+        raise SearchError("房号格式不正确，请按“栋-单元-房号”输入，如 3-2-1201。")
+    return UnitQuery(name=q)
+
+
+def search_units(community_id: int, q: str) -> list[Unit]:
+    uq = parse_query(q)
+    if uq is None:
+        return []
+    stmt = (
+        select(Unit)
+        .join(Unit.building)
+        .where(Building.community_id == community_id)
+        .options(contains_eager(Unit.building), selectinload(Unit.occupancies).selectinload(Occupancy.person))
+        .order_by(Building.sort_key, Building.number, Unit.entrance, Unit.number)
+        .limit(SEARCH_LIMIT)
+    )
+    if uq.number is not None:
+        stmt = stmt.where(Building.number == uq.building, Unit.number == uq.number)
+        if uq.entrance is not None:
+            stmt = stmt.where(Unit.entrance == uq.entrance)
+    else:
+        people = select(Occupancy.unit_id).join(Occupancy.person).where(Person.community_id == community_id)
+        if uq.digits is not None:
+            conds = [Unit.number == uq.digits]
+            if len(uq.digits) == 4:
+                conds.append(Unit.id.in_(people.where(or_(Person.phone.like(f"%{uq.digits}"), Person.phone2.like(f"%{uq.digits}")))))
+            elif len(uq.digits) >= 7:
+                conds.append(Unit.id.in_(people.where(or_(Person.phone == uq.digits, Person.phone2 == uq.digits))))
+            stmt = stmt.where(or_(*conds))
+        else:
+            stmt = stmt.where(Unit.id.in_(people.where(Person.name.contains(uq.name, autoescape=True))))
+    return list(db.session.scalars(stmt).unique())
+
+
+def load_unit(unit_id: int) -> Unit | None:
+    return db.session.scalar(
+        select(Unit)
+        .where(Unit.id == unit_id)
+        .options(selectinload(Unit.occupancies).selectinload(Occupancy.person), selectinload(Unit.building))
+    )
+
+
+class RevealError(PermissionError):
+    pass
+
+
+def reveal(user, person: Person, field: str) -> str:
+    """Return the full value of a confidential field for a role that needs it; records an Event."""
+    if field not in REVEAL_ROLES:
+        raise RevealError("unknown field")
+    if not (user.roles & REVEAL_ROLES[field]):
+        raise RevealError("role may not see this field")
+    record("person.revealed", person, actor=user, field=field)
+    db.session.commit()
+    return getattr(person, field) or ""
+
+
+def may_reveal(user, field: str) -> bool:
+    return bool(user.roles & REVEAL_ROLES.get(field, frozenset()))

@@ -1,0 +1,169 @@
+"""Fixtures: the app on a real database (SQLite always, PostgreSQL when TEST_DATABASE_URL is
+set), a clean database per test, factories for the site data, and a signed-in client."""
+import os
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from propsvc import create_app
+from propsvc.extensions import db as _db
+
+PASSWORD = "secret-pass-1"
+PIN = "2468"
+
+BACKENDS = ["sqlite"]
+if os.environ.get("TEST_DATABASE_URL"):
+    BACKENDS.append("postgresql")
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("CI") == "true" and not os.environ.get("TEST_DATABASE_URL"):
+        pytest.exit("CI=true needs PostgreSQL: set TEST_DATABASE_URL (make test does when 127.0.0.1:5432 answers)", 3)
+
+
+def _pg_url() -> str:
+    url = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # fails loudly when the server cannot be reached
+        if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": url.database}):
+            conn.execute(text(f'create database "{url.database}"'))
+    admin.dispose()
+    eng = create_engine(url)
+    with eng.begin() as conn:
+        conn.execute(text("drop schema public cascade"))
+        conn.execute(text("create schema public"))
+    eng.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(request.param)
+    uri = f"sqlite:///{tmp / 'test.db'}" if request.param == "sqlite" else _pg_url()
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SECRET_KEY": "test-secret",
+        "UPLOAD_FOLDER": str(tmp / "uploads"),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in production
+    })
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, as in production
+        _db.engine.dispose()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_db(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        _db.session.remove()
+        with _db.engine.begin() as conn:
+            for table in reversed(_db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Factory:
+    """Builds site data straight into the database."""
+
+    def __init__(self):
+        self.n = 0
+
+    def _next(self) -> int:
+        self.n += 1
+        return self.n
+
+    def community(self, name=None):
+        from propsvc.registry.models import Community
+
+        i = self._next()
+        c = Community(name=name or f"测试小区{i}", code=f"C{i}", stamp_name=name or f"测试小区{i}")
+        _db.session.add(c)
+        _db.session.commit()
+        return c
+
+    def building(self, community, number="3", floors=18, entrances=2):
+        from propsvc.registry.models import Building
+
+        b = Building(community_id=community.id, number=str(number), sort_key=int(number) if str(number).isdigit() else 0,
+                     floors=floors, entrances=entrances)
+        _db.session.add(b)
+        _db.session.commit()
+        return b
+
+    def unit(self, building, entrance=2, number="1201", floor=None, status="occupied"):
+        from propsvc.registry.models import Unit
+
+        u = Unit(building_id=building.id, entrance=entrance, number=str(number),
+                 floor=floor or int(str(number)[:-2] or 1), status=status, area=89.5)
+        _db.session.add(u)
+        _db.session.commit()
+        return u
+
+    def person(self, unit, name="王建国", role="owner", phone="13812345678", id_number="110101199003071233",
+               phone2=None):
+        from propsvc.registry.models import Occupancy, Person
+
+        p = Person(community_id=unit.building.community_id, name=name, phone=phone, phone2=phone2,
+                   id_number=id_number)
+        _db.session.add(p)
+        _db.session.flush()
+        _db.session.add(Occupancy(unit_id=unit.id, person_id=p.id, role=role, since=date(2020, 1, 1)))
+        _db.session.commit()
+        return p
+
+    def user(self, *roles, communities=(), username=None, pin=PIN, name=None):
+        from propsvc.auth.services import create_user
+
+        i = self._next()
+        u = create_user(username=username or f"{'_'.join(roles) or 'user'}{i}", name=name or f"员工{i}",
+                        password=PASSWORD, roles=roles, communities=communities, pin=pin)
+        _db.session.commit()
+        return u
+
+
+@pytest.fixture
+def make(ctx):
+    return Factory()
+
+
+CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+def csrf_token(client) -> str:
+    html = client.get("/login").get_data(as_text=True)
+    return CSRF_RE.search(html).group(1)
+
+
+def login(client, username, password=PASSWORD):
+    resp = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)})
+    return resp
+
+
+def post(client, url, data=None, **kw):
+    """POST a form with a valid CSRF token, as the browser would."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client))
+    return client.post(url, data=data, **kw)
