@@ -24,25 +24,32 @@ def pytest_sessionstart(session):
         pytest.exit("CI=true needs PostgreSQL: set TEST_DATABASE_URL (make test does when 127.0.0.1:5432 answers)", 3)
 
 
-def _pg_url() -> str:
+def _pg_database():
+    """A fresh database per test run (named after the URL's, plus this process id), so that
+    concurrent runs never share one; dropped at the end."""
     url = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+    url = url.set(database=f"{url.database or 'propsvc_test'}_{os.getpid()}")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:  # fails loudly when the server cannot be reached
-        if not conn.scalar(text("select 1 from pg_database where datname = :n"), {"n": url.database}):
-            conn.execute(text(f'create database "{url.database}"'))
-    admin.dispose()
-    eng = create_engine(url)
-    with eng.begin() as conn:
-        conn.execute(text("drop schema public cascade"))
-        conn.execute(text("create schema public"))
-    eng.dispose()
-    return url.render_as_string(hide_password=False)
+        conn.execute(text(f'drop database if exists "{url.database}"'))
+        conn.execute(text(f'create database "{url.database}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{url.database}" with (force)'))
+        admin.dispose()
+
+    return url.render_as_string(hide_password=False), drop
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(request.param)
-    uri = f"sqlite:///{tmp / 'test.db'}" if request.param == "sqlite" else _pg_url()
+    drop = None
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp / 'test.db'}"
+    else:
+        uri, drop = _pg_database()
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": uri,
@@ -58,6 +65,8 @@ def app(request, tmp_path_factory):
     yield app
     with app.app_context():
         _db.engine.dispose()
+    if drop:
+        drop()
 
 
 @pytest.fixture(autouse=True)
@@ -86,67 +95,75 @@ def client(app):
 
 
 class Factory:
-    """Builds site data straight into the database."""
+    """Builds site data straight into the database. Each call runs in its own short app
+    context, like a separate request, and returns a detached object with its columns
+    loaded: a test's requests never share a session (or `g`) with the test itself."""
 
-    def __init__(self):
+    def __init__(self, app):
+        self.app = app
         self.n = 0
 
     def _next(self) -> int:
         self.n += 1
         return self.n
 
+    def _save(self, *objs):
+        _db.session.add_all(objs)
+        _db.session.commit()
+        for o in objs:
+            _db.session.refresh(o)
+            _db.session.expunge(o)
+        return objs[0]
+
     def community(self, name=None):
         from propsvc.registry.models import Community
 
         i = self._next()
-        c = Community(name=name or f"测试小区{i}", code=f"C{i}", stamp_name=name or f"测试小区{i}")
-        _db.session.add(c)
-        _db.session.commit()
-        return c
+        with self.app.app_context():
+            return self._save(Community(name=name or f"测试小区{i}", code=f"C{i}", stamp_name=name or f"测试小区{i}"))
 
     def building(self, community, number="3", floors=18, entrances=2):
         from propsvc.registry.models import Building
 
-        b = Building(community_id=community.id, number=str(number), sort_key=int(number) if str(number).isdigit() else 0,
-                     floors=floors, entrances=entrances)
-        _db.session.add(b)
-        _db.session.commit()
-        return b
+        with self.app.app_context():
+            return self._save(Building(community_id=community.id, number=str(number),
+                                       sort_key=int(number) if str(number).isdigit() else 0,
+                                       floors=floors, entrances=entrances))
 
     def unit(self, building, entrance=2, number="1201", floor=None, status="occupied"):
         from propsvc.registry.models import Unit
 
-        u = Unit(building_id=building.id, entrance=entrance, number=str(number),
-                 floor=floor or int(str(number)[:-2] or 1), status=status, area=89.5)
-        _db.session.add(u)
-        _db.session.commit()
-        return u
+        with self.app.app_context():
+            return self._save(Unit(building_id=building.id, entrance=entrance, number=str(number),
+                                   floor=floor or int(str(number)[:-2] or 1), status=status, area=89.5))
 
     def person(self, unit, name="王建国", role="owner", phone="13812345678", id_number="110101199003071233",
                phone2=None):
-        from propsvc.registry.models import Occupancy, Person
+        from propsvc.registry.models import Building, Occupancy, Person
 
-        p = Person(community_id=unit.building.community_id, name=name, phone=phone, phone2=phone2,
-                   id_number=id_number)
-        _db.session.add(p)
-        _db.session.flush()
-        _db.session.add(Occupancy(unit_id=unit.id, person_id=p.id, role=role, since=date(2020, 1, 1)))
-        _db.session.commit()
-        return p
+        with self.app.app_context():
+            community_id = _db.session.get(Building, unit.building_id).community_id
+            p = Person(community_id=community_id, name=name, phone=phone, phone2=phone2, id_number=id_number)
+            _db.session.add(p)
+            _db.session.flush()
+            _db.session.add(Occupancy(unit_id=unit.id, person_id=p.id, role=role, since=date(2020, 1, 1)))
+            return self._save(p)
 
     def user(self, *roles, communities=(), username=None, pin=PIN, name=None):
         from propsvc.auth.services import create_user
+        from propsvc.registry.models import Community
 
         i = self._next()
-        u = create_user(username=username or f"{'_'.join(roles) or 'user'}{i}", name=name or f"员工{i}",
-                        password=PASSWORD, roles=roles, communities=communities, pin=pin)
-        _db.session.commit()
-        return u
+        with self.app.app_context():
+            u = create_user(username=username or f"{'_'.join(roles) or 'user'}{i}", name=name or f"员工{i}",
+                            password=PASSWORD, roles=roles, pin=pin,
+                            communities=[_db.session.get(Community, c.id) for c in communities])
+            return self._save(u)
 
 
 @pytest.fixture
-def make(ctx):
-    return Factory()
+def make(app):
+    return Factory(app)
 
 
 CSRF_RE = re.compile(r'"X-CSRFToken": "([^"]+)"')
