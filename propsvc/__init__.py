@@ -36,8 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .core.views import bp as core_bp
     from .registry.views import bp as registry_bp
     from .admin.views import bp as admin_bp
+    from .tickets.routes import bp as tickets_bp
 
-    for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp):
+    for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp):
         app.register_blueprint(bp)
 
     app.before_request(check_idle)
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _template_helpers(app: Flask, idle_seconds) -> None:
     from .core.access import access_of
     from .core.web import static_url
+    from .core.timefmt import localtime
     from .registry.masking import mask_id, mask_phone
 
     def can(endpoint: str) -> bool:
@@ -74,5 +76,6 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
             "on_kiosk": bool(session.get("kiosk_id")),
         }
 
+    app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id

@@ -92,6 +92,6 @@ def register_cli(app: Flask) -> None:
         result = import_path(find_community(community), path)
         if result.errors:
             for err in result.errors:
-                click.echo(f"第{err.row}行：{err.message}", err=True)
+                click.echo(str(err), err=True)  # "第N行：…", or the message alone for the whole file
             raise click.ClickException(f"共 {len(result.errors)} 处错误，未导入任何数据。")
         click.echo(result.summary)

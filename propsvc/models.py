@@ -2,3 +2,5 @@
 from .auth.models import Department, Kiosk, User, UserRole, user_building, user_community  # noqa: F401
 from .core.models import Event  # noqa: F401
 from .registry.models import Building, Community, Occupancy, Person, Unit  # noqa: F401
+from .tickets.models import Caller, Category, Holiday, Outage, Photo, SlaPolicy, Ticket, WorkSchedule, outage_building  # noqa: F401
+from .core.idempotency import SubmissionKey  # noqa: F401

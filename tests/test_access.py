@@ -49,13 +49,41 @@ def site(make):
         from propsvc.auth.services import register_kiosk
 
         _kiosk, token = register_kiosk(c.id, "前台1号机")
-    return {"community": c, "unit": u, "person": p, "kiosk_token": token}
+        ticket_id, photo_id, outage_id = _ticket_photo_outage(c, u)
+    return {"community": c, "unit": u, "person": p, "kiosk_token": token, "ticket_id": ticket_id,
+            "photo_id": photo_id, "outage_id": outage_id}
+
+
+def _ticket_photo_outage(c, u):
+    from datetime import timedelta
+
+    from propsvc.auth.services import create_user
+    from propsvc.cli import ensure_departments
+    from propsvc.core.models import utcnow
+    from propsvc.extensions import db
+    from propsvc.tickets import services
+    from propsvc.tickets.models import Outage, Photo
+
+    ensure_departments()
+    services.ensure_defaults(c.id)
+    actor = create_user(username="matrixdesk", name="前台", password="secret-pass-1", roles=["front_desk"])
+    t = services.create_ticket(c.id, services.Intake(kind="repair", channel="phone",
+                               category_id=services.categories(c.id)[0].id, urgency="normal",
+                               description="漏水", unit_id=u.id), actor)
+    photo = Photo(community_id=c.id, ticket_id=t.id, path="none.jpg", thumb_path="none_t.jpg", width=1, height=1, size=1)
+    outage = Outage(community_id=c.id, what="停水", starts_at=utcnow(), ends_at=utcnow() + timedelta(hours=2),
+                    script="预计14点恢复", created_by_id=actor.id)
+    db.session.add_all([photo, outage])
+    db.session.commit()
+    return t.id, photo.id, outage.id
 
 
 def _url(app, rule, site):
     from propsvc.core.web import static_url
 
-    samples = {"unit_id": site["unit"].id, "person_id": site["person"].id}
+    samples = {"unit_id": site["unit"].id, "person_id": site["person"].id, "ticket_id": site["ticket_id"],
+               "photo_id": site["photo_id"], "outage_id": site["outage_id"], "step": "note",
+               "name": "description"}
     if rule.endpoint == "static_files.static_file":
         return static_url("css/app.css")
     missing = [a for a in rule.arguments if a not in samples]

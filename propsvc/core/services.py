@@ -11,7 +11,9 @@ def record(action: str, obj=None, *, community_id: int | None = None, actor=None
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
     if community_id is None and obj is not None:
-        community_id = getattr(obj, "community_id", None)
+        from ..registry.models import Community
+
+        community_id = obj.id if isinstance(obj, Community) else getattr(obj, "community_id", None)
     ev = Event(
         action=action,
         object_type=type(obj).__name__.lower() if obj is not None else "system",

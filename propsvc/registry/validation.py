@@ -32,7 +32,11 @@ def is_valid_id_number(value: str | None) -> bool:
 
 
 def normalize_phone(value: str | None) -> str:
-    return re.sub(r"[\s()]", "", (value or "")).removeprefix("+86")
+    """Drop spaces, brackets and +86; a mobile written 138-1234-5678 loses its hyphens,
+    a landline keeps the one after its area code."""
+    v = re.sub(r"[\s()]", "", (value or "")).removeprefix("+86")
+    bare = v.replace("-", "")
+    return bare if _MOBILE_RE.match(bare) else v
 
 
 def is_valid_phone(value: str | None) -> bool:

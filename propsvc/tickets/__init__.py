@@ -1,0 +1,1 @@
+"""Service requests (工单): intake, dispatch, follow-up, return visit."""

@@ -1,0 +1,1 @@
+"""Ticket routes: analysis (to be written)."""

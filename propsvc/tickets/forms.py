@@ -1,0 +1,140 @@
+"""Forms of the ticket area. Labels and messages in Chinese; choices come from the models."""
+import uuid
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed
+from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, MultipleFileField, RadioField,
+                     SelectField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..registry.validation import is_valid_phone, normalize_phone
+from .models import CHANNEL_LABELS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS
+from .services import CONTACT_METHODS
+
+MAX_PHOTOS = 4
+DESCRIPTION_MAX = 2000
+
+
+def _phone(form, field):
+    if field.data:
+        field.data = normalize_phone(field.data)
+        if not is_valid_phone(field.data):
+            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
+
+
+def _max_photos(form, field):
+    files = [f for f in (field.data or []) if getattr(f, "filename", "")]
+    if len(files) > MAX_PHOTOS:
+        raise ValidationError(f"最多上传{MAX_PHOTOS}张照片。")
+
+
+class PhotosMixin:
+    photos = MultipleFileField("照片（最多4张）", validators=[_max_photos, FileAllowed(
+        ["jpg", "jpeg", "png", "webp", "heic", "heif"], "只能上传图片。")])
+
+
+class TicketForm(PhotosMixin, FlaskForm):
+    client_key = HiddenField()
+    kind = RadioField("类型", choices=list(KIND_LABELS.items()), default="repair",
+                      validators=[InputRequired("请选择类型")])
+    channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")
+    unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
+                         render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
+    unit_id = HiddenField()
+    building_id = SelectField("公共区域所在楼栋", coerce=int, default=0)
+    location = StringField("公共区域位置", validators=[Optional(), Length(max=100, message="位置最多100字")],
+                           render_kw={"placeholder": "如：3栋大堂、北门车库入口"})
+    reporter_name = StringField("报事人", validators=[Optional(), Length(max=64, message="姓名最多64字")])
+    reporter_phone = StringField("联系电话", validators=[Optional(), _phone], render_kw={"inputmode": "tel"})
+    category_id = SelectField("类别", coerce=int, validators=[DataRequired("请选择类别")])
+    urgency = RadioField("紧急程度", choices=list(URGENCY_LABELS.items()), default="normal",
+                         validators=[InputRequired("请选择紧急程度")])
+    description = TextAreaField("描述", validators=[
+        DataRequired("请填写描述"), Length(max=DESCRIPTION_MAX, message=f"描述最多{DESCRIPTION_MAX}字")])
+    reply_due = DateTimeLocalField("约定答复时间（咨询）", validators=[Optional()], format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        if not self.client_key.data:
+            self.client_key.data = uuid.uuid4().hex
+
+    def validate_unit_id(self, field):
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError("请从列表中选择房屋。")
+
+    def validate_location(self, field):
+        if not self.unit_id.data and not (field.data or "").strip() and not self.building_id.data:
+            raise ValidationError("请选择房屋，或填写公共区域位置。")
+
+
+class DispatchForm(FlaskForm):
+    department_id = SelectField("部门", coerce=int, validators=[DataRequired("请选择部门")])
+    assignee_id = SelectField("人员", coerce=int, default=0, validators=[Optional()])
+    task = TextAreaField("处理要求（处理人可见）", validators=[Optional(), Length(max=500)])
+
+
+class NoteForm(PhotosMixin, FlaskForm):
+    text = TextAreaField("进展", validators=[DataRequired("请填写内容"), Length(max=2000)])
+    public = BooleanField("业主可见")
+
+
+class DelayForm(FlaskForm):
+    text = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因"), Length(max=500)])
+    expected_at = DateTimeLocalField("新的预计完成时间", format="%Y-%m-%dT%H:%M",
+                                     validators=[DataRequired("请填写新的预计完成时间")])
+    owner_told = BooleanField("已告知业主")
+
+
+class PauseForm(FlaskForm):
+    text = StringField("暂停原因", validators=[DataRequired("请填写暂停原因"), Length(max=100)],
+                       render_kw={"placeholder": "如：业主不在家，约定上门时间"})
+    until = DateTimeLocalField("预约时间", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+class MemoForm(PhotosMixin, FlaskForm):
+    text = TextAreaField("工作函", validators=[DataRequired("请填写工作函内容"), Length(max=2000)])
+
+
+class ResolveForm(PhotosMixin, FlaskForm):
+    text = TextAreaField("处理结果", validators=[DataRequired("请填写处理结果"), Length(max=2000)])
+
+
+class ConfirmForm(FlaskForm):
+    text = StringField("确认说明", validators=[Optional(), Length(max=200)],
+                       render_kw={"placeholder": "如：业主电话确认已修好"})
+
+
+class VisitForm(FlaskForm):
+    satisfaction = RadioField("满意度", coerce=int, choices=[(5, "5 非常满意"), (4, "4 满意"), (3, "3 一般"),
+                                                            (2, "2 不满意"), (1, "1 很不满意")],
+                              validators=[InputRequired("请选择满意度")])
+    outcome = RadioField("结果", choices=list(OUTCOME_LABELS.items()), validators=[InputRequired("请选择结果")])
+    text = TextAreaField("回访意见", validators=[Optional(), Length(max=1000)])
+
+
+class AnswerForm(FlaskForm):
+    text = TextAreaField("答复", validators=[DataRequired("请填写答复内容"), Length(max=2000)])
+
+
+class PromiseForm(FlaskForm):
+    reply_due = DateTimeLocalField("约定答复时间", format="%Y-%m-%dT%H:%M",
+                                   validators=[DataRequired("请填写约定答复时间")])
+
+
+class ContactForm(FlaskForm):
+    method = RadioField("方式", choices=list(CONTACT_METHODS.items()), default="phone",
+                        validators=[InputRequired("请选择联系方式")])
+    text = TextAreaField("内容", validators=[DataRequired("请填写联系内容"), Length(max=1000)])
+
+
+class CloseForm(FlaskForm):
+    text = StringField("关闭原因", validators=[DataRequired("请填写关闭原因"), Length(max=200)])
+
+
+class AttachForm(FlaskForm):
+    ticket_id = IntegerField(validators=[DataRequired()])
+    unit_id = HiddenField()
+    reporter_name = StringField("报事人", validators=[Optional(), Length(max=64)])
+    reporter_phone = StringField("联系电话", validators=[Optional(), _phone])
+    channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")
+

@@ -1,0 +1,1 @@
+"""Ticket routes: mine (to be written)."""

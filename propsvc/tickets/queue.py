@@ -1,0 +1,1 @@
+"""Ticket routes: queue (to be written)."""

@@ -1,0 +1,1 @@
+"""Ticket routes: settings (to be written)."""

@@ -1,0 +1,324 @@
+"""Intake (with look-before-you-create), the ticket page and its steps, ticket photos."""
+from flask import abort, flash, g, get_template_attribute, redirect, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..auth.models import Department, User
+from ..core import idempotency
+from ..core.access import allow
+from ..core.roles import Role
+from ..core.timefmt import from_local
+from ..core.web import render_page
+from ..extensions import db
+from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
+from ..registry import services as registry
+from ..registry.models import Unit
+from . import forms, services
+from .blueprint import bp
+from .models import Kind, Outage, Photo, Ticket
+
+VIEWERS = (Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.TECHNICIAN, Role.FINANCE,
+           Role.ADMIN)
+
+
+# --- loading ---------------------------------------------------------------------------
+
+def load_ticket(ticket_id: int) -> Ticket:
+    t = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).options(
+        selectinload(Ticket.photos), selectinload(Ticket.callers), selectinload(Ticket.unit).selectinload(Unit.building)))
+    if t is None or t.community_id != g.community.id or not services.can_view(current_user, t):
+        abort(404)
+    return t
+
+
+def _save_photos(field) -> list:
+    """Store the uploaded photos (checked, shrunk, EXIF stripped); PhotoError for a bad one."""
+    files = [f for f in (field.data or []) if getattr(f, "filename", "")]
+    stored = []
+    try:
+        for f in files:
+            stored.append(save_photo(f, folder=f"c{g.community.id}/tickets"))
+    except PhotoError:
+        for s in stored:
+            delete_photo(s)
+        raise
+    return stored
+
+
+# --- intake ----------------------------------------------------------------------------
+
+def _intake_form() -> forms.TicketForm:
+    # A GET carries the form's fields when the no-JS 查找 button or an htmx look-up sent them.
+    args = request.args if request.method == "GET" and set(request.args) - {"part", "channel"} else None
+    form = forms.TicketForm(formdata=args) if args is not None else forms.TicketForm()
+    services.ensure_defaults(g.community.id)
+    form.category_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in services.categories(g.community.id)]
+    form.building_id.choices = [(0, "—")] + [(b.id, b.label) for b in g.community.buildings]
+    if args is None and request.args.get("channel") in dict(form.channel.choices):
+        form.channel.data = request.args["channel"]
+    return form
+
+
+def _intake_context(form: forms.TicketForm) -> dict:
+    unit = None
+    if form.unit_id.data and str(form.unit_id.data).isdigit():
+        unit = db.session.get(Unit, int(form.unit_id.data))
+        if unit is not None and unit.community_id != g.community.id:
+            unit = None
+    options, search_error = [], None
+    if form.unit_q.data and unit is None:
+        try:
+            options = registry.search_units(g.community.id, form.unit_q.data)
+        except registry.SearchError as e:
+            search_error = str(e)
+    building_id = unit.building_id if unit else (form.building_id.data or None)
+    phone = form.reporter_phone.data if form.reporter_phone.data and not form.reporter_phone.errors else None
+    return {
+        "form": form, "unit": unit, "options": options, "search_error": search_error,
+        "owner": services.owner_of(unit) if unit else None,
+        "nearby": services.open_tickets_near(g.community.id, unit.id if unit else None, building_id, phone),
+        "outages": services.outages_for(g.community.id, building_id) if building_id else [],
+        "attach_form": forms.AttachForm(formdata=None), "Kind": Kind,
+    }
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
+def new():
+    form = _intake_form()
+    if request.method == "POST" and form.validate():
+        done = services.find_by_client_key(form.client_key.data)
+        if done is not None:  # a resubmission: show what the first one created
+            return redirect(url_for("tickets.show", ticket_id=done.id), 303)
+        try:
+            stored = _save_photos(form.photos)
+        except PhotoError as e:
+            form.photos.errors = [str(e)]
+        else:
+            try:
+                t = services.create_ticket(g.community.id, services.Intake(
+                    kind=form.kind.data, channel=form.channel.data, category_id=form.category_id.data,
+                    urgency=form.urgency.data, description=form.description.data,
+                    unit_id=int(form.unit_id.data) if form.unit_id.data else None,
+                    building_id=form.building_id.data or None, location=form.location.data,
+                    reporter_name=form.reporter_name.data or None, reporter_phone=form.reporter_phone.data or None,
+                    reply_due=from_local(form.reply_due.data), client_key=form.client_key.data), current_user)
+                if stored:
+                    ev = db.session.scalar(select(services.Event).where(
+                        services.Event.object_type == "ticket", services.Event.object_id == t.id,
+                        services.Event.action == "ticket.created"))
+                    services.attach_photos(t, ev, stored, current_user)
+                db.session.commit()
+            except services.TicketError as e:
+                db.session.rollback()
+                for s in stored:
+                    delete_photo(s)
+                form.location.errors = [str(e)]
+            else:
+                flash(f"已登记工单 {t.serial}。", "ok")
+                return redirect(url_for("tickets.show", ticket_id=t.id), 303)
+    status = 422 if request.method == "POST" else 200
+    ctx = _intake_context(form)
+    block = "lookup" if request.args.get("part") == "lookup" else None
+    return render_page("tickets/new.html", block=block, status=status, **ctx)
+
+
+@bp.post("/new/check/<name>")
+@allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
+def check_field(name: str):
+    """Inline validation: re-render one field with its error as the clerk fills the form."""
+    form = _intake_form()
+    if name not in form._fields or name in ("csrf_token", "photos", "client_key"):
+        abort(404)
+    form.validate()
+    field = form[name]
+    return get_template_attribute("_macros.html", "field")(field)
+
+
+def _key(prefix: str) -> str | None:
+    """The intake form's one-time key, for a button that acts instead of creating a ticket."""
+    key = request.form.get("client_key")
+    return f"{prefix}-{key}" if key else None
+
+
+@bp.post("/new/attach")
+@allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
+def attach():
+    """Attach this caller to an open ticket (one more affected household) instead of a duplicate."""
+    form = forms.AttachForm()
+    if not form.validate_on_submit():
+        abort(400)
+    t = load_ticket(form.ticket_id.data)
+    unit_id = int(form.unit_id.data) if form.unit_id.data and form.unit_id.data.isdigit() else None
+    if not idempotency.claim(_key("attach")):
+        return redirect(url_for("tickets.show", ticket_id=t.id), 303)
+    try:
+        services.attach_caller(t, current_user, unit_id=unit_id, name=form.reporter_name.data or None,
+                               phone=form.reporter_phone.data or None, channel=form.channel.data)
+    except services.TicketError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for("tickets.new"), 303)
+    db.session.commit()
+    flash(f"已将来电关联到工单 {t.serial}，受影响户数 {t.affected}。", "ok")
+    return redirect(url_for("tickets.show", ticket_id=t.id), 303)
+
+
+@bp.post("/outages/<int:outage_id>/call")
+@allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
+def outage_call(outage_id: int):
+    """Link a call to a recorded outage (停水/停电) instead of opening a ticket."""
+    outage = db.session.get(Outage, outage_id)
+    if outage is None or outage.community_id != g.community.id:
+        abort(404)
+    form = forms.AttachForm()
+    form.ticket_id.data = 0
+    unit_id = int(form.unit_id.data) if form.unit_id.data and str(form.unit_id.data).isdigit() else None
+    if idempotency.claim(_key("outage")):
+        services.link_to_outage(outage, current_user, unit_id=unit_id, name=form.reporter_name.data or None,
+                                phone=form.reporter_phone.data or None, channel=form.channel.data)
+        db.session.commit()
+    flash(f"已记录来电并关联到{outage.what}通知（共 {len(outage.calls)} 个来电）。", "ok")
+    return redirect(url_for("tickets.new"), 303)
+
+
+# --- the ticket page and its steps -------------------------------------------------------
+
+def _dispatch_form(t: Ticket, formdata=None) -> forms.DispatchForm:
+    f = forms.DispatchForm(formdata=formdata, prefix="dispatch")
+    f.department_id.choices = [(d.id, d.name) for d in db.session.scalars(select(Department).order_by(Department.id))]
+    if formdata is None:
+        f.department_id.data = t.department_id or (t.category.department_id if t.category else None)
+    staff = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    f.assignee_id.choices = [(0, "不指定（部门内抢单）")] + [
+        (u.id, f"{u.name}（{u.department.name if u.department else ''}）") for u in staff
+        if g.community.id in u.community_ids and u.has_role(Role.TECHNICIAN, Role.STEWARD, Role.SUPERVISOR)]
+    return f
+
+
+STEP_FORMS = {
+    "dispatch": None, "accept": FlaskForm, "note": forms.NoteForm, "delay": forms.DelayForm,
+    "pause": forms.PauseForm, "resume": FlaskForm, "escalate": forms.MemoForm, "resolve": forms.ResolveForm,
+    "confirm": forms.ConfirmForm, "visit": forms.VisitForm, "answer": forms.AnswerForm,
+    "promise": forms.PromiseForm, "contact": forms.ContactForm, "close": forms.CloseForm,
+}
+
+
+def _run_step(step: str, t: Ticket, f):
+    u = current_user._get_current_object()
+    match step:
+        case "dispatch":
+            return services.dispatch(t, u, f.department_id.data, f.assignee_id.data or None, f.task.data)
+        case "accept":
+            return services.accept(t, u)
+        case "note":
+            return services.add_note(t, u, f.text.data, f.public.data)
+        case "delay":
+            return services.delay(t, u, f.text.data, from_local(f.expected_at.data), f.owner_told.data)
+        case "pause":
+            return services.pause(t, u, f.text.data, from_local(f.until.data))
+        case "resume":
+            return services.resume(t, u)
+        case "escalate":
+            return services.escalate(t, u, f.text.data)
+        case "resolve":
+            return services.resolve(t, u, f.text.data)
+        case "confirm":
+            return services.confirm_completion(t, u, f.text.data)
+        case "visit":
+            return services.return_visit(t, u, f.satisfaction.data, f.outcome.data, f.text.data)
+        case "answer":
+            return services.answer(t, u, f.text.data)
+        case "promise":
+            return services.promise_reply(t, u, from_local(f.reply_due.data))
+        case "contact":
+            return services.contact(t, u, f.method.data, f.text.data)
+        case "close":
+            return services.close(t, u, f.text.data)
+    abort(404)
+
+
+def _step_forms(t: Ticket, failed: str | None = None, failed_form=None) -> dict:
+    out = {}
+    for name in services.available_steps(current_user, t):
+        if name == failed:
+            out[name] = failed_form
+        elif name == "dispatch":
+            out[name] = _dispatch_form(t)
+        else:
+            out[name] = STEP_FORMS[name](formdata=None, prefix=name)
+    return out
+
+
+def _ticket_page(t: Ticket, status: int = 200, failed: str | None = None, failed_form=None, error=None):
+    events = services.timeline(t)
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events})))}
+    photos_by_event = {}
+    for p in t.photos:
+        photos_by_event.setdefault(p.event_id, []).append(p)
+    return render_page(
+        "tickets/ticket.html", block="content", status=status, t=t, events=events, users=users,
+        photos_by_event=photos_by_event, step_forms=_step_forms(t, failed, failed_form), error=error,
+        confidential=services.sees_confidential(current_user, t), overdue=services.is_overdue(t),
+        messages=services.message_texts(t), labels=services.EVENT_LABELS)
+
+
+@bp.get("/<int:ticket_id>")
+@allow(*VIEWERS)
+def show(ticket_id: int):
+    return _ticket_page(load_ticket(ticket_id))
+
+
+@bp.post("/<int:ticket_id>/<step>")
+@allow(*VIEWERS)
+def step(ticket_id: int, step: str):
+    """One step of the ticket's life; the service decides whether it is allowed now."""
+    if step not in STEP_FORMS:
+        abort(404)
+    t = load_ticket(ticket_id)
+    f = _dispatch_form(t, request.form) if step == "dispatch" else STEP_FORMS[step](prefix=step)
+    if not f.validate_on_submit():
+        return _ticket_page(t, 422, step, f)
+    if not idempotency.claim(request.form.get("key")):
+        return redirect(url_for("tickets.show", ticket_id=t.id), 303)  # a repeat of a done step
+    stored = []
+    try:
+        if "photos" in f:
+            stored = _save_photos(f.photos)
+        ev = _run_step(step, t, f)
+        if stored:
+            services.attach_photos(t, ev, stored, current_user)
+        db.session.commit()
+    except PhotoError as e:
+        db.session.rollback()
+        f.photos.errors = [str(e)]
+        return _ticket_page(load_ticket(ticket_id), 422, step, f)
+    except services.TicketError as e:
+        db.session.rollback()
+        for s in stored:
+            delete_photo(s)
+        return _ticket_page(load_ticket(ticket_id), 409, error=str(e))
+    flash(services.EVENT_LABELS.get(ev.action, "已保存") + "。", "ok")
+    return redirect(url_for("tickets.show", ticket_id=t.id), 303)
+
+
+@bp.get("/photos/<int:photo_id>")
+@bp.get("/photos/<int:photo_id>/thumb", endpoint="photo_thumb")
+@allow(*VIEWERS)
+def photo(photo_id: int):
+    """Photos are served only to staff who may see their ticket."""
+    p = db.session.get(Photo, photo_id)
+    if p is None or p.community_id != g.community.id:
+        abort(404)
+    load_ticket(p.ticket_id)
+    path = p.thumb_path if request.endpoint == "tickets.photo_thumb" else p.path
+    try:
+        full = open_photo(path)
+    except FileNotFoundError:
+        abort(404)
+    resp = send_file(full, mimetype="image/jpeg", max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+

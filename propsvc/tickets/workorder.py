@@ -1,0 +1,1 @@
+"""Ticket routes: workorder (to be written)."""
