@@ -1,7 +1,7 @@
 """propsvc: customer service for a residential property office."""
 from pathlib import Path
 
-from flask import Flask, g, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 from .config import load_config
@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _template_helpers(app: Flask, idle_seconds) -> None:
+    from .auth.services import KIOSK_COOKIE
     from .core.access import access_of
     from .core.web import static_url
     from .core.timefmt import localtime
@@ -74,6 +75,7 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
             "community": getattr(g, "community", None),
             "idle_seconds": idle_seconds(),
             "on_kiosk": bool(session.get("kiosk_id")),
+            "kiosk_pc": KIOSK_COOKIE in request.cookies,
         }
 
     app.jinja_env.filters["localtime"] = localtime

@@ -1,19 +1,22 @@
 /* propsvc: small progressive helpers. Everything works without this file. */
 (function () {
   "use strict";
-  // Kiosk idle lock: after the configured idle time with no touch or key, go back to the
-  // lock screen and leave nothing personal on screen (replace, so Back cannot return).
+  // Kiosk idle lock: after the configured idle time with no touch or key, sign out and go
+  // back to the lock screen, leaving nothing personal on screen. location.replace keeps the
+  // page out of history; pages are no-store and need a session, so Back shows nothing.
   var body = document.body;
   var idle = parseInt(body.getAttribute("data-idle-seconds") || "0", 10);
   if (idle > 0) {
     var timer;
     var lock = function () {
-      var f = document.createElement("form");
-      f.method = "post";
-      f.action = "/kiosk/lock";
       document.body.innerHTML = "";
-      document.body.appendChild(f);
-      f.submit();
+      var xhr = new XMLHttpRequest();
+      var go = function () { window.location.replace("/kiosk"); };
+      xhr.open("POST", "/kiosk/lock");
+      xhr.onloadend = go;
+      xhr.timeout = 5000;
+      xhr.ontimeout = go;
+      xhr.send();
     };
     var reset = function () {
       clearTimeout(timer);
