@@ -73,6 +73,8 @@ def _intake_context(form: forms.TicketForm) -> dict:
             options = registry.search_units(g.community.id, form.unit_q.data)
         except registry.SearchError as e:
             search_error = str(e)
+        if len(options) == 1:  # an exact hit: choose it, so the look-up shows at once
+            unit, options = options[0], []
     building_id = unit.building_id if unit else (form.building_id.data or None)
     phone = form.reporter_phone.data if form.reporter_phone.data and not form.reporter_phone.errors else None
     return {
