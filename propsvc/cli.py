@@ -37,6 +37,12 @@ def register_cli(app: Flask) -> None:
         """Create or migrate the schema to the latest version; add the departments."""
         upgrade()
         ensure_departments()
+        from .registry.models import Community
+        from .tickets.services import ensure_defaults
+
+        for community_id in db.session.scalars(select(Community.id)):
+            ensure_defaults(community_id)  # categories, deadlines, working hours
+        db.session.commit()
         click.echo("数据库已就绪。")
 
     @app.cli.command("seed-demo")

@@ -118,9 +118,17 @@ class Factory:
     def community(self, name=None):
         from propsvc.registry.models import Community
 
+        from propsvc.cli import ensure_departments
+        from propsvc.tickets.services import ensure_defaults
+
         i = self._next()
         with self.app.app_context():
-            return self._save(Community(name=name or f"测试小区{i}", code=f"C{i}", stamp_name=name or f"测试小区{i}"))
+            ensure_departments()
+            c = Community(name=name or f"测试小区{i}", code=f"C{i}", stamp_name=name or f"测试小区{i}")
+            _db.session.add(c)
+            _db.session.flush()
+            ensure_defaults(c.id)  # as importer.create_community and init-db do
+            return self._save(c)
 
     def building(self, community, number="3", floors=18, entrances=2):
         from propsvc.registry.models import Building

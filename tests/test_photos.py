@@ -263,6 +263,16 @@ def test_truncated_image_is_refused(tmp_path, fmt, cut):
     assert "不完整或已损坏" in refused(tmp_path, data[: int(len(data) * cut)])
 
 
+def test_truncated_jpeg_is_refused_even_after_weasyprint_loosened_pillow(tmp_path):
+    import weasyprint  # noqa: F401 — its import sets ImageFile.LOAD_TRUNCATED_IMAGES = True
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    data = encode(noisy(800, 600), "JPEG")
+    assert "不完整或已损坏" in refused(tmp_path, data[: len(data) // 2])
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # restored for WeasyPrint
+
+
 def test_corrupted_png_is_refused(tmp_path):
     data = bytearray(encode(noisy(200, 200), "PNG"))
     data[len(data) // 2] ^= 0xFF  # the chunk CRC no longer matches: verify() notices

@@ -15,12 +15,13 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageOps
+from PIL import Image, ImageFile, ImageOps
 
 try:  # HEIC/HEIF only when the optional plugin is installed
     from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
@@ -97,6 +98,9 @@ def _read_limited(file, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+_STRICT = threading.Lock()
+
+
 def _looks_like_heif(data: bytes) -> bool:
     return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
 
@@ -117,7 +121,14 @@ def _open(data: bytes) -> Image.Image:
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: far less memory and time.
             scale = MAX_SIDE / max(w, h)
             im.draft("RGB", (max(1, round(w * scale)), max(1, round(h * scale))))
-        im.load()
+        with _STRICT:
+            # WeasyPrint sets Pillow's global LOAD_TRUNCATED_IMAGES = True when it is imported;
+            # a truncated upload must still be refused, so decode strictly here.
+            saved, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+            try:
+                im.load()
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = saved
         return im
     except PhotoError:
         raise

@@ -498,6 +498,9 @@ def create_community(name: str) -> Community:
     community = Community(name=name, code=f"C{n}", stamp_name=name)
     db.session.add(community)
     db.session.flush()
+    from ..tickets.services import ensure_defaults
+
+    ensure_defaults(community.id)  # ticket categories, deadlines and working hours
     return community
 
 

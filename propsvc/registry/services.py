@@ -3,8 +3,9 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
+from ..auth.models import User
 from ..core.roles import REVEAL_ROLES
 from ..core.services import record
 from ..extensions import db
@@ -82,7 +83,8 @@ def load_unit(unit_id: int) -> Unit | None:
     return db.session.scalar(
         select(Unit)
         .where(Unit.id == unit_id)
-        .options(selectinload(Unit.occupancies).selectinload(Occupancy.person), selectinload(Unit.building))
+        .options(selectinload(Unit.occupancies).selectinload(Occupancy.person), selectinload(Unit.building),
+                 joinedload(Unit.steward).options(lazyload(User.role_rows), lazyload(User.communities)))
     )
 
 

@@ -18,6 +18,7 @@ from ..registry.models import Unit
 from . import forms, services
 from .blueprint import bp
 from .models import Kind, Outage, Photo, Ticket
+from .queue import local_next
 
 VIEWERS = (Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.TECHNICIAN, Role.FINANCE,
            Role.ADMIN)
@@ -53,7 +54,6 @@ def _intake_form() -> forms.TicketForm:
     # A GET carries the form's fields when the no-JS 查找 button or an htmx look-up sent them.
     args = request.args if request.method == "GET" and set(request.args) - {"part", "channel"} else None
     form = forms.TicketForm(formdata=args) if args is not None else forms.TicketForm()
-    services.ensure_defaults(g.community.id)
     form.category_id.choices = [(0, "请选择")] + [(c.id, c.name) for c in services.categories(g.community.id)]
     form.building_id.choices = [(0, "—")] + [(b.id, b.label) for b in g.community.buildings]
     if args is None and request.args.get("channel") in dict(form.channel.choices):
@@ -284,7 +284,7 @@ def step(ticket_id: int, step: str):
     if not f.validate_on_submit():
         return _ticket_page(t, 422, step, f)
     if not idempotency.claim(request.form.get("key")):
-        return redirect(url_for("tickets.show", ticket_id=t.id), 303)  # a repeat of a done step
+        return redirect(local_next() or url_for("tickets.show", ticket_id=t.id), 303)  # a repeat of a done step
     stored = []
     try:
         if "photos" in f:
@@ -303,7 +303,7 @@ def step(ticket_id: int, step: str):
             delete_photo(s)
         return _ticket_page(load_ticket(ticket_id), 409, error=str(e))
     flash(services.EVENT_LABELS.get(ev.action, "已保存") + "。", "ok")
-    return redirect(url_for("tickets.show", ticket_id=t.id), 303)
+    return redirect(local_next() or url_for("tickets.show", ticket_id=t.id), 303)
 
 
 @bp.get("/photos/<int:photo_id>")
