@@ -160,6 +160,7 @@ class Ticket(db.Model):
     __table_args__ = (
         UniqueConstraint("community_id", "serial"),
         Index("ix_ticket_queue", "community_id", "state"),
+        Index("ix_ticket_created", "community_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -180,7 +180,7 @@ def create_ticket(community_id: int, data: Intake, actor: User, now: datetime | 
         return existing
     t.serial = f"{now.astimezone(ZoneInfo(cal.tz)):%y%m%d}-{t.id:04d}"
     record("ticket.created", t, actor=actor, kind=t.kind, channel=t.channel, urgency=t.urgency,
-           category=category.name)
+           category=category.name).at = now
     if category.assign_mode == AssignMode.GRAB and category.department_id:
         _dispatch(t, actor, category.department_id, None, None, now, auto=True)
     return t
