@@ -237,6 +237,8 @@ def test_notes_say_whether_the_owner_sees_them(app, site):
     assert [n.data["public"] for n in notes] == [False, True]
     page = desk.get(f"/tickets/{t.id}").get_data(as_text=True)
     assert "内部" in page and "业主可见" in page
+    fragment = desk.get(f"/tickets/{t.id}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
 
 
 def test_t5_return_visit_records_satisfaction_and_not_fixed_reopens(app, site):

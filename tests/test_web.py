@@ -39,3 +39,16 @@ def test_pages_reference_nothing_outside_the_site(app, client, make):
 def test_unknown_page_is_a_chinese_404(client):
     resp = client.get("/no-such-page")
     assert resp.status_code == 404 and "页面或记录不存在" in resp.get_data(as_text=True)
+
+
+def test_htmx_request_for_any_page_renders_its_block(app, client, make):
+    """Pages whose block uses a macro must import it inside the block (jinja2-fragments)."""
+    c = make.community()
+    u = make.user("front_desk", communities=[c])
+    for path in ["/login"]:
+        assert client.get(path, headers={"HX-Request": "true"}).status_code == 200
+    login(client, u.username)
+    for path in ["/units", "/", "/tickets/queue", "/tickets/settings", "/tickets/mine"]:
+        resp = client.get(path, headers={"HX-Request": "true"})
+        assert resp.status_code in (200, 403), path
+    assert client.get("/tickets/new", headers={"HX-Request": "true"}).status_code == 200
