@@ -83,7 +83,7 @@ def check_idle():
         if request.endpoint in ("auth.login", "auth.kiosk", "static_files.static_file"):
             return None
         return current_app.login_manager.unauthorized() if not was_kiosk else _to(url_for("auth.kiosk"))
-    if now - session.get("seen", 0) >= min(15, limit // 4):  # not a new cookie on every request
+    if now - session.get("seen", 0) >= min(15, limit // 4) and request.headers.get("X-Poll") != "1":  # polls are not activity
         session["seen"] = now
     return None
 

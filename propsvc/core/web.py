@@ -67,6 +67,8 @@ def static_file(digest: str, filename: str):
 
 
 def security_headers(resp):
+    if resp.status_code == 304:  # no body: document headers stay off the wire (a poll's 304 is tiny)
+        return resp
     h = resp.headers
     h.setdefault("Content-Security-Policy", CSP)
     h.setdefault("X-Content-Type-Options", "nosniff")
