@@ -8,7 +8,7 @@ from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..registry.validation import is_valid_phone, normalize_phone
-from .models import CHANNEL_LABELS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS
+from .models import CHANNEL_LABELS, INTAKE_KINDS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS
 from .services import CONTACT_METHODS
 
 MAX_PHOTOS = 4
@@ -35,7 +35,7 @@ class PhotosMixin:
 
 class TicketForm(PhotosMixin, FlaskForm):
     client_key = HiddenField()
-    kind = RadioField("类型", choices=list(KIND_LABELS.items()), default="repair",
+    kind = RadioField("类型", choices=[(k, KIND_LABELS[k]) for k in INTAKE_KINDS], default="repair",
                       validators=[InputRequired("请选择类型")])
     channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")
     unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],

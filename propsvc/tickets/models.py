@@ -18,10 +18,12 @@ class Kind(StrEnum):
     REPAIR = "repair"
     INQUIRY = "inquiry"
     ERRAND = "errand"
+    PATROL = "patrol"  # a problem found on a patrol: rectification (整改)
 
 
 KIND_LABELS = {Kind.COMPLAINT: "投诉", Kind.SUGGESTION: "建议", Kind.REPAIR: "报修", Kind.INQUIRY: "咨询",
-               Kind.ERRAND: "委托代办"}
+               Kind.ERRAND: "委托代办", Kind.PATROL: "巡查整改"}
+INTAKE_KINDS = [Kind.COMPLAINT, Kind.SUGGESTION, Kind.REPAIR, Kind.INQUIRY, Kind.ERRAND]
 
 
 class Channel(StrEnum):
