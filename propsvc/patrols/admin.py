@@ -1,0 +1,1 @@
+"""Patrol routes: admin (to be written)."""

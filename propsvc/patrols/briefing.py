@@ -1,0 +1,1 @@
+"""Patrol routes: briefing (to be written)."""

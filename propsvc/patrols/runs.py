@@ -1,0 +1,1 @@
+"""Patrol routes: runs (to be written)."""

@@ -1,0 +1,1 @@
+"""Patrol routes: today (to be written)."""
