@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.session_protection = "basic"
+    login_manager.session_protection = None
 
     from .auth.views import bp as auth_bp, check_idle, idle_seconds
     from .core import access, web

@@ -9,7 +9,7 @@ def test_home_requires_sign_in(client):
 
 def test_password_sign_in_reaches_home(client, make):
     c = make.community()
-    u = make.user("steward", communities=[c])
+    u = make.user("front_desk", communities=[c])
     resp = login(client, u.username)
     assert resp.status_code == 303
     home = client.get("/")

@@ -351,3 +351,25 @@ def test_telling_the_owner_contact_is_recorded_and_texts_are_offered(app, site):
     assert ev.data["method"] == "sms"
     page = desk.get(f"/tickets/{t.id}").get_data(as_text=True)
     assert f"单号{t.serial}）已安排工程部处理" in page
+
+
+def test_same_form_sent_twice_at_once_creates_one_ticket(app, site):
+    """Two simultaneous submissions of one form (a flaky network resending): on PostgreSQL both
+    may pass the look-up; the unique key and the savepoint fallback still give one ticket."""
+    clients = [client_for(app, site["users"]["front_desk"]) for _ in range(2)]
+    results = [None, None]
+    barrier = threading.Barrier(2)
+
+    def go(i):
+        barrier.wait()
+        results[i] = intake(clients[i], site, client_key="resent-at-once")
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in (0, 1)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert [r.status_code for r in results] == [303, 303]
+    assert results[0].headers["Location"] == results[1].headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1

@@ -49,6 +49,10 @@ def current_kiosk():
 def _start_session(user: User, kiosk=None) -> None:
     session.clear()
     login_user(user)
+    # Flask-Login's 128-character session identifier only serves its "session protection",
+    # which is off (phones change IP all the time); dropping it keeps every request's
+    # cookie small (a patrol tap must stay under 1 KB on the wire).
+    session.pop("_id", None)
     session["seen"] = int(time.time())
     if kiosk is not None:
         session["kiosk_id"] = kiosk.id

@@ -1,1 +1,235 @@
-"""Patrol routes: runs (to be written)."""
+"""Patrol routes: runs on the steward's phone [D3] — start, the checklist, one tap per item,
+finish (problems become rectification tickets), checkpoint scans, the finding photos.
+
+A tap answers with the item's row only (a few hundred bytes) when sent by the page's script
+(HX-Request header), or redirects back to the checklist for a plain form post (no script)."""
+from flask import abort, flash, g, make_response, redirect, request, send_file, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from jinja2_fragments.flask import render_block
+
+from ..core.access import allow
+from ..core.roles import Role
+from ..core.timefmt import localtime
+from ..core.web import is_htmx, render_page
+from ..extensions import db
+from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
+from ..registry import services as registry
+from ..registry.models import Unit
+from . import forms, services
+from .blueprint import bp
+from .models import RESULT_LABELS, Patrol, PatrolPlan, PatrolResult
+
+RUN_ROLES = (Role.STEWARD, Role.SUPERVISOR, Role.ADMIN)
+READ_ALL = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)  # may look at any patrol of the community
+# A row is swapped into a page that has the document's policy; the fragment itself runs nothing.
+FRAGMENT_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def load_patrol(patrol_id: int, write: bool = False) -> Patrol:
+    """The patrol, if it is of this community and the user's own (supervisors may look at
+    any, read-only); anything else is 404."""
+    p = db.session.get(Patrol, patrol_id)
+    if p is None or p.community_id != g.community.id:
+        abort(404)
+    if p.steward_id != current_user.id and (write or not current_user.has_role(*READ_ALL)):
+        abort(404)
+    return p
+
+
+# --- start -----------------------------------------------------------------------------------
+
+def _start_form() -> forms.StartForm:
+    args = request.args if request.method == "GET" and set(request.args) - {"plan_id"} else None
+    form = forms.StartForm(formdata=args) if args is not None else forms.StartForm()
+    form.template_id.choices = [(0, "请选择")] + [(t.id, f"{t.kind_label} · {t.name}")
+                                                  for t in services.templates_for(g.community.id)]
+    form.building_id.choices = [(0, "—")] + [(b.id, b.label) for b in g.community.buildings]
+    return form
+
+
+def _unit_choice(form: forms.StartForm) -> tuple[Unit | None, list[Unit], str | None]:
+    unit = None
+    if form.unit_id.data:
+        unit = db.session.get(Unit, form.unit_id.data)
+        if unit is not None and unit.community_id != g.community.id:
+            unit = None
+    options, error = [], None
+    if unit is None and form.unit_q.data:
+        try:
+            options = registry.search_units(g.community.id, form.unit_q.data)
+        except registry.SearchError as e:
+            error = str(e)
+        if len(options) == 1:  # an exact hit: choose it
+            unit, options = options[0], []
+        elif not options and error is None:
+            error = "没有找到该房屋。"
+    return unit, options, error
+
+
+@bp.route("/start", methods=["GET", "POST"])
+@allow(*RUN_ROLES)
+def start():
+    plan = None
+    plan_id = request.values.get("plan_id", "")
+    if plan_id:
+        plan = db.session.get(PatrolPlan, int(plan_id)) if plan_id.isdigit() else None
+        if plan is None or plan.community_id != g.community.id:
+            abort(404)
+        done = services.patrol_for_plan(plan, current_user)
+        if done is not None:  # started already today: resume it
+            return redirect(url_for("patrols.run", patrol_id=done.id), 303)
+    form = _start_form()
+    unit, options, search_error = _unit_choice(form)
+    if request.method == "GET" and (form.unit_q.data or unit):  # the no-script 查找 button
+        form.target_type.data = "unit"
+    error, status = None, 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                p = services.start_patrol(
+                    g.community.id, current_user, form.template_id.data or None, form.target_type.data,
+                    building_id=form.building_id.data or None, unit_id=unit.id if unit else None,
+                    area=form.area.data, plan_id=plan.id if plan else None, client_key=form.client_key.data)
+                db.session.commit()
+            except services.PatrolError as e:
+                db.session.rollback()
+                error = str(e)
+            else:
+                return redirect(url_for("patrols.run", patrol_id=p.id), 303)
+        else:
+            error = next(iter(e for errs in form.errors.values() for e in errs), "请检查填写的内容。")
+    return render_page("patrols/start.html", status=status, form=form, plan=plan, unit=unit, options=options,
+                       search_error=search_error, error=error,
+                       today=services.open_patrols(g.community.id, current_user))
+
+
+# --- the checklist ---------------------------------------------------------------------------
+
+def _run_page(p: Patrol, status: int = 200, error: str | None = None, open_item: int | None = None,
+              note: str | None = None):
+    state = services.resume_state(p)
+    open_row = next((r for r in state.rows if r.item_id == open_item), None)
+    return render_page("patrols/run.html", status=status, p=p, state=state, error=error, open_row=open_row,
+                       note=note, editable=p.finished_at is None and p.steward_id == current_user.id,
+                       labels=list(RESULT_LABELS.items()))
+
+
+@bp.get("/<int:patrol_id>")
+@allow(*RUN_ROLES, Role.MANAGER)
+def run(patrol_id: int):
+    p = load_patrol(patrol_id)
+    open_item = request.args.get("open", "")
+    return _run_page(p, open_item=int(open_item) if open_item.isdigit() else None)
+
+
+def _row(p: Patrol, item_id: int, status: int = 200, error: str | None = None):
+    """The item's row alone, for the page's script."""
+    row = services.row_of(p, item_id)
+    if row is None:
+        abort(404)
+    body = render_block("patrols/run.html", "row", r=row, p=p, editable=p.finished_at is None,
+                        labels=list(RESULT_LABELS.items()), row_error=error)
+    resp = make_response(body, status)
+    resp.headers["Content-Security-Policy"] = FRAGMENT_CSP
+    return resp
+
+
+@bp.post("/<int:patrol_id>/items/<int:item_id>")
+@allow(*RUN_ROLES)
+def tap(patrol_id: int, item_id: int):
+    """One tap: result, key, tapped_at (the phone's ISO time), and for a problem note + photo."""
+    p = load_patrol(patrol_id, write=True)
+    form = forms.TapForm()
+    script = is_htmx() or "f" in request.args  # patrol.js marks its taps with ?f
+
+    def refused(status: int, message: str):
+        if script:
+            return _row(p, item_id, status, message)
+        if status == 422 and form.result.data == "problem":
+            return _run_page(p, 422, message, open_item=item_id, note=form.note.data)
+        return _run_page(p, status, message)
+
+    if not form.validate():
+        return refused(422, next(e for errs in form.errors.values() for e in errs))
+    stored = None
+    if form.photo.data and getattr(form.photo.data, "filename", ""):
+        try:
+            stored = save_photo(form.photo.data, folder=f"c{g.community.id}/patrols")
+        except PhotoError as e:
+            return refused(422, str(e))
+    try:
+        r = services.tap(p, current_user, item_id, form.result.data, key=form.key.data, note=form.note.data,
+                         tapped_at=forms.parse_tap_time(form.tapped_at.data), photo=stored)
+        db.session.commit()
+    except services.PatrolError as e:
+        db.session.rollback()
+        if stored is not None:
+            delete_photo(stored)
+        if isinstance(e, services.PatrolNotFound):
+            abort(404)
+        return refused(409 if isinstance(e, services.PatrolFinished) else 422, str(e))
+    if stored is not None and r.photo_path != stored.path:  # a repeat or an older tap: nothing changed
+        delete_photo(stored)
+    if script:
+        return _row(p, item_id)
+    return redirect(url_for("patrols.run", patrol_id=p.id, _anchor=f"i{item_id}"), 303)
+
+
+@bp.post("/<int:patrol_id>/finish")
+@allow(*RUN_ROLES)
+def finish(patrol_id: int):
+    p = load_patrol(patrol_id, write=True)
+    if not FlaskForm().validate():
+        abort(400)
+    if p.finished_at is not None:  # a double tap: it is done
+        return redirect(url_for("patrols.run", patrol_id=p.id), 303)
+    try:
+        tickets = services.finish(p, current_user)
+        db.session.commit()
+    except services.PatrolError as e:
+        db.session.rollback()
+        return _run_page(load_patrol(patrol_id, write=True), 422, str(e))
+    msg = "巡查已完成。"
+    if tickets:
+        msg += f"发现问题 {len(tickets)} 项，已生成整改工单：" + "、".join(t.serial for t in tickets) + "。"
+    flash(msg, "ok")
+    return redirect(url_for("patrols.run", patrol_id=p.id), 303)
+
+
+@bp.get("/<int:patrol_id>/items/<int:item_id>/photo")
+@allow(*RUN_ROLES, Role.MANAGER)
+def photo(patrol_id: int, item_id: int):
+    """The photo of a finding (?thumb=1: its thumbnail), to those who may see the patrol."""
+    p = load_patrol(patrol_id)
+    r = db.session.scalar(db.select(PatrolResult).where(PatrolResult.patrol_id == p.id,
+                                                         PatrolResult.item_id == item_id))
+    path = r and (r.thumb_path if request.args.get("thumb") and r.thumb_path else r.photo_path)
+    if not path:
+        abort(404)
+    try:
+        full = open_photo(path)
+    except FileNotFoundError:
+        abort(404)
+    resp = send_file(full, mimetype="image/jpeg", max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+@bp.get("/checkpoint/<token>")
+@allow(*RUN_ROLES)
+def checkpoint(token: str):
+    """Scanning a printed checkpoint QR opens this: it stamps the open patrol of that place."""
+    try:
+        cp, p = services.scan_checkpoint(g.community.id, current_user, token)
+    except services.PatrolNotFound:
+        abort(404)
+    db.session.commit()
+    if p is None:
+        flash(f"已扫描巡查点“{cp.name}”，但您今天没有该处进行中的巡查：请先开始巡查，再扫码签到。", "error")
+        args = {"target_type": "building", "building_id": cp.building_id} if cp.building_id else {
+            "target_type": "area", "area": cp.name}
+        return redirect(url_for("patrols.start", **args), 303)
+    flash(f"已在巡查点“{cp.name}”签到（{localtime(p.checkpoint_at, '%H:%M')}）。", "ok")
+    return redirect(url_for("patrols.run", patrol_id=p.id), 303)

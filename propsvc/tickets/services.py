@@ -73,6 +73,9 @@ def ensure_defaults(community_id: int) -> None:
     if db.session.get(WorkSchedule, community_id) is None:
         db.session.add(WorkSchedule(community_id=community_id))
     db.session.flush()
+    from ..patrols.defaults import ensure_patrol_defaults  # patrols: checklists per kind [D3]
+
+    ensure_patrol_defaults(community_id)
 
 
 def calendar_for(community_id: int) -> WorkCalendar:
@@ -168,9 +171,9 @@ def create_ticket(community_id: int, data: Intake, actor: User, now: datetime | 
         updated_at=now, respond_due=cal.add(now, respond, working), resolve_due=cal.add(now, resolve, working),
         reply_due=data.reply_due if data.kind == Kind.INQUIRY else None,
     )
-    db.session.add(t)
     try:
-        with db.session.begin_nested():
+        with db.session.begin_nested():  # add inside: the savepoint must cover the INSERT
+            db.session.add(t)
             db.session.flush()
     except IntegrityError:
         # The same form sent twice at once: the other request created it.
@@ -362,6 +365,31 @@ def return_visit(t: Ticket, actor: User, satisfaction: int, outcome: str, commen
     return ev
 
 
+# patrols: the steward's recheck of a rectification ticket [D3] -------------------------------
+RECHECK_OUTCOMES = (Outcome.FIXED, Outcome.NOT_FIXED)
+
+
+def recheck(t: Ticket, actor: User, outcome: str, text: str | None, has_photo: bool,
+            now: datetime | None = None) -> Event:
+    """[D3] A patrol finding, resolved, is rechecked on site with a photo: fixed closes it,
+    not fixed sends it back to be handled again."""
+    now = now or utcnow()
+    _need(t.kind == Kind.PATROL, "只有巡查整改工单需要复检。")
+    _need(t.state == State.RESOLVED, "工单尚未完成，不能复检。")
+    _need(_has(actor, FOLLOW_UP_ROLES), "只有管家、前台或主管可以复检。")
+    _need(outcome in RECHECK_OUTCOMES, "请选择复检结果。")
+    _need(has_photo, "复检需要拍照：请拍摄整改后的现场照片。")
+    t.outcome = outcome
+    ev = _step(t, actor, "ticket.rechecked", now, outcome=outcome, text=(text or "").strip() or None)
+    if outcome == Outcome.NOT_FIXED:
+        reopen(t, actor, "复检未整改完成，重新处理", now=now)
+    else:
+        t.state, t.closed_at = State.CLOSED, now
+        _step(t, actor, "ticket.closed", now)
+    return ev
+# -------------------------------------------------------------------------------------------
+
+
 def reopen(t: Ticket, actor: User, reason: str, now: datetime | None = None) -> Event:
     now = now or utcnow()
     _need(t.state in (State.RESOLVED, State.CLOSED), "工单未完成，无需重新打开。")
@@ -516,7 +544,9 @@ def available_steps(user: User, t: Ticket) -> list[str]:
         steps.append("note")
     if t.state in (State.NEW, State.DISPATCHED, State.IN_PROGRESS):
         steps.append("resume" if t.paused_at else "pause")
-    if t.state == State.RESOLVED and _has(user, FOLLOW_UP_ROLES):
+    if t.state == State.RESOLVED and _has(user, FOLLOW_UP_ROLES) and t.kind == Kind.PATROL:
+        steps.append("recheck")  # patrols: a rectification is rechecked on site, not visited [D3]
+    elif t.state == State.RESOLVED and _has(user, FOLLOW_UP_ROLES):
         if t.confirmed_at is None:
             steps.append("confirm")
         steps.append("visit")
@@ -535,6 +565,7 @@ EVENT_LABELS = {
     "ticket.escalated": "工作函上报", "ticket.resolved": "完成", "ticket.confirmed": "住户确认完成",
     "ticket.visited": "回访", "ticket.reopened": "重新打开", "ticket.closed": "关闭", "ticket.answered": "答复",
     "ticket.reply_promised": "约定答复时间", "ticket.contacted": "联系业主", "ticket.caller_added": "关联来电",
+    "ticket.rechecked": "复检",  # patrols [D3]
 }
 
 

@@ -13,6 +13,7 @@ from ..core.timefmt import from_local
 from ..core.web import render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
+from ..patrols.forms import RecheckForm
 from ..registry import services as registry
 from ..registry.models import Unit
 from . import forms, services
@@ -205,6 +206,7 @@ STEP_FORMS = {
     "pause": forms.PauseForm, "resume": FlaskForm, "escalate": forms.MemoForm, "resolve": forms.ResolveForm,
     "confirm": forms.ConfirmForm, "visit": forms.VisitForm, "answer": forms.AnswerForm,
     "promise": forms.PromiseForm, "contact": forms.ContactForm, "close": forms.CloseForm,
+    "recheck": RecheckForm,  # patrols: rectification recheck [D3]
 }
 
 
@@ -239,6 +241,9 @@ def _run_step(step: str, t: Ticket, f):
             return services.contact(t, u, f.method.data, f.text.data)
         case "close":
             return services.close(t, u, f.text.data)
+        case "recheck":  # patrols [D3]
+            return services.recheck(t, u, f.outcome.data, f.text.data,
+                                    has_photo=any(getattr(x, "filename", "") for x in (f.photos.data or [])))
     abort(404)
 
 

@@ -1,0 +1,81 @@
+"""Forms of the patrol run on the phone, and the recheck step of a rectification ticket [D3]."""
+import uuid
+from datetime import datetime, timezone
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import HiddenField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from .models import RESULT_LABELS, TargetType
+from .services import AREA_MAX, NOTE_MAX
+
+IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
+TARGET_LABELS = {TargetType.BUILDING: "楼栋", TargetType.UNIT: "房屋", TargetType.AREA: "区域"}
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "") and str(value).isdigit() else None
+
+
+class StartForm(FlaskForm):
+    client_key = HiddenField()
+    plan_id = HiddenField(filters=[_int_or_none])
+    template_id = SelectField("巡查表", coerce=int, default=0)
+    target_type = RadioField("巡查对象", choices=list(TARGET_LABELS.items()), default=TargetType.BUILDING)
+    building_id = SelectField("楼栋", coerce=int, default=0)
+    unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
+                         render_kw={"placeholder": "房号 3-2-1201 / 业主姓名", "autocomplete": "off"})
+    unit_id = HiddenField(filters=[_int_or_none])
+    area = StringField("区域", validators=[Optional(), Length(max=AREA_MAX, message=f"区域名称最多{AREA_MAX}字")],
+                       render_kw={"placeholder": "如：北门车库、中心花园、3栋地下室"})
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        if not self.client_key.data:
+            self.client_key.data = uuid.uuid4().hex
+
+
+def parse_tap_time(value: str | None) -> datetime | None:
+    """The phone's time of the tap → aware UTC: milliseconds since the epoch (what patrol.js
+    sends, 13 bytes on the wire) or ISO 8601 with a zone (2026-05-04T01:23:45.678Z);
+    empty → None (the server's time); malformed → ValueError."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        raise ValueError("no zone")
+    return at.astimezone(timezone.utc)
+
+
+class TapForm(FlaskForm):
+    """One tap. The CSRF token comes as the X-CSRFToken header (script) or a field (no script)."""
+    result = RadioField(choices=list(RESULT_LABELS.items()), validators=[InputRequired("请选择：正常、有问题或不适用。")])
+    key = StringField(validators=[DataRequired("缺少提交标识，请刷新页面后重试。"), Length(max=64)])
+    tapped_at = StringField(validators=[Optional(), Length(max=40)])
+    note = TextAreaField("问题说明", validators=[Optional(), Length(max=NOTE_MAX, message=f"问题说明最多{NOTE_MAX}字")])
+    photo = FileField("照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
+
+    def validate_tapped_at(self, field):
+        try:
+            field.parsed = parse_tap_time(field.data)
+        except ValueError:
+            raise ValidationError("点击时间格式不正确。") from None
+
+
+def _one_photo(form, field):
+    if not [f for f in (field.data or []) if getattr(f, "filename", "")]:
+        raise ValidationError("复检需要拍照：请拍摄整改后的现场照片。")
+
+
+class RecheckForm(FlaskForm):
+    """The steward's recheck of a rectification ticket (巡查整改) [D3]: a photo is required."""
+    outcome = RadioField("复检结果", choices=[("fixed", "已整改，关闭"), ("not_fixed", "未整改完成，退回重新处理")],
+                         validators=[InputRequired("请选择复检结果")])
+    text = TextAreaField("复检说明", validators=[Optional(), Length(max=1000)])
+    photos = MultipleFileField("复检照片", validators=[_one_photo, FileAllowed(IMAGE_EXTS, "只能上传图片。")])
