@@ -57,6 +57,9 @@ def register_cli(app: Flask) -> None:
             click.echo("已有数据，跳过演示数据。")
             return
         click.echo(seed_demo())
+        from .registry.demo import COMMUNITY_NAME, seed_demo_activity
+
+        click.echo(seed_demo_activity(find_community(COMMUNITY_NAME).id))
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)

@@ -140,6 +140,13 @@ def test_cli_seed_demo_if_empty(app):
         before = counts()
         assert before["Community"] == 1 and before["Unit"] >= 300
         assert db.session.scalar(select(func.count()).select_from(Department)) == 5
+        from propsvc.patrols.models import PatrolPlan
+        from propsvc.tickets.models import Outage, Ticket
+
+        states = set(db.session.scalars(select(Ticket.state)))
+        assert {"new", "dispatched", "in_progress", "resolved", "closed"} <= states  # a lived-in demo
+        assert db.session.scalar(select(func.count()).select_from(PatrolPlan)) == 6
+        assert db.session.scalar(select(func.count()).select_from(Outage)) == 1
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "跳过" in again.output
     forced = runner.invoke(args=["seed-demo"])

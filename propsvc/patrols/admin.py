@@ -134,7 +134,7 @@ def _new_item_form(t: ChecklistTemplate, formdata=None) -> af.ItemForm:
 
 def _plan_choices(f: af.PlanForm, community_id: int) -> af.PlanForm:
     f.template_id.choices = [(0, "请选择检查表")] + [
-        (t.id, f"{t.kind_label} · {t.name}") for t in _templates(community_id) if t.active]
+        (t.id, t.label) for t in _templates(community_id) if t.active]
     f.steward_id.choices = [(0, "请选择管家")] + [(u.id, u.name) for u in plans.stewards(community_id)]
     f.building_id.choices = [(0, "请选择楼栋")] + [(b.id, b.label) for b in _buildings(community_id)]
     return f

@@ -61,6 +61,11 @@ class ChecklistTemplate(db.Model):
         return PATROL_KIND_LABELS.get(self.kind, self.kind)
 
     @property
+    def label(self) -> str:
+        """外围巡查表, or 消防 · 周检表 when the name does not say its kind."""
+        return self.name if self.name.startswith(self.kind_label) else f"{self.kind_label} · {self.name}"
+
+    @property
     def active_items(self) -> list["ChecklistItem"]:
         return [i for i in self.items if i.active]
 

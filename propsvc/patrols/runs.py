@@ -42,7 +42,7 @@ def load_patrol(patrol_id: int, write: bool = False) -> Patrol:
 def _start_form() -> forms.StartForm:
     args = request.args if request.method == "GET" and set(request.args) - {"plan_id"} else None
     form = forms.StartForm(formdata=args) if args is not None else forms.StartForm()
-    form.template_id.choices = [(0, "请选择")] + [(t.id, f"{t.kind_label} · {t.name}")
+    form.template_id.choices = [(0, "请选择")] + [(t.id, t.label)
                                                   for t in services.templates_for(g.community.id)]
     form.building_id.choices = [(0, "—")] + [(b.id, b.label) for b in g.community.buildings]
     return form

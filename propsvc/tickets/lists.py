@@ -53,7 +53,7 @@ def end_of_today(now: datetime | None = None) -> datetime:
 def due_of(t: Ticket) -> tuple[str, datetime | None]:
     """What the list shows as the ticket's next deadline, with its name."""
     if t.state == State.RESOLVED:
-        return "回访", t.visit_due
+        return ("复检" if t.kind == Kind.PATROL else "回访"), t.visit_due
     if t.kind == Kind.INQUIRY and t.replied_at is None and t.reply_due is not None:
         return "答复", t.reply_due
     if t.state in (State.NEW, State.DISPATCHED):
