@@ -44,11 +44,12 @@ def sup(app, psite):
 @pytest.fixture
 def frozen(monkeypatch):
     """Make the pages' "now" a given site time."""
-    from propsvc.patrols import admin, plans
+    from propsvc.core import timefmt
+    from propsvc.patrols import admin
 
     def set_now(dt: datetime):
         monkeypatch.setattr(admin, "utcnow", lambda: dt.astimezone(timezone.utc))
-        monkeypatch.setattr(plans, "utcnow", lambda: dt.astimezone(timezone.utc))
+        monkeypatch.setattr(timefmt, "utcnow", lambda: dt.astimezone(timezone.utc))
     return set_now
 
 

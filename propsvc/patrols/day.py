@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from ..auth.models import User, UserRole, user_building, user_community
 from ..core.models import Event, utcnow
 from ..core.roles import Role
 from ..core.services import record
-from ..core.timefmt import SITE_TZ, localtime
+from ..core.timefmt import day_bounds, localtime, site_today
 from ..extensions import db
 from ..registry.models import Building, Unit
 from ..tickets import lists
@@ -52,15 +52,7 @@ class DayError(ValueError):
 
 # --- days ------------------------------------------------------------------------------
 
-def today_local(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(SITE_TZ).date()
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[00:00, next day 00:00) site time, as aware UTC datetimes."""
-    lo = datetime.combine(day, time.min, tzinfo=SITE_TZ).astimezone(timezone.utc)
-    hi = datetime.combine(day + timedelta(days=1), time.min, tzinfo=SITE_TZ).astimezone(timezone.utc)
-    return lo, hi
+today_local = site_today
 
 
 def day_label(day: date) -> str:

@@ -14,15 +14,14 @@ import csv
 import io
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User, UserRole, user_building, user_community
-from ..core.models import utcnow
 from ..core.roles import Role
-from ..core.timefmt import SITE_TZ, localtime
+from ..core.timefmt import SITE_TZ, day_range, localtime, site_now, site_today
 from ..extensions import db
 from ..registry.models import Building, Unit, UnitStatus
 from .models import (
@@ -38,16 +37,8 @@ DEFAULT_VACANT_EVERY_DAYS = 7
 
 # --- time helpers ------------------------------------------------------------------------
 
-def _local_now(now: datetime | None) -> datetime:
-    now = now or utcnow()
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.astimezone(SITE_TZ)
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Today's site day."""
-    return _local_now(now).date()
+_local_now = site_now
+local_today = site_today
 
 
 def weekdays_label(weekdays: str) -> str:
@@ -431,14 +422,6 @@ class RecordFilters:
         return {k: v for k, v in out.items() if v not in (None, "")}
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        d = date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    return d if d is None or 2000 <= d.year <= 2100 else None
-
-
 def _id(value) -> int | None:
     text = str(value or "")
     return int(text) if text.isdigit() and len(text) <= 9 else None
@@ -449,19 +432,7 @@ def parse_record_filters(args, community_id: int, *, own_steward_id: int | None 
     """Filters from the GET form. Default: the last 7 site days. A bad value is dropped with a
     message instead of failing the page. `own_steward_id`: the viewer may see only their own
     patrols (a steward), whatever the form says."""
-    today = local_today(now)
-    errors = []
-    start, end = _date(args.get("start")), _date(args.get("end"))
-    if (args.get("start") and start is None) or (args.get("end") and end is None):
-        errors.append("日期格式不正确，已按默认范围查询。")
-    end = end or today
-    start = start or end - timedelta(days=RECORDS_DEFAULT_DAYS - 1)
-    if start > end:
-        start, end = end, start
-        errors.append("开始日期晚于结束日期，已对调。")
-    if (end - start).days + 1 > RECORDS_MAX_DAYS:
-        start = end - timedelta(days=RECORDS_MAX_DAYS - 1)
-        errors.append(f"查询范围最长{RECORDS_MAX_DAYS}天，已从{start.isoformat()}起查询。")
+    start, end, errors = day_range(args, default_days=RECORDS_DEFAULT_DAYS, max_days=RECORDS_MAX_DAYS, now=now)
     steward_id = _id(args.get("steward_id"))
     if args.get("steward_id") and (steward_id is None or steward_id not in {u.id for u in stewards(community_id, False)}):
         steward_id = None

@@ -17,7 +17,7 @@ from ..registry.models import Building, OccupantRole, Unit
 from .calendar import DEFAULT_POLICIES, WorkCalendar, parse_periods
 from .models import (
     DEFAULT_CATEGORIES, OPEN_STATES, AssignMode, Caller, Category, Holiday, Kind, Outage, Outcome, Photo,
-    SlaPolicy, State, Ticket, Urgency, WorkSchedule,
+    SlaPolicy, State, Ticket, WorkSchedule,
 )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..core.models import Event, utcnow
-from ..core.timefmt import SITE_TZ, localtime
+from ..core.timefmt import SITE_TZ, day_range, localtime, site_today
 from ..extensions import db
 from ..registry.models import Building, Unit
 from .models import (
@@ -64,16 +64,7 @@ class Filters:
         return out
 
 
-def today_local(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(SITE_TZ).date()
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        d = date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    return d if d is None or 2000 <= d.year <= 2100 else None
+today_local = site_today
 
 
 def _own(model, value: str | None, community_id: int):
@@ -90,19 +81,7 @@ def _own(model, value: str | None, community_id: int):
 def parse_filters(args, community_id: int, now: datetime | None = None) -> Filters:
     """Filters from a GET form. Default: the last 30 site days up to today. A bad value is
     dropped with a message instead of failing the page."""
-    today = today_local(now)
-    errors = []
-    start, end = _date(args.get("start")), _date(args.get("end"))
-    if args.get("start") and start is None or args.get("end") and end is None:
-        errors.append("日期格式不正确，已按默认范围统计。")
-    end = end or today
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        start, end = end, start
-        errors.append("开始日期晚于结束日期，已对调。")
-    if (end - start).days + 1 > MAX_DAYS:
-        start = end - timedelta(days=MAX_DAYS - 1)
-        errors.append(f"统计范围最长{MAX_DAYS}天，已从{start.isoformat()}起统计。")
+    start, end, errors = day_range(args, default_days=DEFAULT_DAYS, max_days=MAX_DAYS, now=now, verb="统计")
     kind = args.get("kind") or None
     if kind and kind not in KIND_LABELS:
         kind = None
