@@ -36,10 +36,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .core.views import bp as core_bp
     from .registry.views import bp as registry_bp
     from .admin.views import bp as admin_bp
+    from .documents.views import bp as documents_bp
     from .patrols.routes import bp as patrols_bp
+    from .renovation.routes import bp as renovation_bp
     from .tickets.routes import bp as tickets_bp
 
-    for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp):
+    for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
+               renovation_bp, documents_bp):
         app.register_blueprint(bp)
 
     app.before_request(check_idle)

@@ -1,0 +1,1 @@
+"""Renovation routes: board (to be written)."""

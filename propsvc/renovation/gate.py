@@ -1,0 +1,1 @@
+"""Renovation routes: gate (to be written)."""

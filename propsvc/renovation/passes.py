@@ -1,0 +1,1 @@
+"""Renovation routes: passes (to be written)."""

@@ -1,0 +1,1 @@
+"""Renovation routes: views (to be written)."""
