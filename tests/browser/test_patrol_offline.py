@@ -67,7 +67,7 @@ def test_offline_taps_are_kept_sent_once_and_resumed(app, live_server, page, mak
 
     # Start a patrol of building 3 with the 楼栋单元 checklist.
     page.goto(f"{live_server}/patrols/start")
-    page.locator("label", has_text="楼栋单元 ·").click()
+    page.locator("label", has_text="楼栋单元巡查表").click()
     page.locator("#building_id").select_option(label="3栋")
     shot("start")
     page.get_by_role("button", name="开始巡查").click()
