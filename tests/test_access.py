@@ -85,7 +85,8 @@ def _url(app, rule, site):
                "photo_id": site["photo_id"], "outage_id": site["outage_id"], "step": "note",
                "name": "description", "category_id": 1, "urgency": "normal", "holiday_id": 1,
                "template_id": 1, "item_id": 1, "plan_id": 1, "summary_id": 1, "patrol_id": 1, "token": "nope",
-               "checkpoint_id": 1}
+               "checkpoint_id": 1, "renovation_id": 1, "extension_id": 1, "worker_id": 1, "doc_id": 1,
+               "code": "nope"}
     if rule.endpoint == "static_files.static_file":
         return static_url("css/app.css")
     missing = [a for a in rule.arguments if a not in samples]

@@ -311,6 +311,7 @@ def render_pdf(template_name: str, *, page_size="A5", max_pages: int | None = No
 
 # --- QR codes ----------------------------------------------------------------------------
 
+@lru_cache(maxsize=256)  # reprints and re-renders of one document draw the same code
 def qr_svg(text: str, *, size_mm: float | None = 20, border: int = 2, error: str = "m") -> Markup:
     """An inline <svg> QR code of `text` (a regular QR code, never a Micro QR, which phone
     scanners often miss). size_mm: the printed width including the quiet zone (None: one

@@ -1,1 +1,389 @@
-"""Renovation routes: views (to be written)."""
+"""Renovation routes: the list, the application (装修申请表), its page with approval, rejection
+and finishing, the first-renovation inspection [R2], extensions [R6] and attachment photos.
+
+Each POST: load the renovation of this community → validate the form → claim its one-time key
+→ one service call → one commit (or rollback and show the page with the message: 409 for a
+step out of order, 422 for bad input)."""
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.models import User
+from ..core import idempotency
+from ..core.access import allow
+from ..core.models import Event
+from ..core.roles import Role
+from ..core.timefmt import site_today
+from ..core.web import render_page
+from ..extensions import db
+from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
+from ..registry import services as registry
+from ..registry.models import Unit
+from . import forms, services
+from .blueprint import bp
+from .models import Extension, ExtensionState, Renovation, RenovationState
+
+VIEWERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE, Role.ADMIN, Role.TECHNICIAN)
+INTAKE = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR)
+INSPECTORS = (Role.STEWARD, Role.SUPERVISOR)
+FINISHERS = (Role.STEWARD, Role.SUPERVISOR, Role.MANAGER)
+# Who sees the lead's full numbers on the page (others see them masked) [T9].
+ID_READERS = (Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+PHONE_READERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE, Role.ADMIN)
+
+
+def load(renovation_id: int, lock: bool = False) -> Renovation:
+    r = services.get_renovation(g.community.id, renovation_id, lock=lock)
+    if r is None:
+        abort(404)
+    return r
+
+
+def _photo_folder() -> str:
+    return f"c{g.community.id}/renovations"
+
+
+# --- the list ------------------------------------------------------------------------------
+
+@bp.get("")
+@allow(*VIEWERS)
+def index():
+    which = request.args.get("state", "open")
+    if which not in services.LIST_FILTERS:
+        which = "open"
+    today = site_today()
+    items = services.listing(g.community.id, which, today)
+    return render_page("renovation/index.html", block="results", items=items, which=which,
+                       filters=services.LIST_FILTERS, today=today, is_overdue=services.is_overdue,
+                       limit=services.LIST_LIMIT)
+
+
+# --- the application -----------------------------------------------------------------------
+
+def _application_form() -> forms.ApplicationForm:
+    # A GET carries the fields when the no-JS 查找 button or an htmx look-up sent them.
+    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
+    return forms.ApplicationForm(formdata=args) if args is not None else forms.ApplicationForm()
+
+
+def _chosen_unit(form) -> Unit | None:
+    if form.unit_id.data and str(form.unit_id.data).isdigit():
+        unit = registry.load_unit(int(form.unit_id.data))
+        if unit is not None and unit.community_id == g.community.id:
+            return unit
+    return None
+
+
+def _application_context(form, error: str | None = None) -> dict:
+    unit = _chosen_unit(form)
+    options, search_error = [], None
+    if form.unit_q.data and unit is None:
+        try:
+            options = registry.search_units(g.community.id, form.unit_q.data)
+        except registry.SearchError as e:
+            search_error = str(e)
+        if len(options) == 1:  # an exact hit: choose it
+            unit, options = options[0], []
+    if unit is not None and request.method == "GET":
+        form.first_renovation.data = not services.ever_approved(unit.id)  # [R2] default
+    if unit is not None and form.unit_id.data != str(unit.id):
+        form.unit_id.data = str(unit.id)
+    return {
+        "form": form, "unit": unit, "options": options, "search_error": search_error, "error": error,
+        "owners": services.owners_of(unit) if unit else [],
+        "pending": services.open_renovation_for_unit(unit.id) if unit else None,
+        "months": services.settings_for(g.community.id).default_months or 3,
+    }
+
+
+def _save_photos(files, folder: str) -> list:
+    stored = []
+    try:
+        for f in files:
+            stored.append(save_photo(f, folder=folder))
+    except PhotoError:
+        for s in stored:
+            delete_photo(s)
+        raise
+    return stored
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*INTAKE)
+def new():
+    form = _application_form()
+    error, status = None, 422
+    if request.method == "POST" and form.validate():
+        done = services.find_by_client_key(form.client_key.data)
+        if done is not None and done.community_id == g.community.id:  # a resubmission
+            return redirect(url_for("renovation.show", renovation_id=done.id), 303)
+        files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
+        try:
+            stored = _save_photos(files, _photo_folder())
+        except PhotoError as e:
+            form.photos.errors = [str(e)]
+        else:
+            try:
+                r = services.apply(g.community.id, services.Application(
+                    unit_id=int(form.unit_id.data), applicant_name=form.applicant_name.data or "",
+                    applicant_role=form.applicant_role.data, lead_company=form.lead_company.data,
+                    lead_name=form.lead_name.data, lead_phone=form.lead_phone.data,
+                    lead_id_number=form.lead_id_number.data, scope=form.scope.data,
+                    starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                    first_renovation=bool(form.first_renovation.data), client_key=form.client_key.data,
+                    attachments=[{"path": s.path, "thumb": s.thumb_path} for s in stored]), current_user)
+                db.session.commit()
+            except services.RenovationError as e:
+                db.session.rollback()
+                for s in stored:
+                    delete_photo(s)
+                error, status = str(e), e.status
+            except IntegrityError:  # the same key raced in from a second tap
+                db.session.rollback()
+                for s in stored:
+                    delete_photo(s)
+                done = services.find_by_client_key(form.client_key.data)
+                if done is None:
+                    raise
+                return redirect(url_for("renovation.show", renovation_id=done.id), 303)
+            else:
+                flash(f"已登记 {r.unit.label} 的装修申请，待经理审批。", "ok")
+                return redirect(url_for("renovation.show", renovation_id=r.id), 303)
+    status = status if request.method == "POST" else 200
+    block = "lookup" if request.args.get("part") == "lookup" else None
+    return render_page("renovation/new.html", block=block, status=status, **_application_context(form, error))
+
+
+# --- the renovation page -------------------------------------------------------------------
+
+STEP_FORMS = {
+    "approve": forms.NoteForm, "reject": forms.ReasonForm, "finish": forms.NoteForm, "extend": forms.ExtensionForm,
+    "review": forms.DecisionForm, "decide": forms.DecisionForm, "fee": forms.FeeForm,
+}
+
+
+def _forms(failed: str | None, failed_form) -> dict:
+    out = {}
+    for name, cls in STEP_FORMS.items():
+        out[name] = failed_form if name == failed else cls(formdata=None, prefix=name)
+    return out
+
+
+def _page(r: Renovation, status: int = 200, error: str | None = None, failed: str | None = None,
+          failed_form=None):
+    today = site_today()
+    events = list(db.session.scalars(select(Event).where(
+        Event.object_type == "renovation", Event.object_id == r.id).order_by(Event.id)))
+    ids = {e.actor_id for e in events if e.actor_id}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    docs = [(d, services.doc_status(d, today)) for d in services.documents_of(r)]
+    return render_page(
+        "renovation/show.html", block="content", status=status, r=r, renovation=r, unit=r.unit,
+        owners=services.owners_of(r.unit), events=events, users=users, labels=services.EVENT_LABELS,
+        docs=docs, doc_labels=services.DOC_STATUS_LABELS, documents_ready=services.documents_available(),
+        inspection=services.inspection_of(r), points=services.INSPECTION_POINTS,
+        attachments=services.attachments(r), open_ext=services.open_extension(r),
+        ext_label=services.extension_label, ext_applied=services.extension_applied,
+        overdue=services.is_overdue(r, today), today=today, error=error, forms=_forms(failed, failed_form),
+        failed=failed, see_id=current_user.has_role(*ID_READERS), see_phone=current_user.has_role(*PHONE_READERS),
+        roles=services.APPLICANT_ROLES, ExtensionState=ExtensionState, RenovationState=RenovationState)
+
+
+@bp.get("/<int:renovation_id>")
+@allow(*VIEWERS)
+def show(renovation_id: int):
+    return _page(load(renovation_id))
+
+
+def _act(renovation_id: int, name: str, action, done_message: str):
+    """Validate the step's form, claim its key, run `action(r, form)`, commit; or show why not."""
+    r = load(renovation_id, lock=True)
+    form = STEP_FORMS[name](prefix=name)
+    if not form.validate_on_submit():
+        return _page(r, 422, failed=name, failed_form=form)
+    if not idempotency.claim(f"renovation-{name}-{form.client_key.data}"):
+        return redirect(url_for("renovation.show", renovation_id=r.id), 303)  # a repeat of a done step
+    try:
+        message = action(r, form) or done_message
+        db.session.commit()
+    except services.RenovationError as e:
+        db.session.rollback()
+        if e.status == 404:
+            abort(404)
+        return _page(load(renovation_id), e.status, error=str(e), failed=name if e.status == 422 else None,
+                     failed_form=form)
+    flash(message, "ok")
+    return redirect(url_for("renovation.show", renovation_id=r.id), 303)
+
+
+@bp.post("/<int:renovation_id>/approve")
+@allow(Role.MANAGER)
+def approve(renovation_id: int):
+    def act(r, _form):
+        doc = services.approve(r, current_user)
+        return f"已批准，发放装修许可证 {doc.serial}；房屋状态改为装修中。" if doc else "已批准；房屋状态改为装修中。"
+    return _act(renovation_id, "approve", act, "已批准。")
+
+
+@bp.post("/<int:renovation_id>/reject")
+@allow(Role.MANAGER)
+def reject(renovation_id: int):
+    return _act(renovation_id, "reject", lambda r, f: services.reject(r, current_user, f.reason.data), "已驳回申请。")
+
+
+@bp.post("/<int:renovation_id>/finish")
+@allow(*FINISHERS)
+def finish(renovation_id: int):
+    def act(r, form):
+        status = services.finish(r, current_user, form.note.data)
+        return f"已登记完工，房屋状态改为{r.unit.status_label}。" if status else None
+    return _act(renovation_id, "finish", act, "已登记完工。")
+
+
+# --- extensions [R6] -----------------------------------------------------------------------
+
+@bp.post("/<int:renovation_id>/extensions")
+@allow(*INTAKE)
+def extend(renovation_id: int):
+    def act(r, f):
+        services.request_extension(r, current_user, name=f.requester_name.data, role=f.requester_role.data,
+                                   reason=f.reason.data, new_end=f.new_end.data, fee=f.fee.data or 0)
+        return "已登记延期申请，待工程主管审核。"
+    return _act(renovation_id, "extend", act, "已登记延期申请。")
+
+
+def _extension(r: Renovation, extension_id: int) -> Extension:
+    for ext in r.extensions:
+        if ext.id == extension_id:
+            return ext
+    abort(404)
+
+
+def _moved(r: Renovation, ext: Extension) -> str:
+    if services.extension_applied(ext):
+        return f"完工日期已延至 {r.ends_on.isoformat()}。"
+    return f"已批准；待财务收取延期费用 {ext.fee} 元后生效。"
+
+
+@bp.post("/<int:renovation_id>/extensions/<int:extension_id>/review")
+@allow(Role.SUPERVISOR)
+def extension_review(renovation_id: int, extension_id: int):
+    def act(r, f):
+        ext = _extension(r, extension_id)
+        agree = f.decision.data == "agree"
+        services.review_extension(r, ext, current_user, agree=agree, note=f.note.data)
+        return "工程审核通过，待经理审批。" if agree else "工程审核不同意，延期申请已退回。"
+    return _act(renovation_id, "review", act, "已审核。")
+
+
+@bp.post("/<int:renovation_id>/extensions/<int:extension_id>/approve")
+@allow(Role.MANAGER)
+def extension_approve(renovation_id: int, extension_id: int):
+    def act(r, f):
+        ext = _extension(r, extension_id)
+        agree = f.decision.data == "agree"
+        services.approve_extension(r, ext, current_user, agree=agree, note=f.note.data)
+        return _moved(r, ext) if agree else "经理不同意延期，申请已退回。"
+    return _act(renovation_id, "decide", act, "已审批。")
+
+
+@bp.post("/<int:renovation_id>/extensions/<int:extension_id>/fee")
+@allow(Role.FINANCE)
+def extension_fee(renovation_id: int, extension_id: int):
+    def act(r, f):
+        ext = _extension(r, extension_id)
+        services.pay_extension_fee(r, ext, current_user, f.receipt_no.data)
+        return f"已收取延期费用 {ext.fee} 元（收据号 {ext.fee_receipt_no}）。" + (
+            _moved(r, ext) if services.extension_applied(ext) else "待经理审批后生效。")
+    return _act(renovation_id, "fee", act, "已收费。")
+
+
+# --- the first-renovation inspection [R2] --------------------------------------------------
+
+def _inspection_page(r: Renovation, form, status: int = 200, error: str | None = None):
+    return render_page("renovation/inspection.html", block="content", status=status, r=r, unit=r.unit, form=form,
+                       points=services.INSPECTION_POINTS, inspection=services.inspection_of(r),
+                       neighbours=services.neighbours(r), owners=services.owners_of(r.unit), error=error)
+
+
+@bp.route("/<int:renovation_id>/inspection", methods=["GET", "POST"])
+@allow(*INSPECTORS)
+def inspect(renovation_id: int):
+    r = load(renovation_id, lock=request.method == "POST")
+    form = forms.InspectionForm()
+    if request.method == "GET":
+        return _inspection_page(r, form)
+    if not form.validate_on_submit():
+        return _inspection_page(r, form, 422)
+    if services.inspection_of(r) is not None or r.state not in services.OPEN_STATES:
+        msg = ("该装修已登记首次装修检查，不能重复登记。" if services.inspection_of(r) is not None
+               else f"该装修当前为“{r.state_label}”，不能再登记首次装修检查。")
+        if not idempotency.claim(f"inspection-{form.client_key.data}"):
+            return redirect(url_for("renovation.show", renovation_id=r.id), 303)  # the repeat of a saved check
+        return _inspection_page(r, form, 409, msg)
+    files = {k: form[f"{k}_photo"].data for k in services.INSPECTION_POINTS}
+    files = {k: f for k, f in files.items() if getattr(f, "filename", "")}
+    points = {k: services.PointResult(ok={"ok": True, "defect": False}.get(form[f"{k}_result"].data),
+                                      note=form[f"{k}_note"].data or "", photo="pending" if k in files else None)
+              for k in services.INSPECTION_POINTS}
+    problems = services.inspection_problems(points, form.rules_told.data, form.neighbours_told.data)
+    if problems:
+        for name, msg in problems.items():
+            form[name].errors = [msg]
+        return _inspection_page(r, form, 422, "检查记录不完整，请按提示补充。")
+    stored = {}
+    try:
+        for k, f in files.items():
+            s = save_photo(f, folder=_photo_folder())
+            stored[k] = s
+            points[k].photo, points[k].thumb = s.path, s.thumb_path
+    except PhotoError as e:
+        for s in stored.values():
+            delete_photo(s)
+        form[f"{k}_photo"].errors = [str(e)]
+        return _inspection_page(r, form, 422)
+    if not idempotency.claim(f"inspection-{form.client_key.data}"):
+        for s in stored.values():
+            delete_photo(s)
+        return redirect(url_for("renovation.show", renovation_id=r.id), 303)
+    try:
+        services.record_inspection(r, current_user, points, True, True)
+        db.session.commit()
+    except (services.RenovationError, IntegrityError) as e:
+        db.session.rollback()
+        for s in stored.values():
+            delete_photo(s)
+        msg = str(e) if isinstance(e, services.RenovationError) else "该装修已登记首次装修检查，不能重复登记。"
+        return _inspection_page(load(renovation_id), form, getattr(e, "status", 409), msg)
+    flash("已保存首次装修检查记录。", "ok")
+    return redirect(url_for("renovation.show", renovation_id=r.id), 303)
+
+
+# --- photos --------------------------------------------------------------------------------
+
+@bp.get("/<int:renovation_id>/photo")
+@allow(*VIEWERS)
+def photo(renovation_id: int):
+    """An attachment or inspection photo of this renovation (only paths it recorded)."""
+    r = load(renovation_id)
+    path = request.args.get("path", "")
+    known = {}
+    for a in services.attachments(r):
+        known[a.get("path")] = a
+    ins = services.inspection_of(r)
+    for v in (ins.results.values() if ins else []):
+        if v.get("photo"):
+            known[v["photo"]] = {"path": v["photo"], "thumb": v.get("thumb")}
+    entry = known.get(path)
+    if not path or entry is None:
+        abort(404)
+    rel = entry.get("thumb") if request.args.get("thumb") and entry.get("thumb") else entry["path"]
+    try:
+        full = open_photo(rel)
+    except FileNotFoundError:
+        abort(404)
+    resp = send_file(full, mimetype="image/jpeg", max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+

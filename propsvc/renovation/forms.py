@@ -1,0 +1,132 @@
+"""Forms of the renovation area. Labels and messages in Chinese."""
+import uuid
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed
+from wtforms import (BooleanField, DateField, DecimalField, FileField, HiddenField, MultipleFileField, RadioField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
+from .services import APPLICANT_ROLES, INSPECTION_POINTS
+
+MAX_ATTACHMENTS = 6
+IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
+
+
+def _phone(form, field):
+    if field.data:
+        field.data = normalize_phone(field.data)
+        if not is_valid_phone(field.data):
+            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
+
+
+def _id_number(form, field):
+    if field.data:
+        field.data = normalize_id_number(field.data)
+        if not is_valid_id_number(field.data):
+            raise ValidationError("身份证号码不正确，请核对18位号码（末位校验码、出生日期）。")
+
+
+def _sane_day(form, field):
+    if field.data and not (2000 <= field.data.year <= 2100):
+        raise ValidationError("日期不正确。")
+
+
+def _max_files(form, field):
+    files = [f for f in (field.data or []) if getattr(f, "filename", "")]
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationError(f"最多上传{MAX_ATTACHMENTS}张图片。")
+
+
+class KeyedForm(FlaskForm):
+    """A form with a one-time key: a double tap or a resend acts once."""
+
+    client_key = HiddenField()
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        if not self.client_key.data:
+            self.client_key.data = uuid.uuid4().hex
+
+
+class ApplicationForm(KeyedForm):
+    unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
+                         render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
+    unit_id = HiddenField(validators=[DataRequired("请先查找并选择房屋。")])
+    applicant_role = RadioField("办证人身份", choices=list(APPLICANT_ROLES.items()), default="owner",
+                                validators=[InputRequired("请选择办证人身份。")])
+    applicant_name = StringField("办证人姓名", validators=[Optional(), Length(max=64, message="姓名最多64字")])
+    lead_company = StringField("装修公司", validators=[Optional(), Length(max=100, message="最多100字")],
+                               render_kw={"placeholder": "个人施工可不填"})
+    lead_name = StringField("装修负责人", validators=[DataRequired("请填写装修负责人姓名。"),
+                                                   Length(max=64, message="姓名最多64字")])
+    lead_phone = StringField("负责人电话", validators=[DataRequired("请填写装修负责人电话。"), _phone],
+                             render_kw={"inputmode": "tel"})
+    lead_id_number = StringField("负责人身份证号", validators=[DataRequired("请填写装修负责人身份证号。"), _id_number],
+                                 render_kw={"autocomplete": "off", "maxlength": 18})
+    scope = TextAreaField("装修内容", validators=[DataRequired("请填写装修内容。"),
+                                              Length(max=1000, message="装修内容最多1000字")],
+                          render_kw={"placeholder": "如：厨卫改造、墙面刷漆、铺地板；不涉及承重墙"})
+    starts_on = DateField("计划开工日期", validators=[DataRequired("请填写计划开工日期。"), _sane_day])
+    ends_on = DateField("计划完工日期", validators=[Optional(), _sane_day])
+    first_renovation = BooleanField("首次装修（需管家陪同业主检查门窗、地漏）")
+    photos = MultipleFileField("附件照片（装修图纸、业主授权等，可不传）", validators=[_max_files, FileAllowed(
+        IMAGE_EXTS, "只能上传图片。")])
+
+    def validate_unit_id(self, field):
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError("请从列表中选择房屋。")
+
+    def validate_ends_on(self, field):
+        if field.data and self.starts_on.data and field.data <= self.starts_on.data:
+            raise ValidationError("计划完工日期必须晚于开工日期。")
+
+
+class ReasonForm(KeyedForm):
+    reason = TextAreaField("驳回原因", validators=[DataRequired("请填写驳回原因。"), Length(max=500)])
+
+
+class NoteForm(KeyedForm):
+    note = StringField("说明", validators=[Optional(), Length(max=200)])
+
+
+class ExtensionForm(KeyedForm):
+    requester_role = RadioField("申请人身份", choices=list(APPLICANT_ROLES.items()), default="owner",
+                                validators=[InputRequired("请选择申请人身份。")])
+    requester_name = StringField("申请人姓名", validators=[DataRequired("请填写申请人姓名。"), Length(max=64)])
+    reason = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因。"), Length(max=500, message="最多500字")])
+    new_end = DateField("新的完工日期", validators=[DataRequired("请填写新的完工日期。"), _sane_day])
+    fee = DecimalField("延期费用（元）", places=2, default=0,
+                       validators=[Optional(), NumberRange(min=0, max=100000, message="费用须在0至100000元之间。")],
+                       render_kw={"inputmode": "decimal"})
+
+
+class DecisionForm(KeyedForm):
+    decision = RadioField("意见", choices=[("agree", "同意"), ("refuse", "不同意")], default="agree",
+                          validators=[InputRequired("请选择意见。")])
+    note = StringField("意见说明", validators=[Optional(), Length(max=200)])
+
+
+class FeeForm(KeyedForm):
+    receipt_no = StringField("收据号", validators=[DataRequired("请填写收据号。"), Length(max=32)])
+
+
+def inspection_form_class():
+    """The inspection form: for each point a result, a note and a photo [R2]."""
+
+    class InspectionForm(KeyedForm):
+        rules_told = BooleanField("已向业主讲解装修管理规定（施工时间、垃圾清运、禁止改动承重结构等）")
+        neighbours_told = BooleanField("已告知业主相邻房屋的装修情况")
+
+    for key, label in INSPECTION_POINTS.items():
+        setattr(InspectionForm, f"{key}_result", RadioField(
+            label, choices=[("ok", "正常"), ("defect", "有问题")], validators=[Optional()]))
+        setattr(InspectionForm, f"{key}_note", StringField(
+            f"{label}问题说明", validators=[Optional(), Length(max=200, message="最多200字")]))
+        setattr(InspectionForm, f"{key}_photo", FileField(
+            f"{label}照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")]))
+    return InspectionForm
+
+
+InspectionForm = inspection_form_class()

@@ -1,0 +1,72 @@
+"""Forms of the worker passes: registering a worker, the fees, returning the pass, the gate."""
+import uuid
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, RadioField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
+from .pass_services import APPLICANT_ROLES
+
+TRADES = ("水电", "泥瓦", "木工", "油漆", "防水", "安装", "杂工")
+
+
+class ChineseDateField(DateField):
+    """A date field whose parse error speaks Chinese."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("日期格式不正确，请按“年-月-日”填写。") from None
+
+
+def _id_number(form, field):
+    field.data = normalize_id_number(field.data)
+    if not is_valid_id_number(field.data):
+        raise ValidationError("身份证号不正确，请核对18位号码（含末位校验码）。")
+
+
+def _phone(form, field):
+    field.data = normalize_phone(field.data)
+    if not is_valid_phone(field.data):
+        raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
+
+
+def _photo_present(form, field):
+    if not getattr(field.data, "filename", ""):
+        raise ValidationError("请拍摄或选择工人的一寸照片。")
+
+
+class WorkerForm(FlaskForm):
+    client_key = HiddenField()
+    applicant_name = StringField("办证人姓名", validators=[
+        DataRequired("请填写办证人姓名"), Length(max=64, message="姓名最多64字")])
+    applicant_role = RadioField("办证人身份", choices=list(APPLICANT_ROLES.items()), default="lead",
+                                validators=[InputRequired("请选择办证人身份")])
+    name = StringField("工人姓名", validators=[DataRequired("请填写工人姓名"), Length(max=64, message="姓名最多64字")])
+    id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"), _id_number],
+                            render_kw={"autocomplete": "off", "maxlength": 18})
+    phone = StringField("手机号", validators=[DataRequired("请填写手机号"), _phone],
+                        render_kw={"inputmode": "tel", "autocomplete": "off"})
+    trade = StringField("工种", validators=[Optional(), Length(max=32, message="工种最多32字")],
+                        render_kw={"list": "trades", "placeholder": "如：水电、木工、油漆"})
+    photo = FileField("一寸照片", validators=[_photo_present])
+    valid_until = ChineseDateField("有效期至", validators=[Optional()])
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        if not self.client_key.data:
+            self.client_key.data = uuid.uuid4().hex
+
+
+class PayForm(FlaskForm):
+    receipt_no = StringField("收据号", validators=[DataRequired("请填写收据号"), Length(max=32, message="收据号最多32位")],
+                             render_kw={"autocomplete": "off"})
+
+
+class ReturnForm(FlaskForm):
+    refund_receipt_no = StringField("退押金收据号", validators=[
+        DataRequired("请填写退押金收据号"), Length(max=32, message="收据号最多32位")],
+        render_kw={"autocomplete": "off"})
