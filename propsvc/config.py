@@ -34,6 +34,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
     if env.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = env["SECRET_KEY"]
+    if env.get("PUBLIC_BASE_URL"):
+        app.config["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"].rstrip("/")
     if env.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = env["UPLOAD_FOLDER"]
     app.config["SESSION_IDLE_SECONDS"] = _env_int("SESSION_IDLE_SECONDS", app.config["SESSION_IDLE_SECONDS"])
