@@ -492,3 +492,38 @@ def test_renovation_page_lists_the_workers_and_returns_there(app, site):
     assert "工人1" in part and "身份证" not in part and "电话" not in part and "/photo" not in part
     resp = post(fin, f"/renovations/workers/{w.id}/return", {"refund_receipt_no": "TK77", "next": "//evil.example"})
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/renovations/{rid}/workers")
+
+
+def test_r6_after_an_extension_passes_are_reissued_to_the_new_end(app, site):
+    from datetime import timedelta
+
+    from propsvc.extensions import db
+    from propsvc.renovation.models import Renovation
+
+    rid = renovation(app, site)
+    desk = client_for(app, site["users"]["front_desk"])
+    assert register(desk, rid).status_code == 303
+    [w] = workers(app)
+    fin = client_for(app, site["users"]["finance"])
+    assert pay(fin, w.id).status_code == 303
+    old = pass_doc(app, w.id)
+    assert "换发出入证" not in desk.get(f"/renovations/{rid}/workers").get_data(as_text=True)
+    with app.app_context():  # an approved extension moved the end (tested in test_renovation.py)
+        r = db.session.get(Renovation, rid)
+        r.ends_on = r.ends_on + timedelta(days=30)
+        new_end = r.ends_on
+        db.session.commit()
+    page = desk.get(f"/renovations/{rid}/workers").get_data(as_text=True)
+    assert "为 1 人换发出入证" in page
+    assert client_for(app, site["users"]["guard"]).post(f"/renovations/{rid}/workers/extend").status_code in (400, 403)
+    assert post(desk, f"/renovations/{rid}/workers/extend").status_code == 303
+    assert post(desk, f"/renovations/{rid}/workers/extend").status_code == 303  # again: nothing to do
+    [w] = workers(app)
+    assert w.valid_until == new_end
+    new = pass_doc(app, w.id)
+    assert new.serial != old.serial and new.state == "valid" and new.valid_until == new_end
+    with app.app_context():
+        from propsvc.documents.models import Document
+
+        assert db.session.get(Document, old.id).state == "revoked"
+    assert len(events(app, "pass.extended")) == 1

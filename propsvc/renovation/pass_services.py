@@ -284,6 +284,34 @@ def issue_pass(w: Worker, actor) -> Document:
     return doc
 
 
+def passes_to_extend(r: Renovation) -> list[Worker]:
+    """Paid, not returned workers whose pass ends before the renovation now does (after an
+    extension [R6] moved its end)."""
+    return [w for w in r.workers
+            if w.paid_at is not None and w.returned_at is None and w.valid_until < r.ends_on]
+
+
+def extend_passes(r: Renovation, actor) -> list[Document]:
+    """[R6] After an extension the passes may be extended: each old pass is revoked (延期换证)
+    and a new one is issued, valid until the renovation's new end. No new fee."""
+    _check_open(r, site_today())
+    docs, issued = _docs(), []
+    for w in passes_to_extend(r):
+        old = pass_of(w)
+        with _doc_errors():
+            if old is not None and old.state == DocState.VALID:
+                docs.revoke(old, actor, "延期换证")
+            previous, w.valid_until = w.valid_until, r.ends_on
+            data = pass_data(w)
+            doc = docs.create(DocKind.PASS, w, data, community_id=r.community_id, valid_from=site_today(),
+                              valid_until=w.valid_until)
+            doc = docs.approve(doc, actor, data)
+        record("pass.extended", w, community_id=r.community_id, actor=actor, serial=doc.serial,
+               valid_until=w.valid_until.isoformat(), previous=previous.isoformat())
+        issued.append(doc)
+    return issued
+
+
 def pay_and_issue(w: Worker, receipt_no: str | None, actor) -> Document:
     record_payment(w, receipt_no, actor)
     return issue_pass(w, actor)

@@ -4,6 +4,7 @@ and the pass is issued; the pass card prints as a PDF; finance takes it back and
 deposit. The rules are in pass_services."""
 from flask import abort, flash, g, make_response, redirect, request, send_file, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -170,6 +171,29 @@ def worker_pay(worker_id: int):
         return _workers_page(load_worker(worker_id).renovation, 409, error=str(e))
     flash(f"已收取 {w.name} 的押金和工本费（收据 {w.receipt_no} 已办），出入证 {doc.serial} 已发。", "ok")
     return _back(w)
+
+
+@bp.context_processor
+def _pass_helpers():
+    return {"passes_to_extend": ps.passes_to_extend}
+
+
+@bp.post("/<int:renovation_id>/workers/extend")
+@allow(Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE)
+def workers_extend(renovation_id: int):
+    """[R6] After an extension: new passes valid until the renovation's new end."""
+    r = load_renovation(renovation_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        issued = ps.extend_passes(r, current_user._get_current_object())
+        db.session.commit()
+    except ps.PassError as e:
+        db.session.rollback()
+        return _workers_page(load_renovation(renovation_id), 409, error=str(e))
+    flash(f"已为 {len(issued)} 人换发出入证，有效期至 {r.ends_on.isoformat()}。" if issued else "没有需要延期的出入证。",
+          "ok")
+    return redirect(url_for("renovation.workers", renovation_id=r.id), 303)
 
 
 @bp.post("/workers/<int:worker_id>/return")
