@@ -10,8 +10,6 @@ briefing call these.
 - `parse_record_filters`, `search_records`, `records_csv`: the patrol records [item 9].
 
 Days are site days (Asia/Shanghai); `now` is any aware datetime (naive is taken as UTC)."""
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import User, UserRole, user_building, user_community
 from ..core.roles import Role
+from ..core.spreadsheet import cell, excel_csv
 from ..core.timefmt import SITE_TZ, day_range, localtime, site_now, site_today
 from ..extensions import db
 from ..registry.models import Building, Unit, UnitStatus
@@ -499,13 +498,9 @@ def search_records(community_id: int, f: RecordFilters, per_page: int = RECORDS_
 
 
 CSV_HEADER = ["日期", "管家", "巡查类型", "巡查对象", "检查项", "结果", "备注", "点选时间", "整改工单"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(value) -> str:
-    """Text as a spreadsheet should show it: a leading =, +, - or @ would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+csv_cell = cell
 
 
 def record_rows(community_id: int, f: RecordFilters):
@@ -525,14 +520,7 @@ def record_rows(community_id: int, f: RecordFilters):
 
 
 def records_csv(community_id: int, f: RecordFilters) -> str:
-    """UTF-8 text with a byte-order mark first (Excel then reads the Chinese correctly)."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_HEADER)
-    for row in record_rows(community_id, f):
-        w.writerow([csv_cell(v) for v in row])
-    return buf.getvalue()
+    return excel_csv(CSV_HEADER, record_rows(community_id, f))
 
 
 __all__ = [

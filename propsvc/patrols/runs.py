@@ -3,7 +3,7 @@ finish (problems become rectification tickets), checkpoint scans, the finding ph
 
 A tap answers with the item's row only (a few hundred bytes) when sent by the page's script
 (HX-Request header), or redirects back to the checklist for a plain form post (no script)."""
-from flask import abort, flash, g, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
@@ -13,7 +13,7 @@ from ..core.roles import Role
 from ..core.timefmt import localtime
 from ..core.web import is_htmx, render_page
 from ..extensions import db
-from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
+from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from ..registry import services as registry
 from ..registry.models import Unit
 from . import forms, services
@@ -206,15 +206,7 @@ def photo(patrol_id: int, item_id: int):
     r = db.session.scalar(db.select(PatrolResult).where(PatrolResult.patrol_id == p.id,
                                                          PatrolResult.item_id == item_id))
     path = r and (r.thumb_path if request.args.get("thumb") and r.thumb_path else r.photo_path)
-    if not path:
-        abort(404)
-    try:
-        full = open_photo(path)
-    except FileNotFoundError:
-        abort(404)
-    resp = send_file(full, mimetype="image/jpeg", max_age=0)
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return photo_response(path)
 
 
 @bp.get("/checkpoint/<token>")

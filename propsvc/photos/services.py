@@ -270,3 +270,19 @@ def delete_photo(stored: StoredPhoto, upload_root: str | None = None) -> None:
             pass
         except OSError as e:
             log.warning("could not delete photo %s: %s", rel, e)
+
+
+def photo_response(rel_path: str | None, upload_root: str | None = None):
+    """Send a stored photo to a viewer the caller has already checked; 404 when missing.
+    Kept privately in the browser for a day (photos never change under a path)."""
+    from flask import abort, send_file
+
+    if not rel_path:
+        abort(404)
+    try:
+        full = open_photo(rel_path, upload_root)
+    except FileNotFoundError:
+        abort(404)
+    resp = send_file(full, mimetype="image/jpeg", max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp

@@ -2,7 +2,7 @@
 supervisor) registers a worker with a one-inch photo; finance takes the deposit and card fee
 and the pass is issued; the pass card prints as a PDF; finance takes it back and refunds the
 deposit. The rules are in pass_services."""
-from flask import abort, flash, g, make_response, redirect, request, send_file, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from ..core.roles import Role
 from ..core.timefmt import site_today
 from ..core.web import render_error, render_page
 from ..extensions import db
-from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
+from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from . import pass_forms, pass_services as ps
 from .blueprint import bp
 from .models import Renovation, RenovationState, Worker
@@ -244,12 +244,4 @@ def worker_photo(worker_id: int):
     and guards of this community only."""
     w = load_worker(worker_id)
     path = w.photo_path if request.args.get("size") == "full" else (w.thumb_path or w.photo_path)
-    if not path:
-        abort(404)
-    try:
-        full = open_photo(path)
-    except FileNotFoundError:
-        abort(404)
-    resp = send_file(full, mimetype="image/jpeg", max_age=0)
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return photo_response(path)

@@ -5,8 +5,6 @@ Filters select tickets by their creation time in site days (Asia/Shanghai), kind
 building. Counts are SQL aggregates; the rest runs in Python over one query of plain rows (a few
 thousand tickets a month). No database-specific date functions: both SQLite and PostgreSQL get
 the same UTC bounds as parameters."""
-import csv
-import io
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..core.models import Event, utcnow
+from ..core.spreadsheet import excel_csv
 from ..core.timefmt import SITE_TZ, day_range, localtime, site_today
 from ..extensions import db
 from ..registry.models import Building, Unit
@@ -377,13 +376,6 @@ def stacks(rows, cats, buildings) -> list[Stack]:
 CSV_HEADER = ["单号", "登记时间", "类型", "来源", "类别", "紧急程度", "位置", "状态", "处理部门", "处理人",
               "响应时限", "完成时限", "完成时间", "满意度", "处理结果", "描述"]
 COMPLAINT_TEXT = "（投诉内容保密）"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Text as Excel should show it: a leading =, +, - or @ would start a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _when(dt: datetime | None) -> str:
@@ -408,11 +400,4 @@ def export_rows(community_id: int, f: Filters):
 
 
 def export_csv(community_id: int, f: Filters) -> str:
-    """UTF-8 text with a byte-order mark first, so that Excel reads the Chinese correctly."""
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_HEADER)
-    for row in export_rows(community_id, f):
-        w.writerow([_cell(v) for v in row])
-    return buf.getvalue()
+    return excel_csv(CSV_HEADER, export_rows(community_id, f))

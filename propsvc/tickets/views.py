@@ -1,5 +1,5 @@
 """Intake (with look-before-you-create), the ticket page and its steps, ticket photos."""
-from flask import abort, flash, g, get_template_attribute, redirect, request, send_file, url_for
+from flask import abort, flash, g, get_template_attribute, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from ..core.roles import Role
 from ..core.timefmt import from_local
 from ..core.web import render_page
 from ..extensions import db
-from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
+from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from ..patrols.forms import RecheckForm
 from ..registry import services as registry
 from ..registry.models import Unit
@@ -320,12 +320,5 @@ def photo(photo_id: int):
     if p is None or p.community_id != g.community.id:
         abort(404)
     load_ticket(p.ticket_id)
-    path = p.thumb_path if request.endpoint == "tickets.photo_thumb" else p.path
-    try:
-        full = open_photo(path)
-    except FileNotFoundError:
-        abort(404)
-    resp = send_file(full, mimetype="image/jpeg", max_age=0)
-    resp.headers["Cache-Control"] = "private, max-age=86400"
-    return resp
+    return photo_response(p.thumb_path if request.endpoint == "tickets.photo_thumb" else p.path)
 
