@@ -14,7 +14,7 @@ GENERIC = "用户名或密码错误"
 
 def _events(app, action):
     with app.app_context():
-        return list(db.session.scalars(select(Event).where(Event.action == action)))
+        return list(db.session.scalars(select(Event).where(Event.action == action).order_by(Event.id)))
 
 
 def _kiosk_client(app, make, community):

@@ -115,7 +115,7 @@ def events(app, action, pid=None):
         stmt = select(Event).where(Event.action == action)
         if pid is not None:
             stmt = stmt.where(Event.object_id == pid)
-        return list(db.session.scalars(stmt))
+        return list(db.session.scalars(stmt.order_by(Event.id)))
 
 
 def tap_all(client, pid, items, result="ok"):
