@@ -11,13 +11,13 @@ Editing a checklist never breaks a past record: a result keeps the item's text a
 when tapped, and an item is never deleted, only retired (active=False)."""
 from datetime import date, time
 
-from flask import Response, abort, current_app, flash, g, make_response, redirect, request, url_for
+from flask import Response, current_app, flash, g, make_response, redirect, request, url_for
 from jinja2_fragments.flask import render_block
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..core.access import allow
+from ..core.access import allow, get_or_404
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.services import record
@@ -94,23 +94,17 @@ def _buildings(community_id: int) -> list[Building]:
 
 
 def _own_template(template_id: int) -> ChecklistTemplate:
-    t = db.session.get(ChecklistTemplate, template_id)
-    if t is None or t.community_id != g.community.id:
-        abort(404)
+    t = get_or_404(ChecklistTemplate, template_id)
     return t
 
 
 def _own_item(item_id: int) -> ChecklistItem:
-    it = db.session.get(ChecklistItem, item_id)
-    if it is None or it.template.community_id != g.community.id:
-        abort(404)
+    it = get_or_404(ChecklistItem, item_id, community_of=lambda o: o.template.community_id)
     return it
 
 
 def _own_plan(plan_id: int) -> PatrolPlan:
-    p = db.session.get(PatrolPlan, plan_id)
-    if p is None or p.community_id != g.community.id:
-        abort(404)
+    p = get_or_404(PatrolPlan, plan_id)
     return p
 
 

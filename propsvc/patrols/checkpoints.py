@@ -8,7 +8,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..core.access import allow
+from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.services import record
 from ..core.web import render_page
@@ -60,9 +60,7 @@ def checkpoints():
 
 
 def _load(checkpoint_id: int) -> Checkpoint:
-    cp = db.session.get(Checkpoint, checkpoint_id)
-    if cp is None or cp.community_id != g.community.id:
-        abort(404)
+    cp = get_or_404(Checkpoint, checkpoint_id)
     return cp
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 
-from ..core.access import allow
+from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.timefmt import localtime
 from ..core.web import is_htmx, render_page
@@ -29,9 +29,7 @@ FRAGMENT_CSP = "default-src 'none'; frame-ancestors 'none'"
 def load_patrol(patrol_id: int, write: bool = False) -> Patrol:
     """The patrol, if it is of this community and the user's own (supervisors may look at
     any, read-only); anything else is 404."""
-    p = db.session.get(Patrol, patrol_id)
-    if p is None or p.community_id != g.community.id:
-        abort(404)
+    p = get_or_404(Patrol, patrol_id)
     if p.steward_id != current_user.id and (write or not current_user.has_role(*READ_ALL)):
         abort(404)
     return p

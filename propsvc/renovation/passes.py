@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core import idempotency
-from ..core.access import allow
+from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.timefmt import site_today
 from ..core.web import render_error, render_page
@@ -48,16 +48,12 @@ def _next() -> str | None:
 
 
 def load_renovation(renovation_id: int) -> Renovation:
-    r = db.session.get(Renovation, renovation_id)
-    if r is None or r.community_id != g.community.id:
-        abort(404)
+    r = get_or_404(Renovation, renovation_id)
     return r
 
 
 def load_worker(worker_id: int) -> Worker:
-    w = db.session.get(Worker, worker_id)
-    if w is None or w.renovation.community_id != g.community.id:
-        abort(404)
+    w = get_or_404(Worker, worker_id, community_of=lambda o: o.renovation.community_id)
     return w
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import Department
-from ..core.access import allow
+from ..core.access import allow, get_or_404
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.services import record
@@ -179,9 +179,7 @@ def _name_taken(name: str, except_id: int | None = None) -> bool:
 @bp.post("/settings/categories/<int:category_id>")
 @allow(*SETTINGS_ROLES)
 def settings_category(category_id: int):
-    c = db.session.get(Category, category_id)
-    if c is None or c.community_id != g.community.id:
-        abort(404)
+    c = get_or_404(Category, category_id)
     key = f"cat{c.id}"
     f = _category_form(c, _department_choices(), request.form)
     if not f.validate_on_submit():
@@ -307,9 +305,7 @@ def settings_holiday_add():
 @bp.post("/settings/holidays/<int:holiday_id>/delete")
 @allow(*SETTINGS_ROLES)
 def settings_holiday_delete(holiday_id: int):
-    h = db.session.get(Holiday, holiday_id)
-    if h is None or h.community_id != g.community.id:
-        abort(404)
+    h = get_or_404(Holiday, holiday_id)
     record("holiday.deleted", h, actor=current_user, day=h.day.isoformat(), name=h.name, workday=h.workday)
     db.session.delete(h)
     return _done("hours", f"已删除 {h.day:%Y-%m-%d}。")
@@ -346,9 +342,7 @@ def settings_outage_add():
 @bp.post("/settings/outages/<int:outage_id>/end")
 @allow(*SETTINGS_ROLES)
 def settings_outage_end(outage_id: int):
-    o = db.session.get(Outage, outage_id)
-    if o is None or o.community_id != g.community.id:
-        abort(404)
+    o = get_or_404(Outage, outage_id)
     now = utcnow()
     if o.ends_at <= now:
         return _done("outages", f"{o.what}已结束。")

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import Department, User
 from ..core import idempotency
-from ..core.access import allow
+from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.timefmt import from_local
 from ..core.web import render_page
@@ -173,9 +173,7 @@ def attach():
 @allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
 def outage_call(outage_id: int):
     """Link a call to a recorded outage (停水/停电) instead of opening a ticket."""
-    outage = db.session.get(Outage, outage_id)
-    if outage is None or outage.community_id != g.community.id:
-        abort(404)
+    outage = get_or_404(Outage, outage_id)
     form = forms.AttachForm()
     form.ticket_id.data = 0
     unit_id = int(form.unit_id.data) if form.unit_id.data and str(form.unit_id.data).isdigit() else None
@@ -316,9 +314,7 @@ def step(ticket_id: int, step: str):
 @allow(*VIEWERS)
 def photo(photo_id: int):
     """Photos are served only to staff who may see their ticket."""
-    p = db.session.get(Photo, photo_id)
-    if p is None or p.community_id != g.community.id:
-        abort(404)
+    p = get_or_404(Photo, photo_id)
     load_ticket(p.ticket_id)
     return photo_response(p.thumb_path if request.endpoint == "tickets.photo_thumb" else p.path)
 
