@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from ..core.access import allow, public
 from ..core.roles import KIOSK_ADMINS
 from ..core.services import record
-from ..core.web import is_htmx, render_page
+from ..core.web import is_htmx, local_path, render_page
 from ..extensions import csrf, db, login_manager
 from . import services
 from .forms import CommunityForm, KioskRegisterForm, LoginForm, PinForm
@@ -35,9 +35,8 @@ def _unauthorized():
 
 
 def _safe_next(value: str | None) -> str | None:
-    if value and value.startswith("/") and not value.startswith("//") and not value.startswith("/login"):
-        return value.rstrip("?")
-    return None
+    value = local_path((value or "").rstrip("?"))
+    return value if value and not value.startswith("/login") else None
 
 
 def current_kiosk():

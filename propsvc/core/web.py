@@ -1,6 +1,7 @@
 """Page rendering, hashed static files, security headers and error pages."""
 import hashlib
 import mimetypes
+from urllib.parse import urlsplit
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +27,22 @@ bp = Blueprint("static_files", __name__)
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-History-Restore-Request")
+
+
+def local_path(value: str | None) -> str | None:
+    """`value` when it is a path on this site; anything else (another host, a scheme, `//host`,
+    a backslash some browsers read as a slash, control characters) → None. For `next` targets."""
+    value = value or ""
+    if (not value.startswith("/") or value.startswith("//") or "\\" in value
+            or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+        return None
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else None
+
+
+def local_next() -> str | None:
+    """The posted form's `next`, when it is a path on this site."""
+    return local_path(request.form.get("next"))
 
 
 def render_page(template: str, block: str | None = None, status: int = 200, **ctx):

@@ -12,7 +12,7 @@ from ..core import idempotency
 from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.timefmt import site_today
-from ..core.web import render_error, render_page
+from ..core.web import local_next, render_error, render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from . import pass_forms, pass_services as ps
@@ -42,7 +42,6 @@ bp.add_app_template_filter(ps.yuan, "yuan")
 
 def _next() -> str | None:
     """The form's `next` when it is a path on this site."""
-    from ..tickets.queue import local_next
 
     return local_next()
 

@@ -14,7 +14,6 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from urllib.parse import urlsplit
 
 from flask import current_app, g, make_response, request, session, url_for
 from flask_login import current_user
@@ -42,17 +41,6 @@ MARKUP_VERSION = "q1"
 FRAGMENT_CACHE = "private, no-cache"  # the browser keeps it, but must ask before reusing it
 # Who may be named as the person in a one-tap dispatch (as the ticket page's dispatch form).
 ASSIGNABLE = (Role.TECHNICIAN, Role.STEWARD, Role.SUPERVISOR)
-
-
-def local_next() -> str | None:
-    """The form's `next` when it is a path on this site; anything else (another host, a
-    scheme, `//host`, a backslash some browsers read as a slash, control characters) → None."""
-    value = request.form.get("next", "")
-    if (not value.startswith("/") or value.startswith("//") or "\\" in value
-            or any(ord(c) < 32 or ord(c) == 127 for c in value)):
-        return None
-    parts = urlsplit(value)
-    return value if not parts.scheme and not parts.netloc else None
 
 
 # --- filters ---------------------------------------------------------------------------

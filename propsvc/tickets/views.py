@@ -10,7 +10,7 @@ from ..core import idempotency
 from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.timefmt import from_local
-from ..core.web import render_page
+from ..core.web import local_next, render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from ..patrols.forms import RecheckForm
@@ -19,7 +19,6 @@ from ..registry.models import Unit
 from . import forms, services
 from .blueprint import bp
 from .models import Kind, Outage, Photo, Ticket
-from .queue import local_next
 
 VIEWERS = (Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.TECHNICIAN, Role.FINANCE,
            Role.ADMIN)
