@@ -40,9 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
     from .patrols.routes import bp as patrols_bp
     from .renovation.routes import bp as renovation_bp
     from .tickets.routes import bp as tickets_bp
+    from .slips.routes import bp as slips_bp
+    from .frontdesk.routes import bp as frontdesk_bp
+    from .notices.routes import bp as notices_bp
 
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
-               renovation_bp, documents_bp):
+               renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp):
         app.register_blueprint(bp)
 
     app.before_request(check_idle)

@@ -7,3 +7,6 @@ from .core.idempotency import SubmissionKey  # noqa: F401
 from .patrols.models import BriefingNote, ChecklistItem, ChecklistTemplate, Checkpoint, DailySummary, Patrol, PatrolPlan, PatrolResult, PatrolSettings  # noqa: F401
 from .documents.models import Document  # noqa: F401
 from .renovation.models import Extension, Inspection, Renovation, RenovationSettings, Worker  # noqa: F401
+from .slips import models as slips_models  # noqa: F401
+from .frontdesk import models as frontdesk_models  # noqa: F401
+from .notices import models as notices_models  # noqa: F401
