@@ -43,9 +43,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .slips.routes import bp as slips_bp
     from .frontdesk.routes import bp as frontdesk_bp
     from .notices.routes import bp as notices_bp
+    from .errands.routes import bp as errands_bp
 
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
-               renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp):
+               renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
+               errands_bp):
         app.register_blueprint(bp)
 
     app.before_request(check_idle)

@@ -10,3 +10,4 @@ from .renovation.models import Extension, Inspection, Renovation, RenovationSett
 from .slips import models as slips_models  # noqa: F401
 from .frontdesk import models as frontdesk_models  # noqa: F401
 from .notices import models as notices_models  # noqa: F401
+from .errands import models as errands_models  # noqa: F401

@@ -1,4 +1,4 @@
-"""front desk
+"""front desk visitors
 
 Revision ID: 0007
 Revises: 0006

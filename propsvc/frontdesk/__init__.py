@@ -1,1 +1,1 @@
-"""The front desk's daily errands [F1]: visitors, parcels, mail forwarding, access cards."""
+"""Visitors (访客) [F1]: register, who is on site now, sign-out, a day's list."""

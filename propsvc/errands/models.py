@@ -1,0 +1,1 @@
+"""Front-desk errands [F1]: models."""
