@@ -144,7 +144,10 @@ def kiosk():
         status = 401
     elif form.is_submitted():
         status = 400
-    return render_page("auth/kiosk.html", block="content", status=status, kiosk=kiosk, form=form)
+    from ..notices.services import board  # [F2] current notices, public information only
+
+    return render_page("auth/kiosk.html", block="content", status=status, kiosk=kiosk, form=form,
+                       notices=board(kiosk.community_id))
 
 
 @bp.post("/kiosk/lock")

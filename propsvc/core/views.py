@@ -1,5 +1,11 @@
-"""The home page: what each role does first."""
-from flask import Blueprint, current_app, redirect, request, session, url_for
+"""The home page: what each role does first.
+
+On the shared front-desk kiosk (and for the front desk role anywhere) the home page is the
+desk's task board: big touch buttons for the common desk tasks, each with a one-line hint, so
+someone who has never been trained finds the right form; below them today's notices [F2].
+Every button is guarded by can(endpoint): areas that are not installed (or not permitted for
+the role) simply do not appear, and url_for is never called for them."""
+from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..core.access import allow
@@ -7,6 +13,25 @@ from ..core.roles import Role
 from ..core.web import render_page
 
 bp = Blueprint("core", __name__)
+
+# (endpoint, label, hint): the desk's common tasks, in the order a desk works.
+DESK_TASKS = (
+    ("tickets.new", "新建工单", "报修、投诉、咨询，业主在场登记"),
+    ("slips.new", "物品放行条", "搬出大件物品，开条审批"),
+    ("frontdesk.visit_new", "访客登记", "来访人员登记，核对身份"),
+    ("errands.parcel_new", "快递代收", "代收包裹，通知业主取件"),
+    ("renovation.worker_list", "装修出入证", "装修工人办证、缴费、退证"),
+    ("registry.search", "房屋查询", "输入房号、业主姓名或手机尾号"),
+)
+# The regular tiles (every role); on the desk board those already shown as buttons are left out.
+TILES = (
+    ("tickets.new", "新建工单"), ("tickets.queue", "派单队列"), ("tickets.mine", "我的工单"),
+    ("registry.search", "房屋查询"), ("notices.index", "公告"), ("admin.import_units", "导入房屋与业主"),
+)
+
+
+def desk_mode() -> bool:
+    return bool(session.get("kiosk_id")) or current_user.has_role(Role.FRONT_DESK)
 
 
 @bp.get("/")
@@ -16,7 +41,14 @@ def home():
     if (current_user.has_role(Role.STEWARD) and not session.get("kiosk_id") and not request.args.get("all")
             and "patrols.today" in current_app.view_functions):
         return redirect(url_for("patrols.today"))
-    return render_page("core/home.html", block="content")
+    desk = desk_mode()
+    notices = []
+    if desk and "notices.index" in current_app.view_functions:
+        from ..notices.services import board
+
+        notices = board(g.community.id)
+    return render_page("core/home.html", block="content", desk=desk, desk_tasks=DESK_TASKS, tiles=TILES,
+                       notices=notices)
 
 
 @bp.get("/healthz")

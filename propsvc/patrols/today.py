@@ -17,6 +17,7 @@ from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.web import render_page
 from ..extensions import db
+from ..notices import services as notices
 from ..tickets import lists
 from ..tickets.services import is_overdue
 from . import day as days
@@ -29,8 +30,12 @@ SUMMARY_TEMPLATE = "patrols/summary.html"
 @bp.get("/today")
 @allow(Role.STEWARD, Role.SUPERVISOR)
 def today():
-    td = days.today_for(current_user._get_current_object(), g.community.id)
-    return render_page("patrols/today.html", block="content", td=td, due_of=lists.due_of, is_overdue=is_overdue)
+    user = current_user._get_current_object()
+    td = days.today_for(user, g.community.id)
+    # [F2] notices shown today: the whole community's and those of the steward's own buildings.
+    posted = notices.for_steward(user, g.community.id) if user.has_role(Role.STEWARD) else notices.board(g.community.id)
+    return render_page("patrols/today.html", block="content", td=td, due_of=lists.due_of, is_overdue=is_overdue,
+                       posted=posted)
 
 
 # --- the daily summary ----------------------------------------------------------------------

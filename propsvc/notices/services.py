@@ -1,0 +1,201 @@
+"""Notices (公告) [F2]: the rules. Publishing and withdrawing (each an Event), the lists by
+site day (current, upcoming, past), what the kiosk, the lock screen and a steward's 今日 show,
+and the plain data a printed notice needs."""
+import re
+from datetime import date
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..core.services import record
+from ..core.timefmt import site_today, utcnow
+from ..extensions import db
+from ..registry.models import Building, Community
+from .models import NOTICE_KIND_LABELS, Notice, notice_building
+
+TITLE_MAX = 60
+BODY_MAX = 3000
+MAX_DAYS = 366          # a notice is shown at most a year
+LIST_LIMIT = 100
+LISTS = {"current": "展示中", "upcoming": "未开始", "past": "已结束"}
+
+
+class NoticeError(ValueError):
+    """A rule a notice breaks: `field` names the form field the message belongs next to."""
+
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(message)
+        self.field, self.status = field, status
+
+
+# --- publishing --------------------------------------------------------------------------
+
+def clean_body(text: str | None) -> str:
+    """Plain text: unify line ends, strip trailing spaces, at most one blank line in a row."""
+    lines = [line.rstrip() for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def paragraphs(body: str) -> list[str]:
+    """Blank lines separate paragraphs; single line breaks stay inside one (shown pre-wrapped)."""
+    return [p.strip("\n") for p in re.split(r"\n\s*\n", body or "") if p.strip()]
+
+
+def check_dates(valid_from: date | None, valid_until: date | None, today: date) -> None:
+    if valid_from is None:
+        raise NoticeError("valid_from", "请填写开始展示日期。")
+    if valid_until is None:
+        raise NoticeError("valid_until", "请填写结束展示日期。")
+    if valid_until < valid_from:
+        raise NoticeError("valid_until", "结束日期不能早于开始日期。")
+    if valid_until < today:
+        raise NoticeError("valid_until", "结束日期已过，公告不会再展示；请改为今天或以后的日期。")
+    if (valid_until - valid_from).days + 1 > MAX_DAYS:
+        raise NoticeError("valid_until", f"展示期最长{MAX_DAYS}天。")
+
+
+def publish(community_id: int, actor, *, title: str, body: str, kind: str, building_ids: list[int] | None,
+            valid_from: date | None, valid_until: date | None, client_key: str | None = None,
+            today: date | None = None) -> Notice:
+    """A new notice, shown from valid_from to valid_until (site dates, inclusive). Buildings of
+    this community only; none means the whole community. NoticeError on bad input."""
+    today = today or site_today()
+    title = " ".join((title or "").split())
+    body = clean_body(body)
+    if not title:
+        raise NoticeError("title", "请填写标题。")
+    if len(title) > TITLE_MAX:
+        raise NoticeError("title", f"标题最多{TITLE_MAX}字。")
+    if not body:
+        raise NoticeError("body", "请填写公告内容。")
+    if len(body) > BODY_MAX:
+        raise NoticeError("body", f"公告内容最多{BODY_MAX}字。")
+    if kind not in NOTICE_KIND_LABELS:
+        raise NoticeError("kind", "请选择公告类型。")
+    check_dates(valid_from, valid_until, today)
+    ids = sorted(set(building_ids or []))
+    buildings = []
+    if ids:
+        buildings = list(db.session.scalars(
+            select(Building).where(Building.id.in_(ids), Building.community_id == community_id)))
+        if len(buildings) != len(ids):
+            raise NoticeError("building_ids", "所选楼栋不属于本小区。")
+    n = Notice(community_id=community_id, kind=kind, title=title, body=body, valid_from=valid_from,
+               valid_until=valid_until, created_by_id=getattr(actor, "id", None), client_key=client_key or None)
+    n.buildings = buildings
+    db.session.add(n)
+    db.session.flush()
+    record("notice.published", n, community_id=community_id, actor=actor, title=title, kind=kind,
+           buildings=[b.number for b in buildings], valid_from=valid_from.isoformat(),
+           valid_until=valid_until.isoformat())
+    return n
+
+
+def withdraw(n: Notice, actor, reason: str | None, today: date | None = None) -> Notice:
+    """Take a notice down before its end (it stays in the past list, marked 已撤回)."""
+    today = today or site_today()
+    if n.withdrawn_at is not None:
+        raise NoticeError("reason", "该公告已撤回。", 409)
+    if n.valid_until < today:
+        raise NoticeError("reason", "该公告已过期，无需撤回。", 409)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise NoticeError("reason", "请填写撤回原因。")
+    if len(reason) > 200:
+        raise NoticeError("reason", "撤回原因最多200字。")
+    n.withdrawn_at, n.withdrawn_by_id, n.withdraw_reason = utcnow(), getattr(actor, "id", None), reason
+    record("notice.withdrawn", n, actor=actor, reason=reason,
+           was="upcoming" if today < n.valid_from else "current")
+    return n
+
+
+def by_client_key(key: str | None) -> Notice | None:
+    if not key:
+        return None
+    return db.session.scalar(select(Notice).where(Notice.client_key == key))
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+def _base(community_id: int):
+    return (select(Notice).where(Notice.community_id == community_id)
+            .options(selectinload(Notice.buildings)))
+
+
+def listing(community_id: int, which: str = "current", today: date | None = None) -> list[Notice]:
+    """current: shown today; upcoming: starts later; past: ended or withdrawn (newest first)."""
+    today = today or site_today()
+    stmt = _base(community_id)
+    live = Notice.withdrawn_at.is_(None)
+    if which == "upcoming":
+        stmt = stmt.where(live, Notice.valid_from > today).order_by(Notice.valid_from, Notice.id)
+    elif which == "past":
+        stmt = stmt.where(or_(Notice.withdrawn_at.is_not(None), Notice.valid_until < today)).order_by(
+            Notice.valid_until.desc(), Notice.id.desc())
+    else:
+        stmt = stmt.where(live, Notice.valid_from <= today, Notice.valid_until >= today).order_by(
+            Notice.valid_from.desc(), Notice.id.desc())
+    return list(db.session.scalars(stmt.limit(LIST_LIMIT)))
+
+
+def counts(community_id: int, today: date | None = None) -> dict[str, int]:
+    """How many notices each list has (for the tabs); small tables, three cheap counts."""
+    today = today or site_today()
+    live = Notice.withdrawn_at.is_(None)
+    base = select(func.count()).select_from(Notice).where(Notice.community_id == community_id)
+    return {
+        "current": db.session.scalar(base.where(live, Notice.valid_from <= today, Notice.valid_until >= today)),
+        "upcoming": db.session.scalar(base.where(live, Notice.valid_from > today)),
+        "past": db.session.scalar(base.where(or_(~live, Notice.valid_until < today))),
+    }
+
+
+def current(community_id: int, today: date | None = None, building_ids: list[int] | None = None,
+            limit: int = 20) -> list[Notice]:
+    """The notices shown today. building_ids: only those for the whole community or concerning
+    one of these buildings (a steward's own, for 今日); None: all of them (kiosk, lock screen)."""
+    today = today or site_today()
+    stmt = _base(community_id).where(Notice.withdrawn_at.is_(None), Notice.valid_from <= today,
+                                     Notice.valid_until >= today)
+    if building_ids is not None:
+        targeted = exists().where(notice_building.c.notice_id == Notice.id)
+        mine = exists().where(notice_building.c.notice_id == Notice.id,
+                              notice_building.c.building_id.in_(building_ids or [-1]))
+        stmt = stmt.where(or_(~targeted, mine))
+    return list(db.session.scalars(stmt.order_by(Notice.valid_from.desc(), Notice.id.desc()).limit(limit)))
+
+
+def for_steward(user, community_id: int, today: date | None = None) -> list[dict]:
+    """今日: current notices for the whole community or the steward's buildings [D2]."""
+    ids = [b.id for b in user.buildings if b.community_id == community_id]
+    return board(community_id, today, building_ids=ids)
+
+
+def public_view(n: Notice) -> dict:
+    """What a resident may see (the lock screen): no author, no internal notes."""
+    return {"id": n.id, "title": n.title, "kind": n.kind, "kind_label": n.kind_label, "scope_label": n.scope_label,
+            "paragraphs": paragraphs(n.body), "valid_from": n.valid_from, "valid_until": n.valid_until}
+
+
+def board(community_id: int, today: date | None = None, building_ids: list[int] | None = None) -> list[dict]:
+    """current() as public_view dicts, for the notice cards (templates/notices/_notices.html)."""
+    return [public_view(n) for n in current(community_id, today, building_ids)]
+
+
+# --- printing ------------------------------------------------------------------------------
+
+def cn_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def print_data(n: Notice, community: Community) -> dict:
+    """Plain data for templates/notices/notice_pdf.html."""
+    issuer = (community.stamp_name or community.name).strip()
+    return {
+        "title": n.title, "kind": n.kind_label, "scope": n.scope_label if n.buildings else "",
+        "paragraphs": paragraphs(n.body), "community": community.name, "issuer": issuer,
+        "date": cn_date(site_today(n.created_at)),
+        "period": f"{cn_date(n.valid_from)}至{cn_date(n.valid_until)}",
+        "withdrawn": n.withdrawn_at is not None,
+        "stamp_name": community.stamp_name, "stamp_image": community.stamp_image,
+    }

@@ -1,0 +1,123 @@
+"""Notice routes [F2]: the lists (current, upcoming, past), publishing (supervisor, manager),
+one notice with early withdrawal, and the A4 PDF for the notice boards.
+
+Each POST: validate the form → claim its one-time key → one service call → one commit (or
+rollback and the page again with the message next to the field: 422 bad input, 409 a step
+out of order)."""
+from flask import flash, g, make_response, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..core import idempotency
+from ..core.access import allow, get_or_404
+from ..core.roles import Role
+from ..core.timefmt import site_today
+from ..core.web import render_page
+from ..documents.pdf import render_pdf
+from ..documents.seal import seal_markup
+from ..extensions import db
+from ..registry.models import Building
+from . import services
+from .blueprint import bp
+from .forms import NoticeForm, WithdrawForm
+from .models import NOTICE_STATUS_LABELS, Notice
+
+PUBLISHERS = (Role.SUPERVISOR, Role.MANAGER)
+
+
+def _buildings() -> list[Building]:
+    return list(db.session.scalars(select(Building).where(Building.community_id == g.community.id)
+                                   .order_by(Building.sort_key, Building.number)))
+
+
+@bp.get("")
+@allow()
+def index():
+    which = request.args.get("list", "current")
+    if which not in services.LISTS:
+        which = "current"
+    today = site_today()
+    return render_page("notices/index.html", block="results", which=which, lists=services.LISTS,
+                       items=services.listing(g.community.id, which, today),
+                       counts=services.counts(g.community.id, today), today=today,
+                       status_labels=NOTICE_STATUS_LABELS, limit=services.LIST_LIMIT)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*PUBLISHERS)
+def new():
+    today = site_today()
+    form = NoticeForm(buildings=_buildings())
+    if request.method == "GET":
+        form.valid_from.data = form.valid_from.data or today
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            done = services.by_client_key(form.client_key.data)
+            if done is not None and done.community_id == g.community.id:  # a double tap
+                return redirect(url_for("notices.detail", notice_id=done.id), 303)
+            if not idempotency.claim(f"notice:{form.client_key.data}"):
+                return redirect(url_for("notices.index"), 303)
+            try:
+                n = services.publish(g.community.id, current_user._get_current_object(), title=form.title.data,
+                                     body=form.body.data, kind=form.kind.data, building_ids=form.building_ids.data,
+                                     valid_from=form.valid_from.data, valid_until=form.valid_until.data,
+                                     client_key=form.client_key.data, today=today)
+            except services.NoticeError as e:
+                db.session.rollback()
+                getattr(form, e.field).errors = [*getattr(form, e.field).errors, str(e)]
+            else:
+                db.session.commit()
+                flash("公告已发布。" if n.valid_from <= today else f"公告已发布，将于{n.valid_from.isoformat()}开始展示。",
+                      "ok")
+                return redirect(url_for("notices.detail", notice_id=n.id), 303)
+    return render_page("notices/new.html", block="content", status=status, form=form, today=today)
+
+
+def _detail(n: Notice, form=None, status: int = 200):
+    today = site_today()
+    return render_page("notices/detail.html", block="content", status=status, n=n, today=today,
+                       state=n.status(today), status_labels=NOTICE_STATUS_LABELS,
+                       paragraphs=services.paragraphs(n.body), form=form or WithdrawForm(formdata=None))
+
+
+@bp.get("/<int:notice_id>")
+@allow()
+def detail(notice_id: int):
+    return _detail(get_or_404(Notice, notice_id))
+
+
+@bp.post("/<int:notice_id>/withdraw")
+@allow(*PUBLISHERS)
+def withdraw(notice_id: int):
+    n = get_or_404(Notice, notice_id)
+    form = WithdrawForm()
+    if not form.validate():
+        return _detail(n, form, 422)
+    try:
+        services.withdraw(n, current_user._get_current_object(), form.reason.data)
+    except services.NoticeError as e:
+        db.session.rollback()
+        if e.status == 409 and n.withdrawn_at is not None:  # a double tap: the first one did it
+            return redirect(url_for("notices.detail", notice_id=n.id), 303)
+        form.reason.errors = [*form.reason.errors, str(e)]
+        return _detail(n, form, e.status)
+    db.session.commit()
+    flash("公告已撤回，不再展示。", "ok")
+    return redirect(url_for("notices.detail", notice_id=n.id), 303)
+
+
+@bp.get("/<int:notice_id>.pdf")
+@allow()
+def pdf(notice_id: int):
+    n = get_or_404(Notice, notice_id)
+    data = services.print_data(n, g.community)
+    seal = "" if data["withdrawn"] else seal_markup(data["stamp_name"], data["stamp_image"],
+                                                    fallback_name=data["community"])
+    body = render_pdf("notices/notice_pdf.html", page_size="A4", n=data, seal=seal,
+                      watermark={"main": "已撤回", "sub": "作废"} if data["withdrawn"] else None)
+    resp = make_response(body)
+    resp.mimetype = "application/pdf"
+    resp.headers["Content-Disposition"] = f'inline; filename="notice-{n.id}.pdf"'
+    return resp
