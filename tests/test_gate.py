@@ -142,3 +142,12 @@ def test_parse_query():
     assert parse_query("/v/abc#top") == "abc"
     assert parse_query("CRZ 2026-0012") == "CRZ2026-0012"
     assert parse_query(None) == "" and parse_query("x" * 500) == "x" * 200
+
+
+def test_gate_page_takes_slip_numbers_too(app, site):
+    """The same page checks release slips (FX…); their flow is tested in test_slips.py."""
+    guard = client_for(app, site["users"]["guard"])
+    page = _body(guard.get("/renovations/gate"))
+    assert "放行条编号" in page and "FX" in page
+    html = _body(guard.get("/renovations/gate/check", query_string={"q": "FX2026-9999"}))
+    assert 'data-status="unknown"' in html and "无此证件" in html

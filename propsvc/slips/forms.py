@@ -1,0 +1,137 @@
+"""Forms of the release-slip area. Labels and messages in Chinese."""
+import re
+import uuid
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed
+from wtforms import (BooleanField, DateField, FieldList, FileField, Form, FormField, HiddenField, IntegerField,
+                     RadioField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
+from . import services
+from .models import APPLICANT_ROLES, CONSENT_METHODS
+
+ITEM_ROWS = 6
+IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
+PLATE_RE = re.compile(r"[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}[\u4e00-\u9fa5]?")
+
+
+class CnDateField(DateField):
+    """A date field whose parse error is in Chinese."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("日期格式不正确，请选择日期。") from None
+
+
+class CnIntegerField(IntegerField):
+    """A whole-number field whose parse error is in Chinese."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("数量须为整数。") from None
+
+
+class KeyedForm(FlaskForm):
+    """A form with a one-time key: a double tap or a resend acts once."""
+
+    client_key = HiddenField()
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        if not self.client_key.data:
+            self.client_key.data = uuid.uuid4().hex
+
+
+class ItemForm(Form):
+    name = StringField("物品名称", validators=[Optional(), Length(max=40, message="物品名称最多40字")])
+    qty = CnIntegerField("数量", default=1, validators=[Optional(), NumberRange(min=1, max=999, message="数量须为1至999")],
+                       render_kw={"inputmode": "numeric", "min": 1, "max": 999})
+
+
+class SlipForm(KeyedForm):
+    unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
+                         render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
+    unit_id = HiddenField(validators=[DataRequired("请先查找并选择房屋。")])
+    applicant_role = RadioField("申请人身份", choices=list(APPLICANT_ROLES.items()), default="owner",
+                                validators=[InputRequired("请选择申请人身份。")])
+    applicant_name = StringField("申请人姓名", validators=[DataRequired("请填写申请人姓名。"),
+                                                      Length(max=64, message="姓名最多64字")])
+    consent_method = RadioField("业主同意方式（租户申请时必填）", choices=list(CONSENT_METHODS.items()),
+                                validators=[Optional()])
+    consent_owner = StringField("同意的业主姓名", validators=[Optional(), Length(max=64)])
+    consent_staff = StringField("接听电话的工作人员", validators=[Optional(), Length(max=64)])
+    consent_signature = HiddenField()
+    consent_photo = FileField("业主书面同意书照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
+    carrier_name = StringField("携物人姓名", validators=[DataRequired("请填写携物人姓名。"), Length(max=64)])
+    carrier_id_number = StringField("携物人身份证号", validators=[DataRequired("请填写携物人身份证号。")],
+                                    render_kw={"autocomplete": "off", "maxlength": 18})
+    carrier_phone = StringField("携物人电话", validators=[DataRequired("请填写携物人电话。")],
+                                render_kw={"inputmode": "tel"})
+    items = FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=services.MAX_ITEMS)
+    moving_on = CnDateField("搬出日期", validators=[InputRequired("请填写搬出日期。")])
+    vehicle_plate = StringField("车牌号（可不填）", validators=[Optional(), Length(max=10)],
+                                render_kw={"placeholder": "如 粤B12345", "autocapitalize": "characters"})
+    signature = HiddenField()
+    sign_on_paper = BooleanField("申请人在纸质放行条上签字（不在屏幕上签）")
+
+    def validate_unit_id(self, field):
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError("请从列表中选择房屋。")
+
+    def validate_carrier_id_number(self, field):
+        field.data = normalize_id_number(field.data)
+        if field.data and not is_valid_id_number(field.data):
+            raise ValidationError("身份证号码不正确，请核对18位号码（末位校验码、出生日期）。")
+
+    def validate_carrier_phone(self, field):
+        field.data = normalize_phone(field.data)
+        if field.data and not is_valid_phone(field.data):
+            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
+
+    def validate_vehicle_plate(self, field):
+        if field.data:
+            field.data = re.sub(r"[\s·.-]", "", field.data).upper()
+            if not PLATE_RE.fullmatch(field.data):
+                raise ValidationError("车牌号格式不正确，如 粤B12345。")
+
+    def validate_signature(self, field):
+        """Decode the pad's PNG now: errors sit next to the pad ("请签名")."""
+        self.signature_png = None
+        if self.sign_on_paper.data:
+            return
+        try:
+            self.signature_png = services.decode_signature(field.data)
+        except services.SlipError as e:
+            raise ValidationError(str(e)) from None
+
+    def validate_consent_signature(self, field):
+        self.consent_png = None
+        if self.applicant_role.data == "tenant" and self.consent_method.data == "kiosk" and field.data:
+            try:
+                self.consent_png = services.decode_signature(field.data)
+            except services.SlipError as e:
+                raise ValidationError(str(e).replace("请签名", "请业主签字")) from None
+
+    def item_rows(self) -> list[tuple[str, int]]:
+        return [(row.form.name.data, row.form.qty.data) for row in self.items]
+
+    def validate_items(self, field):
+        for row in field:
+            if not (row.form.name.data or "").strip() and row.form.qty.data not in (None, 1):
+                raise ValidationError("有数量的行请填写物品名称。")
+        if not any((row.form.name.data or "").strip() for row in field):
+            raise ValidationError(services.MSG_ITEMS)
+
+
+class ReasonForm(KeyedForm):
+    reason = TextAreaField("原因", validators=[DataRequired("请填写原因。"), Length(max=200, message="最多200字")])
+
+
+class StepForm(KeyedForm):
+    """A step without input (sign, stamp): the key makes a double tap act once."""

@@ -1,0 +1,267 @@
+"""Release-slip routes: the list, registering a slip at the front desk (unit look-up, the
+applicant [S2], the carrier, items, the applicant's signature on the kiosk or on paper), its
+page with the supervisor's signature, the manager's approval (seal), refusing or cancelling
+with a reason, the printed PDF (documents.pdf_view) and the stored signature images.
+
+The guard's side (check and release at the gate) lives on the gate page
+(propsvc/renovation/gate.py)."""
+from flask import abort, flash, g, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.models import User
+from ..core import idempotency
+from ..core.access import allow
+from ..core.models import Event
+from ..core.roles import Role
+from ..core.timefmt import site_today
+from ..core.web import render_page
+from ..documents import service as docs
+from ..extensions import db
+from ..photos.services import PhotoError
+from ..registry import services as registry
+from ..registry.models import OccupantRole
+from ..renovation.services import active_renovation_for_unit
+from . import forms, services
+from .blueprint import bp
+from .models import APPLICANT_ROLES, ReleaseSlip, SlipState
+
+VIEWERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.GUARD, Role.ADMIN)
+INTAKE = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR)
+CANCELLERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER)
+DECIDERS = (Role.SUPERVISOR, Role.MANAGER)
+# Signatures and consent letters: the staff who register, sign and approve slips.
+IMAGE_VIEWERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+ID_READERS = (Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+PHONE_READERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def load(slip_id: int, lock: bool = False) -> ReleaseSlip:
+    s = services.get_slip(g.community.id, slip_id, lock=lock)
+    if s is None:
+        abort(404)
+    return s
+
+
+# --- the list ------------------------------------------------------------------------------
+
+@bp.get("")
+@allow(*VIEWERS)
+def index():
+    which = request.args.get("state") or ("today" if current_user.has_role(Role.GUARD) else "open")
+    if which not in services.LIST_FILTERS:
+        which = "open"
+    return render_page("slips/index.html", block="results", items=services.listing(g.community.id, which),
+                       which=which, filters=services.LIST_FILTERS, limit=services.LIST_LIMIT, today=site_today())
+
+
+# --- registering ---------------------------------------------------------------------------
+
+def _form() -> forms.SlipForm:
+    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
+    return forms.SlipForm(formdata=args) if args is not None else forms.SlipForm()
+
+
+def _context(form, error: str | None = None) -> dict:
+    unit = None
+    if form.unit_id.data and str(form.unit_id.data).isdigit():
+        unit = registry.load_unit(int(form.unit_id.data))
+        if unit is not None and unit.community_id != g.community.id:
+            unit = None
+    options, search_error = [], None
+    if form.unit_q.data and unit is None:
+        try:
+            options = registry.search_units(g.community.id, form.unit_q.data)
+        except registry.SearchError as e:
+            search_error = str(e)
+        if len(options) == 1:
+            unit, options = options[0], []
+    if unit is not None:
+        form.unit_id.data = str(unit.id)
+    if request.method == "GET" and not form.consent_staff.data:
+        form.consent_staff.data = current_user.name
+    people = {"owner": [], "tenant": []}
+    if unit is not None:
+        for o in unit.current_occupancies(site_today()):
+            if o.role in (OccupantRole.OWNER, OccupantRole.TENANT):
+                people[o.role].append(o.person)
+    return {"form": form, "unit": unit, "options": options, "search_error": search_error, "error": error,
+            "owners": people["owner"], "tenants": people["tenant"],
+            "renovation": active_renovation_for_unit(unit.id) if unit is not None else None,
+            "max_items": services.MAX_ITEMS}
+
+
+def _input(form) -> services.SlipInput:
+    photo = form.consent_photo.data if getattr(form.consent_photo.data, "filename", "") else None
+    return services.SlipInput(
+        unit_id=int(form.unit_id.data), applicant_role=form.applicant_role.data,
+        applicant_name=form.applicant_name.data,
+        carrier_name=form.carrier_name.data, carrier_id_number=form.carrier_id_number.data,
+        carrier_phone=form.carrier_phone.data, items=form.item_rows(), moving_on=form.moving_on.data,
+        vehicle_plate=form.vehicle_plate.data, signature_png=getattr(form, "signature_png", None),
+        consent=services.Consent(method=form.consent_method.data or None, owner_name=form.consent_owner.data,
+                                 staff_name=form.consent_staff.data),
+        consent_png=getattr(form, "consent_png", None), consent_photo=photo, client_key=form.client_key.data)
+
+
+def _field_error(form, e: services.SlipError) -> str | None:
+    """Put the refusal next to its field; returns it as the page's message too."""
+    target = getattr(form, e.field, None) if e.field else None
+    if target is not None:
+        target.errors = list(target.errors or []) + [str(e)]
+    return str(e)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*INTAKE)
+def new():
+    form = _form()
+    error, status = None, 422
+    if request.method == "POST" and form.validate():
+        done = services.find_by_client_key(form.client_key.data)
+        if done is not None and done.community_id == g.community.id:  # a resubmission
+            return redirect(url_for("slips.detail", slip_id=done.id), 303)
+        written = []
+        try:
+            s, written = services.register(g.community.id, _input(form), current_user)
+            db.session.commit()
+        except (services.SlipError, PhotoError) as e:
+            db.session.rollback()
+            for rel in written:
+                services.remove_file(rel)
+            if isinstance(e, PhotoError):
+                form.consent_photo.errors = [str(e)]
+                error = str(e)
+            else:
+                error, status = _field_error(form, e), e.status
+        except IntegrityError:  # the same key raced in from a second tap
+            db.session.rollback()
+            for rel in written:
+                services.remove_file(rel)
+            done = services.find_by_client_key(form.client_key.data)
+            if done is None:
+                raise
+            return redirect(url_for("slips.detail", slip_id=done.id), 303)
+        else:
+            flash(f"已登记放行条 {s.serial}（{s.unit.label}），待值班主管签字。", "ok")
+            return redirect(url_for("slips.detail", slip_id=s.id), 303)
+    elif request.method == "POST":
+        error = "请按提示修改后再提交。"
+    status = status if request.method == "POST" else 200
+    block = "lookup" if request.args.get("part") == "lookup" else None
+    return render_page("slips/new.html", block=block, status=status, **_context(form, error))
+
+
+# --- the slip's page -----------------------------------------------------------------------
+
+STEP_FORMS = {"sign": forms.StepForm, "approve": forms.StepForm, "refuse": forms.ReasonForm,
+              "cancel": forms.ReasonForm}
+
+
+def _page(s: ReleaseSlip, status: int = 200, error: str | None = None, failed: str | None = None, failed_form=None):
+    events = list(db.session.scalars(select(Event).where(
+        Event.object_type == "releaseslip", Event.object_id == s.id).order_by(Event.id)))
+    ids = {e.actor_id for e in events if e.actor_id}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    doc = services.document_of(s)
+    step_forms = {name: (failed_form if name == failed else cls(formdata=None, prefix=name))
+                  for name, cls in STEP_FORMS.items()}
+    return render_page(
+        "slips/detail.html", block="content", status=status, s=s, unit=s.unit, doc=doc,
+        doc_status=docs.status(doc) if doc is not None else None, doc_labels=docs.STATUS_LABELS,
+        gate=services.gate_status(s), gate_labels=services.GATE_LABELS, events=events, users=users,
+        labels=services.EVENT_LABELS, forms=step_forms, failed=failed, error=error, roles=APPLICANT_ROLES,
+        see_id=current_user.has_role(*ID_READERS), see_phone=current_user.has_role(*PHONE_READERS),
+        see_images=current_user.has_role(*IMAGE_VIEWERS), SlipState=SlipState)
+
+
+@bp.get("/<int:slip_id>")
+@allow(*VIEWERS)
+def detail(slip_id: int):
+    return _page(load(slip_id))
+
+
+def _act(slip_id: int, name: str, action):
+    s = load(slip_id, lock=True)
+    form = STEP_FORMS[name](prefix=name)
+    if not form.validate_on_submit():
+        return _page(s, 422, failed=name, failed_form=form)
+    if not idempotency.claim(f"slip-{name}-{form.client_key.data}"):
+        return redirect(url_for("slips.detail", slip_id=s.id), 303)  # a repeat of a done step
+    try:
+        message = action(s, form)
+        db.session.commit()
+    except services.SlipError as e:
+        db.session.rollback()
+        return _page(load(slip_id), e.status, error=str(e), failed=name if e.status == 422 else None,
+                     failed_form=form)
+    flash(message, "ok")
+    return redirect(url_for("slips.detail", slip_id=s.id), 303)
+
+
+@bp.post("/<int:slip_id>/sign")
+@allow(Role.SUPERVISOR)
+def sign(slip_id: int):
+    def act(s, _f):
+        services.sign(s, current_user)
+        return f"已签字，放行条 {s.serial} 待经理审批盖章。"
+    return _act(slip_id, "sign", act)
+
+
+@bp.post("/<int:slip_id>/approve")
+@allow(Role.MANAGER)
+def approve(slip_id: int):
+    def act(s, _f):
+        doc = services.approve(s, current_user)
+        return f"已批准并盖章，放行条 {doc.serial} 生效（仅限 {s.moving_on.isoformat()} 当日有效）。"
+    return _act(slip_id, "approve", act)
+
+
+@bp.post("/<int:slip_id>/refuse")
+@allow(*DECIDERS)
+def refuse(slip_id: int):
+    def act(s, f):
+        services.refuse(s, current_user, f.reason.data)
+        return f"已驳回放行条 {s.serial}。"
+    return _act(slip_id, "refuse", act)
+
+
+@bp.post("/<int:slip_id>/cancel")
+@allow(*CANCELLERS)
+def cancel(slip_id: int):
+    def act(s, f):
+        services.cancel(s, current_user, f.reason.data)
+        return f"已取消放行条 {s.serial}。"
+    return _act(slip_id, "cancel", act)
+
+
+# --- the stored images ---------------------------------------------------------------------
+
+def _png(rel: str | None):
+    from flask import send_file
+
+    from ..photos.services import open_photo
+
+    if not rel:
+        abort(404)
+    try:
+        full = open_photo(rel)
+    except FileNotFoundError:
+        abort(404)
+    mimetype = "image/png" if full.suffix == ".png" else "image/jpeg"
+    resp = send_file(full, mimetype=mimetype, max_age=0)
+    resp.headers["Cache-Control"] = "private, max-age=86400"
+    return resp
+
+
+@bp.get("/<int:slip_id>/signature")
+@allow(*IMAGE_VIEWERS)
+def signature(slip_id: int):
+    return _png(load(slip_id).signature_path)
+
+
+@bp.get("/<int:slip_id>/consent")
+@allow(*IMAGE_VIEWERS)
+def consent(slip_id: int):
+    return _png(load(slip_id).consent_path)
