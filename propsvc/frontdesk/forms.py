@@ -1,0 +1,81 @@
+"""The visitor registration form [F1]. Labels and messages in Chinese."""
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
+from .services import MAX_PARTY, PURPOSES, is_valid_plate, normalize_plate
+
+
+def _phone(form, field):
+    if field.data:
+        field.data = normalize_phone(field.data)
+        if not is_valid_phone(field.data):
+            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话（如 020-12345678）。")
+
+
+def _id_number(form, field):
+    if field.data:
+        field.data = normalize_id_number(field.data)
+        if not is_valid_id_number(field.data):
+            raise ValidationError("身份证号码不正确，请核对18位号码（末位校验码、出生日期）。")
+
+
+def _plate(form, field):
+    if field.data:
+        field.data = normalize_plate(field.data)
+        if not is_valid_plate(field.data):
+            raise ValidationError("车牌号格式不正确，如 粤A12345 或 粤AD12345。")
+
+
+class CountField(IntegerField):
+    """An integer field whose parse error is in Chinese."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("请填写数字。") from None
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class VisitForm(FlaskForm):
+    client_key = HiddenField()  # one-time key: a double tap or a resend registers once
+    visitor_name = StringField("访客姓名", filters=[_strip], validators=[
+        DataRequired("请填写访客姓名。"), Length(max=32, message="姓名最多32字。")],
+        render_kw={"autocomplete": "off"})
+    phone = StringField("手机/电话", validators=[DataRequired("请填写访客电话。"), _phone],
+                        render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 20})
+    id_number = StringField("身份证号（可不填）", validators=[Optional(), _id_number],
+                            render_kw={"autocomplete": "off", "maxlength": 18})
+    unit_q = StringField("到访房屋", validators=[Optional(), Length(max=40)],
+                         render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
+    unit_id = HiddenField(validators=[DataRequired("请先查找并选择到访房屋。")])
+    purpose = RadioField("来访事由", choices=list(PURPOSES.items()), default="family",
+                         validators=[InputRequired("请选择来访事由。")])
+    purpose_note = StringField("事由说明", filters=[_strip], validators=[
+        Optional(), Length(max=200, message="说明最多200字。")],
+        render_kw={"placeholder": "如：快递公司、维修项目、陪同中介姓名"})
+    plate = StringField("车牌号（可不填）", validators=[Optional(), _plate],
+                        render_kw={"placeholder": "粤A12345", "autocomplete": "off", "maxlength": 12})
+    party_size = CountField("人数", default=1, validators=[
+        InputRequired("请填写人数。"), NumberRange(min=1, max=MAX_PARTY, message=f"人数须在1至{MAX_PARTY}之间。")],
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_PARTY})
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        if not self.client_key.data:
+            self.client_key.data = uuid.uuid4().hex
+
+    def validate_unit_id(self, field):
+        if field.data and not str(field.data).isdigit():
+            raise ValidationError("请从列表中选择房屋。")
+
+    def validate_purpose_note(self, field):
+        if self.purpose.data == "other" and not field.data:
+            raise ValidationError("事由为“其他”时请填写说明。")
