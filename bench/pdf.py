@@ -11,7 +11,12 @@ Builds the app on a temporary SQLite file, loads the demo, and makes one of each
     and extension (装修延期审批单, A5): documents of the shared service, approved (sealed,
     with the verification QR), served by GET /documents/<id>.pdf;
   * board (装修动态表, A4): GET /renovations/board.pdf over a dozen approved renovations,
-    when the renovation work's route and template exist (skipped otherwise).
+    when the renovation work's route and template exist (skipped otherwise);
+  * notice (公告, A4): the demo's water-cut notice with the generated seal over the signature,
+    GET /notices/<id>.pdf, when the notices area exists.
+  * slip (物品放行条, A5): the demo's release slips (propsvc.slips.demo), the approved one for
+    today with the applicant's kiosk signature (an embedded PNG), signed by the supervisor and
+    sealed by the manager, served by GET /documents/<id>.pdf.
 
 For each, through the Flask test client (signed in as the demo front desk):
 
@@ -164,6 +169,35 @@ def build_renovations(app) -> dict[str, int]:
     return {"permit": permit.id, "pass": pass_.id, "extension": extension.id}
 
 
+def build_notice(app) -> int | None:
+    """The demo's water-cut notice (公告, A4) when the notices area exists in this checkout."""
+    try:
+        from propsvc.notices.demo import seed_demo_notices
+        from propsvc.notices.models import Notice
+    except ImportError:
+        return None
+    from propsvc.registry.models import Community
+
+    community = db.session.scalar(select(Community))
+    seed_demo_notices(community.id)
+    db.session.commit()
+    return db.session.scalar(select(Notice.id).where(Notice.title.contains("停水")))
+
+
+def build_slip(app) -> dict[str, int]:
+    """The demo's release slips; the approved one with a kiosk signature is measured."""
+    from propsvc.registry.models import Community
+    from propsvc.slips.demo import seed_demo_slips
+    from propsvc.slips.models import ReleaseSlip, SlipState
+
+    community_id = db.session.scalar(select(Community.id).order_by(Community.id).limit(1))
+    seed_demo_slips(community_id)
+    slip = db.session.scalar(select(ReleaseSlip).where(
+        ReleaseSlip.state == SlipState.APPROVED, ReleaseSlip.released_at.is_(None),
+        ReleaseSlip.signature_path.is_not(None)).order_by(ReleaseSlip.id).limit(1))
+    return {"slip": slip.document_id} if slip is not None else {}
+
+
 def build(tmp: Path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}", "SECRET_KEY": "bench",
                       "UPLOAD_FOLDER": str(tmp / "uploads")})
@@ -178,6 +212,10 @@ def build(tmp: Path):
         seed_demo()
         ticket_id = build_ticket(app)
         docs = build_renovations(app)
+        notice_id = build_notice(app)
+        if notice_id:
+            docs["notice"] = notice_id
+        docs.update(build_slip(app))
         db.session.remove()
         db.engine.dispose()
     return app, ticket_id, docs
@@ -232,8 +270,11 @@ def documents(app, ticket_id, docs) -> list[tuple[str, str, object]]:
         return prepare
 
     out = [("work order", f"/tickets/{ticket_id}/workorder.pdf", workorder_only)]
-    labels = {"permit": "permit", "pass": "pass card", "extension": "extension"}
+    labels = {"permit": "permit", "pass": "pass card", "extension": "extension", "slip": "slip"}
     for kind, doc_id in docs.items():
+        if kind == "notice":
+            out.append(("notice", f"/notices/{doc_id}.pdf", None))
+            continue
         out.append((labels[kind], f"/documents/{doc_id}.pdf", document_only(doc_id)))
     board_template = ROOT / "templates" / "renovation" / "board_pdf.html"
     if "renovation.board_pdf" in app.view_functions and board_template.is_file():
@@ -281,7 +322,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", type=int, default=50, help="warm renders per document (default 50)")
     ap.add_argument("--threads", type=int, default=5, help="new threads for the thread-cold figure (default 5)")
-    ap.add_argument("--only", help="comma-separated names to measure (work order, permit, pass card, extension, board)")
+    ap.add_argument("--only", help="comma-separated names to measure (work order, permit, pass card, extension, board, notice, slip)")
     ap.add_argument("--out", help="also write each PDF into this folder")
     args = ap.parse_args()
     only = {x.strip() for x in args.only.split(",")} if args.only else None
