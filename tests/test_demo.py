@@ -147,6 +147,16 @@ def test_cli_seed_demo_if_empty(app):
         assert {"new", "dispatched", "in_progress", "resolved", "closed"} <= states  # a lived-in demo
         assert db.session.scalar(select(func.count()).select_from(PatrolPlan)) == 6
         assert db.session.scalar(select(func.count()).select_from(Outage)) == 1
+        # the front desk's day: notices, visitors (some still on site), errands, slips in every state
+        from propsvc.errands.models import CardRequest, MailItem, Parcel
+        from propsvc.frontdesk.models import Visit
+        from propsvc.notices.models import Notice
+        from propsvc.slips.models import ReleaseSlip
+
+        for model in (Notice, Visit, Parcel, MailItem, CardRequest):
+            assert db.session.scalar(select(func.count()).select_from(model)) >= 2, model
+        assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.left_at.is_(None))) >= 1
+        assert len(set(db.session.scalars(select(ReleaseSlip.state)))) >= 4
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "跳过" in again.output
     forced = runner.invoke(args=["seed-demo"])
