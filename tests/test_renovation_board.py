@@ -126,3 +126,32 @@ def test_r7_board_pdf_is_a4_with_the_overdue_marked_and_nothing_personal(app, si
     assert "yes" in fonts.splitlines()[-1]  # embedded
     # All buildings on one board.
     assert guard.get("/renovations/board.pdf").status_code == 200
+
+
+@pdf_tools
+def test_r7_board_pdf_columns_line_up(app, site, renovations, tmp_path):
+    """Each board row is one text whose fields sit on tab stops (see board_pdf.html): the unit,
+    the period and the company must start at the same x on every row, overdue or not."""
+    import re
+    from html import unescape
+
+    guard = client_for(app, site["users"]["guard"])
+    path = tmp_path / "board.pdf"
+    path.write_bytes(guard.get(f"/renovations/board.pdf?building={site['b3'].id}").data)
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    words = [(unescape(w), float(x), float(y)) for x, y, w in
+             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', out)]
+
+    def x_of(text):
+        return [x for w, x, _ in words if w.startswith(text)]
+
+    units = x_of("3栋2单元1201") + x_of("3栋2单元1202") + x_of("3栋1单元301")
+    companies = x_of("迟到装饰") + x_of("准时装饰") + x_of("低层装饰")
+    assert len(units) == 3 and len(companies) == 3
+    rows_y = [y for w, _, y in words if w.startswith("3栋") and "单元" in w]
+    starts = [min(x for w, x, y in words if abs(y - row_y) < 1 and re.fullmatch(r"\d{4}-\d\d-\d\d", w))
+              for row_y in rows_y]  # each row's start date
+    # Within 1.5 pt (glyph side bearings); a field on the wrong stop is 44 pt (15.5 mm) off.
+    assert max(units) - min(units) < 1.5 and max(companies) - min(companies) < 1.5
+    assert max(starts) - min(starts) < 1.5
+    assert min(units) + 40 < min(starts) < min(companies) - 150  # in that order, well apart (pt)

@@ -1,11 +1,12 @@
 """Forms of the renovation area. Labels and messages in Chinese."""
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
-from wtforms import (BooleanField, DateField, DecimalField, FileField, HiddenField, MultipleFileField, RadioField,
-                     StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (BooleanField, DateField, DecimalField, FileField, HiddenField, IntegerField, MultipleFileField,
+                     RadioField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .services import APPLICANT_ROLES, INSPECTION_POINTS
@@ -37,6 +38,46 @@ def _max_files(form, field):
     files = [f for f in (field.data or []) if getattr(f, "filename", "")]
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError(f"最多上传{MAX_ATTACHMENTS}张图片。")
+
+
+MSG_AMOUNT = "请填写金额，如 100 或 100.50。"
+
+
+class MoneyField(DecimalField):
+    """An amount in yuan with at most two decimals. Text, "NaN" and "Infinity" are refused with a
+    Chinese message (a NaN would otherwise break the range check); empty input gives None."""
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        raw = valuelist[0].strip() if valuelist and valuelist[0] else ""
+        if not raw:
+            return
+        try:
+            amount = Decimal(raw.removesuffix("元").strip())
+        except InvalidOperation:
+            raise ValueError(MSG_AMOUNT) from None
+        if not amount.is_finite():
+            raise ValueError(MSG_AMOUNT)
+        if amount.normalize().as_tuple().exponent < -2:
+            raise ValueError("金额最多两位小数（精确到分）。")
+        self.data = amount
+
+
+class CountField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("请填写整数。") from None
+
+
+def _between(low, high, message):
+    """Like NumberRange, but silent when the value did not parse (its message is already there)."""
+
+    def check(form, field):
+        if field.data is not None and not (low <= field.data <= high):
+            raise ValidationError(message)
+    return check
 
 
 class KeyedForm(FlaskForm):
@@ -97,9 +138,9 @@ class ExtensionForm(KeyedForm):
     requester_name = StringField("申请人姓名", validators=[DataRequired("请填写申请人姓名。"), Length(max=64)])
     reason = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因。"), Length(max=500, message="最多500字")])
     new_end = DateField("新的完工日期", validators=[DataRequired("请填写新的完工日期。"), _sane_day])
-    fee = DecimalField("延期费用（元）", places=2, default=0,
-                       validators=[Optional(), NumberRange(min=0, max=100000, message="费用须在0至100000元之间。")],
-                       render_kw={"inputmode": "decimal"})
+    fee = MoneyField("延期费用（元）", places=2, default=0,
+                     validators=[Optional(), _between(0, 100000, "费用须在0至100000元之间。")],
+                     render_kw={"inputmode": "decimal"})
 
 
 class DecisionForm(KeyedForm):
@@ -110,6 +151,20 @@ class DecisionForm(KeyedForm):
 
 class FeeForm(KeyedForm):
     receipt_no = StringField("收据号", validators=[DataRequired("请填写收据号。"), Length(max=32)])
+
+
+class SettingsForm(FlaskForm):
+    """The community's renovation amounts [R5] and default period [R1]."""
+
+    deposit = MoneyField("押金（元/人）", places=2, validators=[
+        InputRequired("请填写押金金额。"), _between(0, 10000, "金额须在0至10000元之间。")],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    card_fee = MoneyField("工本费（元/人）", places=2, validators=[
+        InputRequired("请填写工本费金额。"), _between(0, 10000, "金额须在0至10000元之间。")],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    default_months = CountField("默认装修期（月）", validators=[
+        InputRequired("请填写月数。"), _between(1, 24, "月数须在1至24之间。")],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
 
 def inspection_form_class():

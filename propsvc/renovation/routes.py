@@ -1,3 +1,3 @@
 """Import every renovation route module so their routes register on the blueprint."""
-from . import board, gate, passes, views  # noqa: F401
+from . import board, gate, passes, settings, views  # noqa: F401
 from .blueprint import bp  # noqa: F401

@@ -7,6 +7,7 @@ For the worker passes (propsvc.renovation.passes) this module offers:
   applicant_ok(renovation, name, role) -> bool        (alias: can_apply_as)
   applicant_error(renovation, name, role) -> str | None  (the Chinese refusal, or None)
   settings_for(community_id) -> RenovationSettings
+  save_settings(community_id, actor, *, deposit, card_fee, default_months) -> changes
 
 Errors are RenovationError with a Chinese message and an HTTP status: 409 for a step out of
 order (or on a renovation in the wrong state), 422 for bad input.
@@ -106,6 +107,38 @@ def settings_for(community_id: int) -> RenovationSettings:
         s = RenovationSettings(community_id=community_id, deposit=Decimal("100"), card_fee=Decimal("5"),
                                default_months=3)
     return s
+
+
+SETTINGS_LABELS = {"deposit": "押金", "card_fee": "工本费", "default_months": "默认装修期"}
+
+
+def save_settings(community_id: int, actor, *, deposit: Decimal, card_fee: Decimal,
+                  default_months: int) -> dict[str, dict[str, str]]:
+    """Store the community's deposit and card fee per person [R5] and default period [R1].
+    Returns what changed, {"deposit": {"old": "100.00", "new": "200.00"}, …}, also recorded in
+    a `renovation.settings` Event; nothing changed: nothing stored, no Event. Workers already
+    registered keep the amounts they were asked for (Worker.deposit/card_fee); new
+    registrations and applications use the new values."""
+    s = db.session.get(RenovationSettings, community_id)
+    current = settings_for(community_id) if s is None else s
+    old = {"deposit": Decimal(current.deposit), "card_fee": Decimal(current.card_fee),
+           "default_months": int(current.default_months or 3)}
+    new = {"deposit": Decimal(deposit), "card_fee": Decimal(card_fee), "default_months": int(default_months)}
+    changes = {key: {"old": _setting_text(old[key]), "new": _setting_text(new[key])}
+               for key in new if new[key] != old[key]}
+    if not changes:
+        return {}
+    if s is None:
+        s = RenovationSettings(community_id=community_id)
+        db.session.add(s)
+    s.deposit, s.card_fee, s.default_months = new["deposit"], new["card_fee"], new["default_months"]
+    db.session.flush()
+    record("renovation.settings", None, actor=actor, community_id=community_id, changes=changes)
+    return changes
+
+
+def _setting_text(value) -> str:
+    return f"{value:.2f}" if isinstance(value, Decimal) else str(value)
 
 
 def default_end(community_id: int, starts_on: date) -> date:
