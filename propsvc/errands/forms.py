@@ -1,10 +1,10 @@
 """Forms of the errands area [F1]. Labels and messages in Chinese."""
-import uuid
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, DecimalField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..core.forms import ChineseDateTimeField, ChineseDecimalField, ChineseIntegerField, KeyedForm
 from ..registry.validation import is_valid_phone, normalize_phone
 from .services import CARD_KINDS, COURIERS, MAIL_KINDS, NOTICE_METHODS, normalize_tracking
 
@@ -25,43 +25,6 @@ def _tracking(form, field):
         field.data = normalize_tracking(field.data)
         if not field.data.isalnum() or not 4 <= len(field.data) <= 40:
             raise ValidationError("快递单号为4至40位字母或数字（可只填后4位）。")
-
-
-class LocalTimeField(DateTimeLocalField):
-    """A datetime-local input whose parse error is in Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("时间格式不正确。") from None
-
-
-class MoneyField(DecimalField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("请填写金额，如 20 或 20.50。") from None
-
-
-class CountField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("请填写整数。") from None
-
-
-class KeyedForm(FlaskForm):
-    """A form with a one-time key: a double tap or a resend acts once."""
-
-    client_key = HiddenField()
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
 
 
 class UnitForm(KeyedForm):
@@ -94,7 +57,7 @@ class ParcelForm(UnitForm):
     shelf = StringField("货架/格口", filters=[_strip], validators=[
         DataRequired("请填写货架/格口号。"), Length(max=16, message="格口号最多16字。")],
         render_kw={"placeholder": "如 A-03", "autocomplete": "off", "autocapitalize": "characters"})
-    arrived_at = LocalTimeField("到件时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    arrived_at = ChineseDateTimeField("到件时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                 validators=[Optional()])
     note = StringField("备注", filters=[_strip], validators=[Optional(), Length(max=200, message="备注最多200字。")],
                        render_kw={"placeholder": "如：大件、生鲜、到付"})
@@ -112,7 +75,7 @@ class MailForm(UnitForm):
                          render_kw={"placeholder": "如：市税务局、银行"})
     tracking_no = StringField("挂号/邮件号", validators=[_tracking],
                               render_kw={"autocomplete": "off", "maxlength": 40})
-    received_at = LocalTimeField("收到时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    received_at = ChineseDateTimeField("收到时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                  validators=[Optional()])
     note = StringField("备注", filters=[_strip], validators=[Optional(), Length(max=200, message="备注最多200字。")])
 
@@ -178,12 +141,12 @@ class CompleteForm(KeyedForm):
 
 
 class SettingsForm(FlaskForm):
-    card_fee_issue = MoneyField("新办门禁卡费用（元）", places=2, validators=[
+    card_fee_issue = ChineseDecimalField("新办门禁卡费用（元）", places=2, validators=[
         InputRequired("请填写金额。"), NumberRange(min=0, max=1000, message="金额须在0至1000元之间。")],
         render_kw={"inputmode": "decimal"})
-    card_fee_replace = MoneyField("补办门禁卡费用（元）", places=2, validators=[
+    card_fee_replace = ChineseDecimalField("补办门禁卡费用（元）", places=2, validators=[
         InputRequired("请填写金额。"), NumberRange(min=0, max=1000, message="金额须在0至1000元之间。")],
         render_kw={"inputmode": "decimal"})
-    parcel_overdue_days = CountField("快递超期天数", validators=[
+    parcel_overdue_days = ChineseIntegerField("快递超期天数", validators=[
         InputRequired("请填写天数。"), NumberRange(min=1, max=60, message="天数须在1至60之间。")],
         render_kw={"inputmode": "numeric"})

@@ -1,10 +1,9 @@
 """The visitor registration form [F1]. Labels and messages in Chinese."""
-import uuid
 
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, StringField
+from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..core.forms import ChineseIntegerField, KeyedForm
 from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .services import MAX_PARTY, PURPOSES, is_valid_plate, normalize_plate
 
@@ -30,22 +29,11 @@ def _plate(form, field):
             raise ValidationError("车牌号格式不正确，如 粤A12345 或 粤AD12345。")
 
 
-class CountField(IntegerField):
-    """An integer field whose parse error is in Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("请填写数字。") from None
-
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class VisitForm(FlaskForm):
-    client_key = HiddenField()  # one-time key: a double tap or a resend registers once
+class VisitForm(KeyedForm):
     visitor_name = StringField("访客姓名", filters=[_strip], validators=[
         DataRequired("请填写访客姓名。"), Length(max=32, message="姓名最多32字。")],
         render_kw={"autocomplete": "off"})
@@ -63,14 +51,9 @@ class VisitForm(FlaskForm):
         render_kw={"placeholder": "如：快递公司、维修项目、陪同中介姓名"})
     plate = StringField("车牌号（可不填）", validators=[Optional(), _plate],
                         render_kw={"placeholder": "粤A12345", "autocomplete": "off", "maxlength": 12})
-    party_size = CountField("人数", default=1, validators=[
+    party_size = ChineseIntegerField("人数", default=1, parse_error="请填写数字。", validators=[
         InputRequired("请填写人数。"), NumberRange(min=1, max=MAX_PARTY, message=f"人数须在1至{MAX_PARTY}之间。")],
         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_PARTY})
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
 
     def validate_unit_id(self, field):
         if field.data and not str(field.data).isdigit():

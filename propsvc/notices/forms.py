@@ -1,12 +1,12 @@
 """Forms of the notices area. Labels and messages in Chinese; the service checks the same
 rules again (NoticeError), so a message lands next to its field either way."""
-import uuid
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..core.forms import KeyedForm
 from .models import NOTICE_KIND_LABELS
 from .services import BODY_MAX, TITLE_MAX
 
@@ -45,8 +45,7 @@ def _required(message: str):
     return check
 
 
-class NoticeForm(FlaskForm):
-    client_key = HiddenField()
+class NoticeForm(KeyedForm):
     kind = RadioField("类型", choices=list(NOTICE_KIND_LABELS.items()), default="notice", validate_choice=False,
                       validators=[InputRequired("请选择公告类型。")])
     title = StringField("标题", validators=[DataRequired("请填写标题。"),
@@ -62,8 +61,6 @@ class NoticeForm(FlaskForm):
     def __init__(self, *a, buildings=(), **kw):
         super().__init__(*a, **kw)
         self.building_ids.choices = [(b.id, f"{b.number}栋") for b in buildings]
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
 
     def validate_kind(self, field):
         if field.data not in NOTICE_KIND_LABELS:

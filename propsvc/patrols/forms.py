@@ -1,5 +1,4 @@
 """Forms of the patrol run on the phone, and the recheck step of a rectification ticket [D3]."""
-import uuid
 from datetime import datetime, timezone
 
 from flask_wtf import FlaskForm
@@ -7,6 +6,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import HiddenField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core.forms import KeyedForm
 from .models import RESULT_LABELS, TargetType
 from .services import AREA_MAX, NOTE_MAX
 
@@ -18,8 +18,7 @@ def _int_or_none(value):
     return int(value) if value not in (None, "") and str(value).isdigit() else None
 
 
-class StartForm(FlaskForm):
-    client_key = HiddenField()
+class StartForm(KeyedForm):
     plan_id = HiddenField(filters=[_int_or_none])
     template_id = SelectField("巡查表", coerce=int, default=0)
     target_type = RadioField("巡查对象", choices=list(TARGET_LABELS.items()), default=TargetType.BUILDING)
@@ -29,11 +28,6 @@ class StartForm(FlaskForm):
     unit_id = HiddenField(filters=[_int_or_none])
     area = StringField("区域", validators=[Optional(), Length(max=AREA_MAX, message=f"区域名称最多{AREA_MAX}字")],
                        render_kw={"placeholder": "如：北门车库、中心花园、3栋地下室"})
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
 
 
 def parse_tap_time(value: str | None) -> datetime | None:

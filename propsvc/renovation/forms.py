@@ -1,13 +1,13 @@
 """Forms of the renovation area. Labels and messages in Chinese."""
-import uuid
 from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
-from wtforms import (BooleanField, DateField, DecimalField, FileField, HiddenField, IntegerField, MultipleFileField,
+from wtforms import (BooleanField, DateField, DecimalField, FileField, HiddenField, MultipleFileField,
                      RadioField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core.forms import ChineseIntegerField, KeyedForm
 from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .services import APPLICANT_ROLES, INSPECTION_POINTS
 
@@ -63,14 +63,6 @@ class MoneyField(DecimalField):
         self.data = amount
 
 
-class CountField(IntegerField):
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("请填写整数。") from None
-
-
 def _between(low, high, message):
     """Like NumberRange, but silent when the value did not parse (its message is already there)."""
 
@@ -78,17 +70,6 @@ def _between(low, high, message):
         if field.data is not None and not (low <= field.data <= high):
             raise ValidationError(message)
     return check
-
-
-class KeyedForm(FlaskForm):
-    """A form with a one-time key: a double tap or a resend acts once."""
-
-    client_key = HiddenField()
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
 
 
 class ApplicationForm(KeyedForm):
@@ -162,7 +143,7 @@ class SettingsForm(FlaskForm):
     card_fee = MoneyField("工本费（元/人）", places=2, validators=[
         InputRequired("请填写工本费金额。"), _between(0, 10000, "金额须在0至10000元之间。")],
         render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    default_months = CountField("默认装修期（月）", validators=[
+    default_months = ChineseIntegerField("默认装修期（月）", validators=[
         InputRequired("请填写月数。"), _between(1, 24, "月数须在1至24之间。")],
         render_kw={"inputmode": "numeric", "autocomplete": "off"})
 

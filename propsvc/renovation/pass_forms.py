@@ -1,25 +1,15 @@
 """Forms of the worker passes: registering a worker, the fees, returning the pass, the gate."""
-import uuid
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, RadioField, StringField
+from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core.forms import ChineseDateField, KeyedForm
 from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .pass_services import APPLICANT_ROLES
 
 TRADES = ("水电", "泥瓦", "木工", "油漆", "防水", "安装", "杂工")
-
-
-class ChineseDateField(DateField):
-    """A date field whose parse error speaks Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("日期格式不正确，请按“年-月-日”填写。") from None
 
 
 def _id_number(form, field):
@@ -39,8 +29,7 @@ def _photo_present(form, field):
         raise ValidationError("请拍摄或选择工人的一寸照片。")
 
 
-class WorkerForm(FlaskForm):
-    client_key = HiddenField()
+class WorkerForm(KeyedForm):
     applicant_name = StringField("办证人姓名", validators=[
         DataRequired("请填写办证人姓名"), Length(max=64, message="姓名最多64字")])
     applicant_role = RadioField("办证人身份", choices=list(APPLICANT_ROLES.items()), default="lead",
@@ -54,11 +43,6 @@ class WorkerForm(FlaskForm):
                         render_kw={"list": "trades", "placeholder": "如：水电、木工、油漆"})
     photo = FileField("一寸照片", validators=[_photo_present])
     valid_until = ChineseDateField("有效期至", validators=[Optional()])
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
 
 
 class PayForm(FlaskForm):

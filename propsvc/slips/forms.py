@@ -1,13 +1,12 @@
 """Forms of the release-slip area. Labels and messages in Chinese."""
 import re
-import uuid
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
-from wtforms import (BooleanField, DateField, FieldList, FileField, Form, FormField, HiddenField, IntegerField,
+from wtforms import (BooleanField, FieldList, FileField, Form, FormField, HiddenField,
                      RadioField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..core.forms import ChineseDateField, ChineseIntegerField, KeyedForm
 from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from . import services
 from .models import APPLICANT_ROLES, CONSENT_METHODS
@@ -17,40 +16,9 @@ IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
 PLATE_RE = re.compile(r"[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}[\u4e00-\u9fa5]?")
 
 
-class CnDateField(DateField):
-    """A date field whose parse error is in Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("日期格式不正确，请选择日期。") from None
-
-
-class CnIntegerField(IntegerField):
-    """A whole-number field whose parse error is in Chinese."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("数量须为整数。") from None
-
-
-class KeyedForm(FlaskForm):
-    """A form with a one-time key: a double tap or a resend acts once."""
-
-    client_key = HiddenField()
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
-
-
 class ItemForm(Form):
     name = StringField("物品名称", validators=[Optional(), Length(max=40, message="物品名称最多40字")])
-    qty = CnIntegerField("数量", default=1, validators=[Optional(), NumberRange(min=1, max=999, message="数量须为1至999")],
+    qty = ChineseIntegerField("数量", default=1, parse_error="数量须为整数。", validators=[Optional(), NumberRange(min=1, max=999, message="数量须为1至999")],
                        render_kw={"inputmode": "numeric", "min": 1, "max": 999})
 
 
@@ -74,7 +42,7 @@ class SlipForm(KeyedForm):
     carrier_phone = StringField("携物人电话", validators=[DataRequired("请填写携物人电话。")],
                                 render_kw={"inputmode": "tel"})
     items = FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=services.MAX_ITEMS)
-    moving_on = CnDateField("搬出日期", validators=[InputRequired("请填写搬出日期。")])
+    moving_on = ChineseDateField("搬出日期", parse_error="日期格式不正确，请选择日期。", validators=[InputRequired("请填写搬出日期。")])
     vehicle_plate = StringField("车牌号（可不填）", validators=[Optional(), Length(max=10)],
                                 render_kw={"placeholder": "如 粤B12345", "autocapitalize": "characters"})
     signature = HiddenField()

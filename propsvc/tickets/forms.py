@@ -1,5 +1,4 @@
 """Forms of the ticket area. Labels and messages in Chinese; choices come from the models."""
-import uuid
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
@@ -7,6 +6,7 @@ from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core.forms import KeyedForm
 from ..registry.validation import is_valid_phone, normalize_phone
 from .models import CHANNEL_LABELS, INTAKE_KINDS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS
 from .services import CONTACT_METHODS
@@ -33,8 +33,7 @@ class PhotosMixin:
         ["jpg", "jpeg", "png", "webp", "heic", "heif"], "只能上传图片。")])
 
 
-class TicketForm(PhotosMixin, FlaskForm):
-    client_key = HiddenField()
+class TicketForm(PhotosMixin, KeyedForm):
     kind = RadioField("类型", choices=[(k, KIND_LABELS[k]) for k in INTAKE_KINDS], default="repair",
                       validators=[InputRequired("请选择类型")])
     channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")
@@ -52,11 +51,6 @@ class TicketForm(PhotosMixin, FlaskForm):
     description = TextAreaField("描述", validators=[
         DataRequired("请填写描述"), Length(max=DESCRIPTION_MAX, message=f"描述最多{DESCRIPTION_MAX}字")])
     reply_due = DateTimeLocalField("约定答复时间（咨询）", validators=[Optional()], format="%Y-%m-%dT%H:%M")
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        if not self.client_key.data:
-            self.client_key.data = uuid.uuid4().hex
 
     def validate_unit_id(self, field):
         if field.data and not str(field.data).isdigit():
