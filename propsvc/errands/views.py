@@ -138,15 +138,8 @@ def _intake_form(cls):
 
 def _intake_context(form, kind: str) -> dict:
     cid = g.community.id
-    unit = services.unit_of_community(cid, form.unit_id.data)
-    options, search_error = [], None
-    if form.unit_q.data and unit is None:
-        try:
-            options = registry.search_units(cid, form.unit_q.data)
-        except registry.SearchError as e:
-            search_error = str(e)
-        if len(options) == 1:  # an exact hit: choose it
-            unit, options = services.unit_of_community(cid, options[0].id), []
+    found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
+    unit, options, search_error = found.unit, found.options, found.error
     if unit is not None:
         form.unit_id.data = str(unit.id)
     people = services.occupants(unit)

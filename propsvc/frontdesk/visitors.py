@@ -107,17 +107,8 @@ def _visit_form() -> VisitForm:
 
 
 def _form_context(form: VisitForm) -> dict:
-    unit = None
-    if form.unit_id.data and str(form.unit_id.data).isdigit():
-        unit = services.unit_of_community(g.community.id, int(form.unit_id.data))
-    options, search_error = [], None
-    if form.unit_q.data and unit is None:
-        try:
-            options = registry.search_units(g.community.id, form.unit_q.data)
-        except registry.SearchError as e:
-            search_error = str(e)
-        if len(options) == 1:  # an exact hit: choose it
-            unit, options = options[0], []
+    found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
+    unit, options, search_error = found.unit, found.options, found.error
     if unit is not None:
         form.unit_id.data = str(unit.id)
     return {"form": form, "unit": unit, "options": options, "search_error": search_error,

@@ -47,22 +47,10 @@ def _start_form() -> forms.StartForm:
 
 
 def _unit_choice(form: forms.StartForm) -> tuple[Unit | None, list[Unit], str | None]:
-    unit = None
-    if form.unit_id.data:
-        unit = db.session.get(Unit, form.unit_id.data)
-        if unit is not None and unit.community_id != g.community.id:
-            unit = None
-    options, error = [], None
-    if unit is None and form.unit_q.data:
-        try:
-            options = registry.search_units(g.community.id, form.unit_q.data)
-        except registry.SearchError as e:
-            error = str(e)
-        if len(options) == 1:  # an exact hit: choose it
-            unit, options = options[0], []
-        elif not options and error is None:
-            error = "没有找到该房屋。"
-    return unit, options, error
+    found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
+    if found.unit is None and form.unit_q.data and not found.options and found.error is None:
+        return None, [], "没有找到该房屋。"
+    return found.unit, found.options, found.error
 
 
 @bp.route("/start", methods=["GET", "POST"])

@@ -79,6 +79,35 @@ def search_units(community_id: int, q: str) -> list[Unit]:
     return list(db.session.scalars(stmt).unique())
 
 
+@dataclass
+class UnitLookup:
+    """What an intake form's unit look-up shows: the chosen unit, or the units a search found
+    to choose from, or why the search could not run."""
+
+    unit: Unit | None = None
+    options: list[Unit] | None = None
+    error: str | None = None
+
+
+def unit_lookup(community_id: int, unit_id, q: str | None) -> UnitLookup:
+    """The unit of an intake form: `unit_id` when it is one of this community's, else a search
+    for `q` (an exact hit is chosen at once). Another community's unit counts as not chosen."""
+    unit = None
+    if unit_id and str(unit_id).isdigit():
+        unit = load_unit(int(unit_id))
+        if unit is not None and unit.building.community_id != community_id:
+            unit = None
+    if unit is not None or not q:
+        return UnitLookup(unit, [])
+    try:
+        options = search_units(community_id, q)
+    except SearchError as e:
+        return UnitLookup(None, [], str(e))
+    if len(options) == 1:
+        return UnitLookup(options[0], [])
+    return UnitLookup(None, options)
+
+
 def load_unit(unit_id: int) -> Unit | None:
     return db.session.scalar(
         select(Unit)

@@ -19,7 +19,6 @@ from ..core.web import render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
 from ..registry import services as registry
-from ..registry.models import Unit
 from . import forms, services
 from .blueprint import bp
 from .models import Extension, ExtensionState, Renovation, RenovationState
@@ -67,24 +66,9 @@ def _application_form() -> forms.ApplicationForm:
     return forms.ApplicationForm(formdata=args) if args is not None else forms.ApplicationForm()
 
 
-def _chosen_unit(form) -> Unit | None:
-    if form.unit_id.data and str(form.unit_id.data).isdigit():
-        unit = registry.load_unit(int(form.unit_id.data))
-        if unit is not None and unit.community_id == g.community.id:
-            return unit
-    return None
-
-
 def _application_context(form, error: str | None = None) -> dict:
-    unit = _chosen_unit(form)
-    options, search_error = [], None
-    if form.unit_q.data and unit is None:
-        try:
-            options = registry.search_units(g.community.id, form.unit_q.data)
-        except registry.SearchError as e:
-            search_error = str(e)
-        if len(options) == 1:  # an exact hit: choose it
-            unit, options = options[0], []
+    found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
+    unit, options, search_error = found.unit, found.options, found.error
     if unit is not None and request.method == "GET":
         form.first_renovation.data = not services.ever_approved(unit.id)  # [R2] default
     if unit is not None and form.unit_id.data != str(unit.id):

@@ -64,19 +64,8 @@ def _form() -> forms.SlipForm:
 
 
 def _context(form, error: str | None = None) -> dict:
-    unit = None
-    if form.unit_id.data and str(form.unit_id.data).isdigit():
-        unit = registry.load_unit(int(form.unit_id.data))
-        if unit is not None and unit.community_id != g.community.id:
-            unit = None
-    options, search_error = [], None
-    if form.unit_q.data and unit is None:
-        try:
-            options = registry.search_units(g.community.id, form.unit_q.data)
-        except registry.SearchError as e:
-            search_error = str(e)
-        if len(options) == 1:
-            unit, options = options[0], []
+    found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
+    unit, options, search_error = found.unit, found.options, found.error
     if unit is not None:
         form.unit_id.data = str(unit.id)
     if request.method == "GET" and not form.consent_staff.data:

@@ -62,19 +62,8 @@ def _intake_form() -> forms.TicketForm:
 
 
 def _intake_context(form: forms.TicketForm) -> dict:
-    unit = None
-    if form.unit_id.data and str(form.unit_id.data).isdigit():
-        unit = db.session.get(Unit, int(form.unit_id.data))
-        if unit is not None and unit.community_id != g.community.id:
-            unit = None
-    options, search_error = [], None
-    if form.unit_q.data and unit is None:
-        try:
-            options = registry.search_units(g.community.id, form.unit_q.data)
-        except registry.SearchError as e:
-            search_error = str(e)
-        if len(options) == 1:  # an exact hit: choose it, so the look-up shows at once
-            unit, options = options[0], []
+    found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
+    unit, options, search_error = found.unit, found.options, found.error
     building_id = unit.building_id if unit else (form.building_id.data or None)
     phone = form.reporter_phone.data if form.reporter_phone.data and not form.reporter_phone.errors else None
     return {
