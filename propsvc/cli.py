@@ -57,11 +57,11 @@ def register_cli(app: Flask) -> None:
             click.echo("已有数据，跳过演示数据。")
             return
         click.echo(seed_demo())
-        from .registry.demo import COMMUNITY_NAME, seed_demo_activity, seed_demo_front_desk
+        from .registry.demo import COMMUNITY_NAME, seed_demo_activity, seed_demo_areas
 
         community_id = find_community(COMMUNITY_NAME).id
         click.echo(seed_demo_activity(community_id))
-        click.echo(seed_demo_front_desk(community_id))
+        click.echo(seed_demo_areas(community_id))
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)

@@ -157,6 +157,9 @@ def test_cli_seed_demo_if_empty(app):
             assert db.session.scalar(select(func.count()).select_from(model)) >= 2, model
         assert db.session.scalar(select(func.count()).select_from(Visit).where(Visit.left_at.is_(None))) >= 1
         assert len(set(db.session.scalars(select(ReleaseSlip.state)))) >= 4
+        from propsvc.renovation.models import Renovation
+
+        assert db.session.scalar(select(func.count()).select_from(Renovation)) >= 20  # the board is not empty
     again = runner.invoke(args=["seed-demo", "--if-empty"])
     assert again.exit_code == 0 and "跳过" in again.output
     forced = runner.invoke(args=["seed-demo"])

@@ -403,15 +403,17 @@ def seed_demo_activity(community_id: int, now=None) -> str:
     return "已添加演示工作数据：巡查计划6项，工单9张（含超时、暂停、待回访、已回访），停水通知1条。"
 
 
-def seed_demo_front_desk(community_id: int, now=None) -> str:
-    """The front desk's demo day: notices, visitors, parcels/letters/cards and release slips,
-    each written through its area's services (so every one is an Event). Commits once."""
+def seed_demo_areas(community_id: int, now=None) -> str:
+    """The renovations (permits, passes) and the front desk's day (notices, visitors,
+    parcels/letters/cards, release slips), each written through its area's services (so every
+    step is an Event). Commits once."""
     from ..errands.demo import seed_demo_errands
     from ..frontdesk.demo import seed_demo_visitors
     from ..notices.demo import seed_demo_notices
+    from ..renovation.demo import seed_demo_renovations
     from ..slips.demo import seed_demo_slips
 
-    lines = [seed(community_id, now=now)
-             for seed in (seed_demo_notices, seed_demo_visitors, seed_demo_errands, seed_demo_slips)]
+    lines = [seed(community_id, now=now) for seed in (seed_demo_renovations, seed_demo_notices, seed_demo_visitors,
+                                                      seed_demo_errands, seed_demo_slips)]
     db.session.commit()
     return "\n".join(line for line in lines if line)
