@@ -13,7 +13,7 @@ Builds the app on a temporary SQLite file, loads the demo, and makes one of each
   * board (装修动态表, A4): GET /renovations/board.pdf over a dozen approved renovations,
     when the renovation work's route and template exist (skipped otherwise);
   * notice (公告, A4): the demo's water-cut notice with the generated seal over the signature,
-    GET /notices/<id>.pdf, when the notices area exists.
+    GET /notices/<id>.pdf;
   * slip (物品放行条, A5): the demo's release slips (propsvc.slips.demo), the approved one for
     today with the applicant's kiosk signature (an embedded PNG), signed by the supervisor and
     sealed by the manager, served by GET /documents/<id>.pdf.
@@ -169,13 +169,10 @@ def build_renovations(app) -> dict[str, int]:
     return {"permit": permit.id, "pass": pass_.id, "extension": extension.id}
 
 
-def build_notice(app) -> int | None:
-    """The demo's water-cut notice (公告, A4) when the notices area exists in this checkout."""
-    try:
-        from propsvc.notices.demo import seed_demo_notices
-        from propsvc.notices.models import Notice
-    except ImportError:
-        return None
+def build_notice(app) -> int:
+    """The demo's water-cut notice (公告, A4)."""
+    from propsvc.notices.demo import seed_demo_notices
+    from propsvc.notices.models import Notice
     from propsvc.registry.models import Community
 
     community = db.session.scalar(select(Community))
@@ -212,9 +209,7 @@ def build(tmp: Path):
         seed_demo()
         ticket_id = build_ticket(app)
         docs = build_renovations(app)
-        notice_id = build_notice(app)
-        if notice_id:
-            docs["notice"] = notice_id
+        docs["notice"] = build_notice(app)
         docs.update(build_slip(app))
         db.session.remove()
         db.engine.dispose()
