@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _template_helpers(app: Flask, idle_seconds) -> None:
     from .auth.services import KIOSK_COOKIE
     from .core.access import access_of
+    from .core.nav import NAV
     from .core.web import static_url
     from .core.timefmt import localtime
     from .registry.masking import mask_id, mask_phone
@@ -80,6 +81,7 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
     def _ctx():
         return {
             "static_url": static_url,
+            "nav": NAV,
             "can": can,
             "community": getattr(g, "community", None),
             "idle_seconds": idle_seconds(),

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..core.access import allow
+from ..core.nav import NAV
 from ..core.roles import Role
 from ..core.web import render_page
 
@@ -23,11 +24,9 @@ DESK_TASKS = (
     ("renovation.worker_list", "装修出入证", "装修工人办证、缴费、退证"),
     ("registry.search", "房屋查询", "输入房号、业主姓名或手机尾号"),
 )
-# The regular tiles (every role); on the desk board those already shown as buttons are left out.
-TILES = (
-    ("tickets.new", "新建工单"), ("tickets.queue", "派单队列"), ("tickets.mine", "我的工单"),
-    ("registry.search", "房屋查询"), ("notices.index", "公告"), ("admin.import_units", "导入房屋与业主"),
-)
+# The regular tiles: every place of the navigation but home itself (each shown to those it lets
+# in); on the desk board those already shown as buttons are left out.
+TILES = tuple((endpoint, label) for endpoint, label in NAV if endpoint != "core.home")
 
 
 def desk_mode() -> bool:
