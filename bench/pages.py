@@ -120,7 +120,7 @@ def build(uri: str, tmp: Path):
 
     from propsvc.auth.services import register_kiosk
     from propsvc.cli import ensure_departments
-    from propsvc.registry.demo import COMMUNITY_NAME, seed_demo
+    from propsvc.registry.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
     from propsvc.registry.models import Building, Community, Occupancy, Person, Unit
 
     with app.app_context():
@@ -128,8 +128,10 @@ def build(uri: str, tmp: Path):
         ensure_departments()
         started = time.perf_counter()
         summary = seed_demo()
-        seed_seconds = time.perf_counter() - started
         community = db.session.scalar(select(Community).where(Community.name == COMMUNITY_NAME))
+        # the lived-in day `make run` loads: tickets, patrols, renovations, the front desk's errands
+        summary += "\n" + seed_demo_activity(community.id) + "\n" + seed_demo_areas(community.id)
+        seed_seconds = time.perf_counter() - started
         unit_id = db.session.scalar(select(Unit.id).join(Unit.building).where(
             Building.number == "3", Unit.entrance == 2, Unit.number == "1201"))
         owners = list(db.session.execute(
