@@ -154,6 +154,57 @@ def test_items_are_added_reordered_and_photo_rule_toggled(app, psite, sup):
     assert items_of(app, tpl)[-1][3] is True
 
 
+def test_items_are_plain_rows_and_edit_opens_one_items_form(app, psite, sup):
+    tpl = psite["tpl"]["building"]
+    first, second, third = psite["items"]["building"]
+    html = sup.get("/patrols/admin").get_data(as_text=True)
+    # every item is a row with an 编辑 link (a real URL; htmx swaps just that row); no item form on the page
+    for item in (first, second, third):
+        assert f'<a href="/patrols/admin/items/{item}#item-{item}" hx-get="/patrols/admin/items/{item}"' in html
+        assert f'action="/patrols/admin/items/{item}' not in html
+    # the checklists' forms: 添加检查表, and per checklist 添加检查项 + 名称与启用 — none per item
+    section = html[html.index('<section id="checklists"'):]
+    assert section.count('<form method="post"') == 1 + 2 * section.count('class="step tpl"')
+    # without JS: the whole settings page, that item's form open in its template
+    resp = sup.get(f"/patrols/admin/items/{second}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<h1>巡查设置</h1>" in html and f'id="tpl-{tpl}" open' in html
+    assert f'<li class="item editing" id="item-{second}">' in html
+    assert f'action="/patrols/admin/items/{second}"' in html and f'value="电梯运行"' in html
+    assert f'action="/patrols/admin/items/{second}/move"' in html and f'action="/patrols/admin/items/{second}/active"' in html
+    assert f'action="/patrols/admin/items/{first}"' not in html
+    # with htmx: just that row, in edit mode; ?part=row gives the plain row back (取消)
+    resp = sup.get(f"/patrols/admin/items/{first}", headers=HX)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and html.strip().startswith(f'<li class="item editing" id="item-{first}">')
+    assert "<h1>" not in html and f'name="item{first}-text"' in html
+    assert '<button name="direction" value="up" disabled>' in html  # the first item cannot go up
+    html = sup.get(f"/patrols/admin/items/{first}?part=row", headers=HX).get_data(as_text=True)
+    assert html.strip().startswith(f'<li class="item" id="item-{first}">') and "<form" not in html
+    # a move keeps the item open for the next move (htmx: in the section; no JS: its page)
+    resp = post(sup, f"/patrols/admin/items/{third}/move", {"direction": "up"}, headers=HX)
+    html = resp.get_data(as_text=True)
+    assert html.lstrip().startswith('<section id="checklists"') and f'<li class="item editing" id="item-{third}">' in html
+    resp = post(sup, f"/patrols/admin/items/{third}/move", {"direction": "up"})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/patrols/admin/items/{third}#item-{third}")
+    assert "已将“楼道灯”上移到第 1 项" in sup.get(resp.headers["Location"]).get_data(as_text=True)
+    # a saved edit closes it again
+    resp = post(sup, f"/patrols/admin/items/{third}", {f"item{third}-text": "楼道灯照明"}, headers=HX)
+    html = resp.get_data(as_text=True)
+    assert "已保存检查项“楼道灯照明”" in html and "editing" not in html
+    # others cannot open it
+    steward = client_for(app, psite["s1"])
+    assert steward.get(f"/patrols/admin/items/{first}").status_code == 403
+
+
+def test_item_edit_of_another_community_is_not_found(app, psite, make):
+    other = make.community()
+    sup2 = client_for(app, make.user("supervisor", communities=[other]))
+    item = psite["items"]["building"][0]
+    assert sup2.get(f"/patrols/admin/items/{item}").status_code == 404
+    assert sup2.get(f"/patrols/admin/items/{item}", headers=HX).status_code == 404
+
+
 def test_item_and_template_bad_input_is_422_next_to_the_field(app, psite, sup):
     tpl = psite["tpl"]["building"]
     first = psite["items"]["building"][0]
@@ -171,6 +222,8 @@ def test_item_and_template_bad_input_is_422_next_to_the_field(app, psite, sup):
             html = resp.get_data(as_text=True)
             assert resp.status_code == 422, (url, data)
             assert 'class="field has-error"' in html and (message in html or message == "Not a valid choice"), (url, message)
+            if url == f"/patrols/admin/items/{first}":
+                assert f'<li class="item editing" id="item-{first}">' in html and 'value="电梯运行"' in html
     assert items_of(app, tpl)[0][0] == "楼道卫生" and len(items_of(app, tpl)) == 3
     assert events(app, "checklist_item.created") == [] and events(app, "checklist_template.created") == []
 

@@ -6,6 +6,8 @@ As on the ticket settings page: one template (patrols/admin.html) with a block p
 each small form posts on its own; without JavaScript a success redirects back (303) and a
 mistake shows the page again with the message next to the field (422); with htmx only the
 section is sent back. Every change records an Event and commits; bad input saves nothing.
+To keep the page small, checklist items are plain rows: 编辑 opens one item's form (GET
+/patrols/admin/items/<id>: the whole page without JS, just that row with htmx).
 
 Editing a checklist never breaks a past record: a result keeps the item's text as it read
 when tapped, and an item is never deleted, only retired (active=False)."""
@@ -152,16 +154,20 @@ def _plan_form(p: PatrolPlan | None, community_id: int, formdata=None) -> af.Pla
 # --- the pages ---------------------------------------------------------------------------------
 
 def _context(view: str, failed: dict | None = None, saved: dict | None = None, day: date | None = None,
-             open_template: int | None = None) -> dict:
+             open_template: int | None = None, open_item: ChecklistItem | None = None) -> dict:
     """Everything a view shows. `failed`: forms that did not validate, by key (shown with their
-    messages instead of fresh ones); `saved`: a confirmation per section."""
+    messages instead of fresh ones); `saved`: a confirmation per section; `open_item`: the one
+    checklist item shown with its edit form (the others are plain rows with an 编辑 link)."""
     failed = failed or {}
+    if open_item is not None:
+        open_template = open_item.template_id
     cid = g.community.id
     now = utcnow()
     today = plans.local_today(now)
     day = day or today
     ctx = {
         "view": view, "day": day, "today": today, "saved": saved or {}, "open_template": open_template,
+        "open_item": open_item.id if open_item is not None else None,
         "due": plans.due_on(cid, day, now=now), "state_labels": plans.DUE_STATE_LABELS,
         "weekdays_label": plans.weekdays_label, "target_label": plans.plan_target_label,
         "patrol_url": patrol_url,
@@ -178,7 +184,7 @@ def _context(view: str, failed: dict | None = None, saved: dict | None = None, d
             "templates": templates,
             "kinds": PATROL_KIND_LABELS,
             "template_forms": {t.id: failed.get(f"tpl{t.id}") or _template_form(t) for t in templates},
-            "item_forms": {it.id: failed.get(f"item{it.id}") or _item_form(it) for t in templates for it in t.items},
+            "item_form_": (failed.get(f"item{open_item.id}") or _item_form(open_item)) if open_item is not None else None,
             "new_item_forms": {t.id: failed.get(f"new{t.id}") or _new_item_form(t) for t in templates},
             "new_template_form": failed.get("newtpl") or af.TemplateAddForm(formdata=None, prefix="newtpl"),
             "plans_in_use": dict(db.session.execute(
@@ -216,12 +222,30 @@ def plans_page():
     return render_page(TEMPLATE, **_context("plans", day=_day_arg()))
 
 
-def _done(section: str, message: str, open_template: int | None = None):
-    """After a saved change: the section again (htmx), or back to the page (no JS)."""
+@bp.get("/admin/items/<int:item_id>")
+@allow(*ADMIN_ROLES)
+def admin_item(item_id: int):
+    """One checklist item with its edit form (move, retire/restore too): with htmx just that row
+    (?part=row: the plain row again, for 取消); without JS the whole settings page with the row
+    open."""
+    it = _own_item(item_id)
+    if is_htmx():
+        editing = request.args.get("part") != "row"
+        return render_page(TEMPLATE, block="item", it=it, open_item=it.id if editing else None,
+                           item_form_=_item_form(it) if editing else None)
+    return render_page(TEMPLATE, **_context("admin", day=_day_arg(), open_item=it))
+
+
+def _done(section: str, message: str, open_template: int | None = None, open_item: ChecklistItem | None = None):
+    """After a saved change: the section again (htmx), or back to the page (no JS). `open_item`:
+    the item stays open for more changes (after a move)."""
     db.session.commit()
     view = SECTION_VIEW[section]
+    if open_item is not None and not is_htmx():
+        flash(message, "ok")
+        return redirect(url_for("patrols.admin_item", item_id=open_item.id) + f"#item-{open_item.id}", 303)
     if is_htmx():
-        ctx = _context(view, saved={section: message}, open_template=open_template)
+        ctx = _context(view, saved={section: message}, open_template=open_template, open_item=open_item)
         if section != "plans":
             return render_page(TEMPLATE, block=section, **ctx)
         # a changed plan changes today's list too: send it along, swapped out of band
@@ -235,11 +259,12 @@ def _done(section: str, message: str, open_template: int | None = None):
     return redirect(url_for(endpoint) + f"#{anchor}", 303)
 
 
-def _failed(section: str, key: str, form, open_template: int | None = None):
+def _failed(section: str, key: str, form, open_template: int | None = None, open_item: ChecklistItem | None = None):
     """Bad input: nothing saved; the form again with its messages (422)."""
     db.session.rollback()
     return render_page(TEMPLATE, block=section, status=422,
-                       **_context(SECTION_VIEW[section], failed={key: form}, open_template=open_template))
+                       **_context(SECTION_VIEW[section], failed={key: form}, open_template=open_template,
+                                  open_item=open_item))
 
 
 # --- coverage rules [D3] -------------------------------------------------------------------------
@@ -346,10 +371,10 @@ def admin_item_edit(item_id: int):
     key = f"item{it.id}"
     f = _item_form(it, request.form)
     if not f.validate_on_submit():
-        return _failed("checklists", key, f, t.id)
+        return _failed("checklists", key, f, open_item=it)
     if it.active and _item_text_taken(t, f.text.data, except_id=it.id):
         f.text.errors.append("此检查表已有相同的检查项。")
-        return _failed("checklists", key, f, t.id)
+        return _failed("checklists", key, f, open_item=it)
     changed = _changes(it, text=f.text.data, photo_required=f.photo_required.data)
     if not changed:
         return _done("checklists", f"检查项“{it.text}”没有改动。", t.id)
@@ -366,18 +391,19 @@ def admin_item_move(item_id: int):
     t = it.template
     direction = request.form.get("direction")
     if direction not in ("up", "down"):
-        return _done("checklists", "请选择上移或下移。", t.id)
+        return _done("checklists", "请选择上移或下移。", open_item=it)
     items = sorted(t.items, key=lambda x: (x.sort, x.id))
     i = items.index(it)
     j = i - 1 if direction == "up" else i + 1
     if not 0 <= j < len(items):
-        return _done("checklists", f"“{it.text}”已在{'最前' if direction == 'up' else '最后'}。", t.id)
+        return _done("checklists", f"“{it.text}”已在{'最前' if direction == 'up' else '最后'}。", open_item=it)
     items[i], items[j] = items[j], items[i]
     for n, x in enumerate(items):  # renumber 0..n-1 (older rows may share a number)
         x.sort = n
     record("checklist_item.moved", it, community_id=t.community_id, actor=current_user, template_id=t.id,
            direction=direction, position=j + 1)
-    return _done("checklists", f"已将“{it.text}”{'上移' if direction == 'up' else '下移'}到第 {j + 1} 项。", t.id)
+    return _done("checklists", f"已将“{it.text}”{'上移' if direction == 'up' else '下移'}到第 {j + 1} 项。",
+                 open_item=it)
 
 
 @bp.post("/admin/items/<int:item_id>/active")
