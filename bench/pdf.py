@@ -33,6 +33,7 @@ whole process heap every ~18 renders adds ~80 ms to that one request. gc.freeze(
 app has started (e.g. in gunicorn's post_fork) removes most of it.
 """
 import argparse
+import gc
 import io
 import math
 import statistics
@@ -213,6 +214,7 @@ def build(tmp: Path):
         docs.update(build_slip(app))
         db.session.remove()
         db.engine.dispose()
+    gc.freeze()  # as app.py does once the app is loaded
     return app, ticket_id, docs
 
 
