@@ -252,7 +252,7 @@ def test_worker_fields_are_checked(app, site):
     bad_id = ident(1)[:-1] + ("0" if ident(1)[-1] != "0" else "1")
     resp = register(desk, rid, id_number=bad_id, phone="12345")
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 422 and "身份证号不正确" in html and "电话号码格式不正确" in html
+    assert resp.status_code == 422 and "身份证号码不正确" in html and "电话号码格式不正确" in html
     resp = register(desk, rid, valid_until="明年")
     assert resp.status_code == 422 and "日期格式不正确" in resp.get_data(as_text=True)
     resp = register(desk, rid, photo=None)

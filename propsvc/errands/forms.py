@@ -4,20 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..registry.forms import strip_text, valid_phone
 from ..core.forms import ChineseDateTimeField, ChineseDecimalField, ChineseIntegerField, KeyedForm
-from ..registry.validation import is_valid_phone, normalize_phone
 from .services import CARD_KINDS, COURIERS, MAIL_KINDS, NOTICE_METHODS, normalize_tracking
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _phone(form, field):
-    if field.data:
-        field.data = normalize_phone(field.data)
-        if not is_valid_phone(field.data):
-            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
 
 
 def _tracking(form, field):
@@ -45,39 +34,39 @@ class UnitForm(KeyedForm):
 
 
 class ParcelForm(UnitForm):
-    recipient_name = StringField("收件人姓名", filters=[_strip], validators=[
+    recipient_name = StringField("收件人姓名", filters=[strip_text], validators=[
         Optional(), Length(max=64, message="姓名最多64字。")],
         render_kw={"autocomplete": "off", "placeholder": "选了住户可不填"})
-    recipient_phone = StringField("收件人电话", validators=[Optional(), _phone],
+    recipient_phone = StringField("收件人电话", validators=[Optional(), valid_phone],
                                   render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 20})
     courier = SelectField("快递公司", choices=[("", "请选择")] + [(c, c) for c in COURIERS],
                           validators=[DataRequired("请选择快递公司。")])
     tracking_no = StringField("快递单号（可只填后4位）", validators=[Optional(), _tracking],
                               render_kw={"autocomplete": "off", "maxlength": 40, "autocapitalize": "characters"})
-    shelf = StringField("货架/格口", filters=[_strip], validators=[
+    shelf = StringField("货架/格口", filters=[strip_text], validators=[
         DataRequired("请填写货架/格口号。"), Length(max=16, message="格口号最多16字。")],
         render_kw={"placeholder": "如 A-03", "autocomplete": "off", "autocapitalize": "characters"})
     arrived_at = ChineseDateTimeField("到件时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                 validators=[Optional()])
-    note = StringField("备注", filters=[_strip], validators=[Optional(), Length(max=200, message="备注最多200字。")],
+    note = StringField("备注", filters=[strip_text], validators=[Optional(), Length(max=200, message="备注最多200字。")],
                        render_kw={"placeholder": "如：大件、生鲜、到付"})
 
 
 class MailForm(UnitForm):
-    recipient_name = StringField("收件人姓名", filters=[_strip], validators=[
+    recipient_name = StringField("收件人姓名", filters=[strip_text], validators=[
         Optional(), Length(max=64, message="姓名最多64字。")],
         render_kw={"autocomplete": "off", "placeholder": "选了住户可不填"})
-    recipient_phone = StringField("收件人电话", validators=[Optional(), _phone],
+    recipient_phone = StringField("收件人电话", validators=[Optional(), valid_phone],
                                   render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 20})
     kind = RadioField("类别", choices=list(MAIL_KINDS.items()), default="letter",
                       validators=[InputRequired("请选择信件类别。")])
-    sender = StringField("寄件单位/人", filters=[_strip], validators=[Optional(), Length(max=64, message="最多64字。")],
+    sender = StringField("寄件单位/人", filters=[strip_text], validators=[Optional(), Length(max=64, message="最多64字。")],
                          render_kw={"placeholder": "如：市税务局、银行"})
     tracking_no = StringField("挂号/邮件号", validators=[_tracking],
                               render_kw={"autocomplete": "off", "maxlength": 40})
     received_at = ChineseDateTimeField("收到时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                  validators=[Optional()])
-    note = StringField("备注", filters=[_strip], validators=[Optional(), Length(max=200, message="备注最多200字。")])
+    note = StringField("备注", filters=[strip_text], validators=[Optional(), Length(max=200, message="备注最多200字。")])
 
     def validate_tracking_no(self, field):
         if self.kind.data == "registered" and not field.data:
@@ -89,7 +78,7 @@ class CardForm(UnitForm):
                       validators=[InputRequired("请选择办理类型。")])
     card_no = StringField("卡号（注销时填要注销的卡）", validators=[Optional(), Length(max=32, message="卡号最多32位。")],
                           render_kw={"autocomplete": "off", "maxlength": 32})
-    note = StringField("备注", filters=[_strip], validators=[Optional(), Length(max=200, message="备注最多200字。")],
+    note = StringField("备注", filters=[strip_text], validators=[Optional(), Length(max=200, message="备注最多200字。")],
                        render_kw={"placeholder": "如：原卡丢失、租户搬离"})
 
     def validate_person_id(self, field):
@@ -101,16 +90,16 @@ class CardForm(UnitForm):
 class NotifyForm(KeyedForm):
     method = RadioField("通知方式", choices=list(NOTICE_METHODS.items()), default="phone",
                         validators=[InputRequired("请选择通知方式。")])
-    note = StringField("说明", filters=[_strip], validators=[Optional(), Length(max=200, message="说明最多200字。")],
+    note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")],
                        render_kw={"placeholder": "如：未接通，已发短信"})
 
 
 class CollectForm(KeyedForm):
     who = RadioField("领取人", choices=[("self", "收件人本人"), ("proxy", "他人代领")], default="self",
                      validators=[InputRequired("请选择领取人。")])
-    collector_name = StringField("领取人姓名（代领必填）", filters=[_strip], validators=[
+    collector_name = StringField("领取人姓名（代领必填）", filters=[strip_text], validators=[
         Length(max=64, message="姓名最多64字。")], render_kw={"autocomplete": "off"})
-    note = StringField("说明", filters=[_strip], validators=[Optional(), Length(max=200, message="说明最多200字。")],
+    note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")],
                        render_kw={"placeholder": "代领：与收件人关系、电话尾号"})
 
     def validate_collector_name(self, field):
@@ -119,25 +108,25 @@ class CollectForm(KeyedForm):
 
 
 class ForwardForm(KeyedForm):
-    to_name = StringField("接收人", filters=[_strip], validators=[
+    to_name = StringField("接收人", filters=[strip_text], validators=[
         DataRequired("请填写接收人姓名。"), Length(max=64, message="姓名最多64字。")], render_kw={"autocomplete": "off"})
-    note = StringField("说明", filters=[_strip], validators=[Optional(), Length(max=200, message="说明最多200字。")])
+    note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")])
 
 
 class NoteForm(KeyedForm):
-    note = StringField("原因/说明", filters=[_strip], validators=[Optional(), Length(max=200, message="说明最多200字。")])
+    note = StringField("原因/说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")])
 
 
 class FeeForm(KeyedForm):
-    receipt_no = StringField("收据号", filters=[_strip], validators=[
+    receipt_no = StringField("收据号", filters=[strip_text], validators=[
         DataRequired("请填写收据号。"), Length(max=32, message="收据号最多32位。")], render_kw={"autocomplete": "off"})
 
 
 class CompleteForm(KeyedForm):
-    card_no = StringField("卡号", filters=[_strip], validators=[
+    card_no = StringField("卡号", filters=[strip_text], validators=[
         DataRequired("请填写卡号。"), Length(max=32, message="卡号最多32位。")],
         render_kw={"autocomplete": "off", "maxlength": 32})
-    note = StringField("说明", filters=[_strip], validators=[Optional(), Length(max=200, message="说明最多200字。")])
+    note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")])
 
 
 class SettingsForm(FlaskForm):

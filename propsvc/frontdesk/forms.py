@@ -3,23 +3,9 @@
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..registry.forms import strip_text, valid_id_number, valid_phone
 from ..core.forms import ChineseIntegerField, KeyedForm
-from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .services import MAX_PARTY, PURPOSES, is_valid_plate, normalize_plate
-
-
-def _phone(form, field):
-    if field.data:
-        field.data = normalize_phone(field.data)
-        if not is_valid_phone(field.data):
-            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话（如 020-12345678）。")
-
-
-def _id_number(form, field):
-    if field.data:
-        field.data = normalize_id_number(field.data)
-        if not is_valid_id_number(field.data):
-            raise ValidationError("身份证号码不正确，请核对18位号码（末位校验码、出生日期）。")
 
 
 def _plate(form, field):
@@ -29,24 +15,20 @@ def _plate(form, field):
             raise ValidationError("车牌号格式不正确，如 粤A12345 或 粤AD12345。")
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class VisitForm(KeyedForm):
-    visitor_name = StringField("访客姓名", filters=[_strip], validators=[
+    visitor_name = StringField("访客姓名", filters=[strip_text], validators=[
         DataRequired("请填写访客姓名。"), Length(max=32, message="姓名最多32字。")],
         render_kw={"autocomplete": "off"})
-    phone = StringField("手机/电话", validators=[DataRequired("请填写访客电话。"), _phone],
+    phone = StringField("手机/电话", validators=[DataRequired("请填写访客电话。"), valid_phone],
                         render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 20})
-    id_number = StringField("身份证号（可不填）", validators=[Optional(), _id_number],
+    id_number = StringField("身份证号（可不填）", validators=[Optional(), valid_id_number],
                             render_kw={"autocomplete": "off", "maxlength": 18})
     unit_q = StringField("到访房屋", validators=[Optional(), Length(max=40)],
                          render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
     unit_id = HiddenField(validators=[DataRequired("请先查找并选择到访房屋。")])
     purpose = RadioField("来访事由", choices=list(PURPOSES.items()), default="family",
                          validators=[InputRequired("请选择来访事由。")])
-    purpose_note = StringField("事由说明", filters=[_strip], validators=[
+    purpose_note = StringField("事由说明", filters=[strip_text], validators=[
         Optional(), Length(max=200, message="说明最多200字。")],
         render_kw={"placeholder": "如：快递公司、维修项目、陪同中介姓名"})
     plate = StringField("车牌号（可不填）", validators=[Optional(), _plate],

@@ -7,26 +7,12 @@ from wtforms import (BooleanField, DateField, DecimalField, FileField, HiddenFie
                      RadioField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..registry.forms import valid_id_number, valid_phone
 from ..core.forms import ChineseIntegerField, KeyedForm
-from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .services import APPLICANT_ROLES, INSPECTION_POINTS
 
 MAX_ATTACHMENTS = 6
 IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
-
-
-def _phone(form, field):
-    if field.data:
-        field.data = normalize_phone(field.data)
-        if not is_valid_phone(field.data):
-            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
-
-
-def _id_number(form, field):
-    if field.data:
-        field.data = normalize_id_number(field.data)
-        if not is_valid_id_number(field.data):
-            raise ValidationError("身份证号码不正确，请核对18位号码（末位校验码、出生日期）。")
 
 
 def _sane_day(form, field):
@@ -83,9 +69,9 @@ class ApplicationForm(KeyedForm):
                                render_kw={"placeholder": "个人施工可不填"})
     lead_name = StringField("装修负责人", validators=[DataRequired("请填写装修负责人姓名。"),
                                                    Length(max=64, message="姓名最多64字")])
-    lead_phone = StringField("负责人电话", validators=[DataRequired("请填写装修负责人电话。"), _phone],
+    lead_phone = StringField("负责人电话", validators=[DataRequired("请填写装修负责人电话。"), valid_phone],
                              render_kw={"inputmode": "tel"})
-    lead_id_number = StringField("负责人身份证号", validators=[DataRequired("请填写装修负责人身份证号。"), _id_number],
+    lead_id_number = StringField("负责人身份证号", validators=[DataRequired("请填写装修负责人身份证号。"), valid_id_number],
                                  render_kw={"autocomplete": "off", "maxlength": 18})
     scope = TextAreaField("装修内容", validators=[DataRequired("请填写装修内容。"),
                                               Length(max=1000, message="装修内容最多1000字")],

@@ -5,23 +5,11 @@ from flask_wtf.file import FileField
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..registry.forms import valid_id_number, valid_phone
 from ..core.forms import ChineseDateField, KeyedForm
-from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .pass_services import APPLICANT_ROLES
 
 TRADES = ("水电", "泥瓦", "木工", "油漆", "防水", "安装", "杂工")
-
-
-def _id_number(form, field):
-    field.data = normalize_id_number(field.data)
-    if not is_valid_id_number(field.data):
-        raise ValidationError("身份证号不正确，请核对18位号码（含末位校验码）。")
-
-
-def _phone(form, field):
-    field.data = normalize_phone(field.data)
-    if not is_valid_phone(field.data):
-        raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
 
 
 def _photo_present(form, field):
@@ -35,9 +23,9 @@ class WorkerForm(KeyedForm):
     applicant_role = RadioField("办证人身份", choices=list(APPLICANT_ROLES.items()), default="lead",
                                 validators=[InputRequired("请选择办证人身份")])
     name = StringField("工人姓名", validators=[DataRequired("请填写工人姓名"), Length(max=64, message="姓名最多64字")])
-    id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"), _id_number],
+    id_number = StringField("身份证号", validators=[DataRequired("请填写身份证号"), valid_id_number],
                             render_kw={"autocomplete": "off", "maxlength": 18})
-    phone = StringField("手机号", validators=[DataRequired("请填写手机号"), _phone],
+    phone = StringField("手机号", validators=[DataRequired("请填写手机号"), valid_phone],
                         render_kw={"inputmode": "tel", "autocomplete": "off"})
     trade = StringField("工种", validators=[Optional(), Length(max=32, message="工种最多32字")],
                         render_kw={"list": "trades", "placeholder": "如：水电、木工、油漆"})

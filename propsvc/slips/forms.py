@@ -6,8 +6,8 @@ from wtforms import (BooleanField, FieldList, FileField, Form, FormField, Hidden
                      RadioField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..registry.forms import valid_id_number, valid_phone
 from ..core.forms import ChineseDateField, ChineseIntegerField, KeyedForm
-from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from . import services
 from .models import APPLICANT_ROLES, CONSENT_METHODS
 
@@ -37,9 +37,9 @@ class SlipForm(KeyedForm):
     consent_signature = HiddenField()
     consent_photo = FileField("业主书面同意书照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
     carrier_name = StringField("携物人姓名", validators=[DataRequired("请填写携物人姓名。"), Length(max=64)])
-    carrier_id_number = StringField("携物人身份证号", validators=[DataRequired("请填写携物人身份证号。")],
+    carrier_id_number = StringField("携物人身份证号", validators=[DataRequired("请填写携物人身份证号。"), valid_id_number],
                                     render_kw={"autocomplete": "off", "maxlength": 18})
-    carrier_phone = StringField("携物人电话", validators=[DataRequired("请填写携物人电话。")],
+    carrier_phone = StringField("携物人电话", validators=[DataRequired("请填写携物人电话。"), valid_phone],
                                 render_kw={"inputmode": "tel"})
     items = FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=services.MAX_ITEMS)
     moving_on = ChineseDateField("搬出日期", parse_error="日期格式不正确，请选择日期。", validators=[InputRequired("请填写搬出日期。")])
@@ -51,16 +51,6 @@ class SlipForm(KeyedForm):
     def validate_unit_id(self, field):
         if field.data and not str(field.data).isdigit():
             raise ValidationError("请从列表中选择房屋。")
-
-    def validate_carrier_id_number(self, field):
-        field.data = normalize_id_number(field.data)
-        if field.data and not is_valid_id_number(field.data):
-            raise ValidationError("身份证号码不正确，请核对18位号码（末位校验码、出生日期）。")
-
-    def validate_carrier_phone(self, field):
-        field.data = normalize_phone(field.data)
-        if field.data and not is_valid_phone(field.data):
-            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
 
     def validate_vehicle_plate(self, field):
         if field.data:

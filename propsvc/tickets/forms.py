@@ -6,20 +6,13 @@ from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..registry.forms import valid_phone
 from ..core.forms import KeyedForm
-from ..registry.validation import is_valid_phone, normalize_phone
 from .models import CHANNEL_LABELS, INTAKE_KINDS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS
 from .services import CONTACT_METHODS
 
 MAX_PHOTOS = 4
 DESCRIPTION_MAX = 2000
-
-
-def _phone(form, field):
-    if field.data:
-        field.data = normalize_phone(field.data)
-        if not is_valid_phone(field.data):
-            raise ValidationError("电话号码格式不正确，请填写11位手机号或带区号的固定电话。")
 
 
 def _max_photos(form, field):
@@ -44,7 +37,7 @@ class TicketForm(PhotosMixin, KeyedForm):
     location = StringField("公共区域位置", validators=[Optional(), Length(max=100, message="位置最多100字")],
                            render_kw={"placeholder": "如：3栋大堂、北门车库入口"})
     reporter_name = StringField("报事人", validators=[Optional(), Length(max=64, message="姓名最多64字")])
-    reporter_phone = StringField("联系电话", validators=[Optional(), _phone], render_kw={"inputmode": "tel"})
+    reporter_phone = StringField("联系电话", validators=[Optional(), valid_phone], render_kw={"inputmode": "tel"})
     category_id = SelectField("类别", coerce=int, validators=[DataRequired("请选择类别")])
     urgency = RadioField("紧急程度", choices=list(URGENCY_LABELS.items()), default="normal",
                          validators=[InputRequired("请选择紧急程度")])
@@ -129,6 +122,6 @@ class AttachForm(FlaskForm):
     ticket_id = IntegerField(validators=[DataRequired()])
     unit_id = HiddenField()
     reporter_name = StringField("报事人", validators=[Optional(), Length(max=64)])
-    reporter_phone = StringField("联系电话", validators=[Optional(), _phone])
+    reporter_phone = StringField("联系电话", validators=[Optional(), valid_phone])
     channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")
 
