@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import threading
 import time
+from pathlib import Path
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -518,3 +519,22 @@ def test_pdf_route_hides_other_communities_documents(app, site, client):
     assert client_for(app, site["users"]["front_desk"]).get("/documents/999999.pdf").status_code == 404
     resp = client.get(f"/documents/{doc_id}.pdf")  # not signed in: to the sign-in page
     assert resp.status_code in (302, 303, 401) and b"%PDF" not in resp.get_data()
+
+
+@needs_poppler
+def test_common_characters_come_from_the_small_font_and_rare_ones_from_the_whole(app, site):
+    """Documents set text in a common-character (GB2312) cut of the CJK font, which lays out and
+    subsets faster; a name character outside it (喆, 镕, 堃) still prints, from the whole font."""
+    from propsvc.documents.pdf import common_font, cjk_font
+
+    with app.app_context():
+        small = common_font()
+        assert small is not None and small.stat().st_size < cjk_font().stat().st_size / 4
+        assert small.parent == Path(app.instance_path) / "fonts"
+    plain = render(app, new_doc(app, site["community"].id, approve=True))
+    assert len(fonts_of(plain)) == 1  # everything from the small font
+    rare = render(app, new_doc(app, site["community"].id, data=dict(PERMIT_DATA, owner="王喆", lead_name="李镕堃"),
+                               approve=True))
+    text = flat_text(rare)
+    assert "王喆" in text and "李镕堃" in text
+    assert len(fonts_of(rare)) == 2 and all(row[-5] == "yes" for row in fonts_of(rare))  # both embedded
