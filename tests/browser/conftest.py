@@ -10,9 +10,25 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from conftest import PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 360, "height": 640}
+
+
+def sign_in(page, base, user, password=None):
+    """Sign in through the login form as a person would (the test password by default)."""
+    page.goto(f"{base}/login")
+    page.get_by_label("用户名").fill(user.username)
+    page.get_by_label("密码").fill(password or PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def assert_no_sideways_scroll(page):
+    """The page fits the phone's width (nothing scrolls sideways at 360 px)."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 
-from .conftest import ARTIFACTS, VIEWPORT
+from .conftest import ARTIFACTS, VIEWPORT, assert_no_sideways_scroll, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -22,24 +21,12 @@ def _site(app, make):
     return c, make.user("front_desk", communities=[c], name="黄前台")
 
 
-def _sign_in(page, base, user):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
-
-
 def test_f1_desk_shelves_notifies_and_hands_over_a_parcel(app, live_server, page, make):
     c, desk = _site(app, make)
     ARTIFACTS.mkdir(exist_ok=True)
-    _sign_in(page, live_server, desk)
+    sign_in(page, live_server, desk)
     page.goto(f"{live_server}/errands/parcels/new")
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     page.locator("#unit_q").fill("李小")
     lookup = page.locator("#lookup")
     expect(lookup).to_contain_text("已选：3栋2单元1201")
@@ -52,7 +39,7 @@ def test_f1_desk_shelves_notifies_and_hands_over_a_parcel(app, live_server, page
     page.wait_for_url(lambda url: "/errands/parcels/" in url and not url.endswith("/new"))
     expect(page.locator("h1")).to_contain_text("李小红")
     expect(page.locator(".er-shelf")).to_have_text("B-12")
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "errands-parcel-held-360.png"), full_page=True)
     page.get_by_text("短信", exact=True).click()
     page.get_by_role("button", name="记录通知").click()
@@ -74,11 +61,11 @@ def test_f1_errands_overview_fits_a_phone(app, live_server, page, make):
         seed_demo_errands(c.id)
         db.session.commit()
         db.session.remove()
-    _sign_in(page, live_server, desk)
+    sign_in(page, live_server, desk)
     for path, name in (("/errands", "overview"), ("/errands/parcels?state=all", "parcels"),
                        ("/errands/cards?state=all", "cards")):
         page.goto(f"{live_server}{path}")
-        _no_sideways_scroll(page)
+        assert_no_sideways_scroll(page)
         page.screenshot(path=str(ARTIFACTS / f"errands-{name}-360.png"), full_page=True)
     page.goto(f"{live_server}/errands/parcels")
     page.get_by_placeholder("房号 / 姓名 / 手机或单号后4位").fill("无此人")
@@ -92,7 +79,7 @@ def test_f1_parcel_intake_without_javascript(app, live_server, chromium, make):
     context = chromium.new_context(viewport=VIEWPORT, locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, live_server, desk)
+        sign_in(page, live_server, desk)
         page.goto(f"{live_server}/errands/parcels/new")
         page.locator("#unit_q").fill("3-2-1201")
         page.get_by_role("button", name="查找").click()

@@ -10,7 +10,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from conftest import PASSWORD
+
+from .conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +31,6 @@ def _site(app, make):
         db.session.commit()
         db.session.remove()
     return steward, supervisor
-
-
-def _sign_in(page, base, user):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _photo(path):
@@ -63,7 +56,7 @@ def test_offline_taps_are_kept_sent_once_and_resumed(app, live_server, page, mak
     from propsvc.tickets.models import Ticket
 
     steward, supervisor = _site(app, make)
-    _sign_in(page, live_server, steward)
+    sign_in(page, live_server, steward)
 
     # Start a patrol of building 3 with the 楼栋单元 checklist.
     page.goto(f"{live_server}/patrols/start")
@@ -155,7 +148,7 @@ def test_offline_taps_are_kept_sent_once_and_resumed(app, live_server, page, mak
     ctx = chromium.new_context(viewport={"width": 360, "height": 640}, locale="zh-CN", timezone_id="Asia/Shanghai")
     try:
         sup = ctx.new_page()
-        _sign_in(sup, live_server, supervisor)
+        sign_in(sup, live_server, supervisor)
         sup.goto(f"{live_server}/tickets/queue")
         expect(sup.locator("#queue")).to_contain_text(serial)
         expect(sup.locator("#queue")).to_contain_text("巡查整改")

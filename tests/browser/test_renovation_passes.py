@@ -9,10 +9,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from propsvc.registry.validation import id_check_digit
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -83,14 +82,6 @@ def _code_of(app, serial):
     return code
 
 
-def _sign_in(page, base, user):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 def test_front_desk_registers_finance_issues_guard_checks(app, live_server, chromium, make, tmp_path, request):
     users, rid = _site(app, make)
     contexts = []
@@ -113,7 +104,7 @@ def test_front_desk_registers_finance_issues_guard_checks(app, live_server, chro
     try:
         # The front desk registers two workers, each with a photo from the camera.
         desk = new_page()
-        _sign_in(desk, live_server, users["front_desk"])
+        sign_in(desk, live_server, users["front_desk"])
         desk.goto(f"{live_server}/renovations/{rid}/workers")
         expect(desk.locator("#workers")).to_contain_text("还没有登记装修人员")
         for n, (name, applicant, role, color) in enumerate(
@@ -142,7 +133,7 @@ def test_front_desk_registers_finance_issues_guard_checks(app, live_server, chro
 
         # Finance takes the deposit and card fee for each; the passes are issued.
         fin = new_page()
-        _sign_in(fin, live_server, users["finance"])
+        sign_in(fin, live_server, users["finance"])
         fin.goto(f"{live_server}/renovations/workers")
         expect(fin.locator("body")).to_contain_text("待缴费 2 人")
         fin.get_by_role("link", name=re.compile("李木工")).click()
@@ -170,7 +161,7 @@ def test_front_desk_registers_finance_issues_guard_checks(app, live_server, chro
 
         # The guard types the number of the first pass: valid, with photo, name and unit.
         guard = new_page()
-        _sign_in(guard, live_server, users["guard"])
+        sign_in(guard, live_server, users["guard"])
         guard.goto(f"{live_server}/renovations/gate")
         guard.evaluate("() => { window.notReloaded = true; }")
         guard.get_by_label("出入证编号").fill(serials[0].lower())
@@ -201,7 +192,7 @@ def test_front_desk_registers_finance_issues_guard_checks(app, live_server, chro
         code = _code_of(app, serials[1])
         scanner = new_page()
         scanner.add_init_script(FAKE_CAMERA.replace("__URL__", f"{live_server}/v/{code}"))
-        _sign_in(scanner, live_server, users["guard"])
+        sign_in(scanner, live_server, users["guard"])
         scanner.goto(f"{live_server}/renovations/gate")
         scanner.get_by_role("button", name="扫码").click()
         result = scanner.locator("#gate-result")

@@ -10,10 +10,9 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from propsvc.core.timefmt import site_today
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +29,6 @@ def _site(make):
     users = {r: make.user(r, communities=[c], name=n) for r, n in
              [("front_desk", "黄前台"), ("supervisor", "陈主管"), ("manager", "刘经理"), ("guard", "周保安")]}
     return users
-
-
-def _sign_in(page, base, user):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _draw(page, selector):
@@ -68,7 +59,7 @@ def test_tenant_slip_consent_sign_stamp_print_and_release(app, live_server, chro
         pg = ctx.new_page()
         pg.js_errors = []
         pg.on("pageerror", lambda exc: pg.js_errors.append(str(exc)))
-        _sign_in(pg, live_server, user)
+        sign_in(pg, live_server, user)
         return pg
 
     try:

@@ -2,7 +2,6 @@
 takes it with a photo, the supervisor's open queue shows it without a reload and dispatches
 it, the technician accepts and resolves with a photo, the steward records the return visit,
 and the analysis counts it."""
-import io
 import re
 
 import pytest

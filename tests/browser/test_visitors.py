@@ -6,9 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 
-from .conftest import ARTIFACTS, VIEWPORT
+from .conftest import ARTIFACTS, VIEWPORT, assert_no_sideways_scroll, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,24 +34,12 @@ def _site(app, make):
     return guard
 
 
-def _sign_in(page, base, user):
-    page.goto(f"{base}/login")
-    page.get_by_label("用户名").fill(user.username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
-def _no_sideways_scroll(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
-
-
 def test_f1_guard_registers_and_signs_out_on_a_phone(app, live_server, page, make):
     guard = _site(app, make)
     ARTIFACTS.mkdir(exist_ok=True)
-    _sign_in(page, live_server, guard)
+    sign_in(page, live_server, guard)
     page.goto(f"{live_server}/desk/visitors/new")
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     page.get_by_label("手机/电话").fill(PHONE)
     offer = page.locator("#returning")
     expect(offer).to_contain_text("陈老访")
@@ -70,7 +57,7 @@ def test_f1_guard_registers_and_signs_out_on_a_phone(app, live_server, page, mak
     expect(onsite).to_contain_text("陈老访")
     expect(onsite).to_contain_text("1 组 · 2 人")
     expect(onsite).to_contain_text("139****4321")  # a guard sees the phone masked
-    _no_sideways_scroll(page)
+    assert_no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "visitors-onsite-360.png"))  # viewport only: a full-page shot resizes and scrolls
     onsite.get_by_role("button", name="签离").click()
     expect(page.locator("#onsite")).to_contain_text("现在没有在访的访客")
@@ -84,7 +71,7 @@ def test_f1_register_without_javascript(app, live_server, chromium, make):
     context = chromium.new_context(viewport=VIEWPORT, locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
     try:
-        _sign_in(page, live_server, guard)
+        sign_in(page, live_server, guard)
         page.goto(f"{live_server}/desk/visitors/new")
         page.get_by_label("手机/电话").fill("020-87654321")
         page.get_by_label("访客姓名").fill("黄新客")
