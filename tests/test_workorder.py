@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from test_tickets import client_for, intake, site, step, ticket  # noqa: F401
-from propsvc.documents import FetchRefused, cjk_font, qr_svg, render_pdf, safe_fetcher
+from propsvc.documents import FetchRefused, cjk_font, qr_img, render_pdf, safe_fetcher
+from test_documents import images_of, qr_codes_of, qr_matrix
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 
@@ -67,7 +68,8 @@ def test_work_order_is_one_a5_page_with_the_ticket_and_an_embedded_cjk_font(app,
     fonts = fonts_of(pdf)
     assert fonts and all(row[-5] == "yes" for row in fonts), fonts  # every font embedded ("emb")
     assert any("DocCJK" in row[0] for row in fonts)
-    assert len(_run("pdfimages", pdf, "-list").splitlines()) - 2 == 2  # the two photo thumbnails
+    assert images_of(pdf) == 2  # the two photo thumbnails
+    assert qr_codes_of(pdf) == [qr_matrix(f"http://localhost/tickets/{t.id}")]  # a phone can open it
     assert len(pdf) < 60_000
 
 
@@ -89,9 +91,9 @@ def test_technician_sees_no_photos_of_internal_notes_on_a_complaint(app, site):
     assert step(desk, t, "note", text="内部：投诉人提供的照片", photos=(_jpeg("blue"), "x.jpg")).status_code == 303
     tech = client_for(app, site["users"]["technician"])
     tech_pdf = tech.get(f"/tickets/{t.id}/workorder.pdf").get_data()
-    assert len(_run("pdfimages", tech_pdf, "-list").splitlines()) - 2 == 0
+    assert images_of(tech_pdf) == 0
     desk_pdf = desk.get(f"/tickets/{t.id}/workorder.pdf").get_data()
-    assert len(_run("pdfimages", desk_pdf, "-list").splitlines()) - 2 == 1
+    assert images_of(desk_pdf) == 1
 
 
 def test_long_texts_are_cut_so_the_work_order_stays_one_page(app, site):
@@ -102,7 +104,7 @@ def test_long_texts_are_cut_so_the_work_order_stays_one_page(app, site):
     assert pages_of(pdf) == 1
     text = text_of(pdf)
     assert "详见系统工单" in text and t.serial in text and "业主签字" in text
-    assert len(_run("pdfimages", pdf, "-list").splitlines()) - 2 == 4
+    assert images_of(pdf) == 4
 
 
 def test_clip_cuts_to_printed_lines():
@@ -202,7 +204,7 @@ def test_render_pdf_refuses_more_pages_than_allowed(app):
     from propsvc.documents import DocumentTooLong
     from propsvc.tickets.workorder import fit
 
-    wo = {"community": {"name": "测试小区"}, "serial": "261127-0001", "url_path": "/tickets/1", "created": "",
+    wo = {"community": {"name": "测试小区"}, "serial": "261127-0001", "url": "http://localhost/tickets/1", "created": "",
           "kind": "报修", "channel": "电话", "urgency": "一般", "category": "水电气维修", "state": "", "place": "1栋",
           "reporter": None, "description": None, "task": "检查。" * 2000, "department": None, "assignee": None,
           "respond_due": "", "resolve_due": "", "expected": None, "photos": [], "printed_by": "", "printed_at": ""}
@@ -213,7 +215,15 @@ def test_render_pdf_refuses_more_pages_than_allowed(app):
         assert pages_of(render_pdf("tickets/workorder_pdf.html", max_pages=1, wo=fit(wo, 14, 0))) == 1
 
 
-def test_qr_svg_is_a_regular_qr_code_sized_in_mm():
-    svg = str(qr_svg("/tickets/12", size_mm=20))
-    assert svg.startswith("<svg") and re.search(r'width="20(\.0)?mm"', svg)
-    assert "<script" not in svg
+def test_qr_img_is_a_sharp_one_pixel_per_module_png_sized_in_mm():
+    html = str(qr_img("http://localhost/tickets/12", size_mm=20))
+    m = re.fullmatch(r'<img class="qr-code" src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="" '
+                     r'style="width: 20mm; height: 20mm; image-rendering: pixelated">', html)
+    assert m, html
+    import base64
+
+    with Image.open(io.BytesIO(base64.b64decode(m.group(1)))) as im:
+        modules = [[im.convert("L").getpixel((x, y)) < 128 for x in range(im.width)] for y in range(im.height)]
+    assert modules == qr_matrix("http://localhost/tickets/12")  # a regular QR code (never Micro QR)
+
+

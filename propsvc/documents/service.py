@@ -381,12 +381,10 @@ def print_context(doc: Document) -> dict:
 
 def pdf(doc: Document) -> bytes:
     """The document's PDF: templates/documents/<kind>_pdf.html in its page size."""
+    if not has_request_context():
+        # Outside a request (CLI, a job): the app's template context processors and the QR
+        # code's absolute URL (verify_url) need one.
+        with current_app.test_request_context():
+            return pdf(doc)
     kind = _kind(doc.kind)
-    context = print_context(doc)
-    template = f"documents/{kind}_pdf.html"
-    if has_request_context():
-        return render_pdf(template, page_size=PAGE_SIZES[kind], **context)
-    # Outside a request (CLI, a job): the app's template context processors need one.
-    with current_app.test_request_context():
-        return render_pdf(template, page_size=PAGE_SIZES[kind], **context)
-
+    return render_pdf(f"documents/{kind}_pdf.html", page_size=PAGE_SIZES[kind], **print_context(doc))

@@ -98,7 +98,7 @@ def workorder_data(t: Ticket, user) -> dict:
     return {
         "community": {"name": g.community.name},
         "serial": t.serial,
-        "url_path": url_for("tickets.show", ticket_id=t.id),
+        "url": url_for("tickets.show", ticket_id=t.id, _external=True),  # a phone opens it: absolute
         "created": localtime(t.created_at, TIME_FORMAT),
         "kind": t.kind_label,
         "channel": t.channel_label,

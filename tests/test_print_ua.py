@@ -1,0 +1,99 @@
+"""Printed documents are rendered with a short user-agent stylesheet
+(propsvc/documents/print_ua.css, PrintHTML) instead of WeasyPrint's whole HTML5 one, for speed
+(issue 5's PDF target). It must never change what is printed: every kind of document the app
+prints (work order, permit, worker pass, extension, release slip, notice, renovation board,
+morning briefing, checkpoint QR sheet; drafts and sealed) is rendered both ways from the demo
+site and compared pixel by pixel."""
+import shutil
+import subprocess
+
+import pytest
+import weasyprint
+from sqlalchemy import select
+
+from conftest import login
+from propsvc.documents import pdf as pdf_module
+from propsvc.documents.models import DocState, Document
+from propsvc.extensions import db
+from propsvc.registry.demo import COMMUNITY_NAME, DEMO_PASSWORD, seed_demo, seed_demo_activity, seed_demo_areas
+from propsvc.registry.models import Community
+
+needs_poppler = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed")
+
+
+def pixels(pdf: bytes) -> bytes:
+    """The first page as a greyscale bitmap at 60 dpi (what the reader of the paper sees)."""
+    return subprocess.run(["pdftoppm", "-r", "60", "-gray", "-f", "1", "-l", "1", "-"], input=pdf,
+                          capture_output=True, check=True).stdout
+
+
+def printed_urls() -> list[str]:
+    """One URL of every kind of printed document on the demo site, drafts and sealed ones."""
+    from propsvc.notices.models import Notice
+    from propsvc.patrols.models import Checkpoint
+    from propsvc.renovation.models import Worker
+    from propsvc.tickets.models import Ticket
+
+    urls = []
+    for kind in ("permit", "pass", "extension", "slip"):
+        for state in (DocState.VALID, DocState.DRAFT):
+            doc_id = db.session.scalar(select(Document.id).where(Document.kind == kind, Document.state == state)
+                                       .order_by(Document.id).limit(1))
+            if doc_id is not None:
+                urls.append(f"/documents/{doc_id}.pdf")
+    ticket_id = db.session.scalar(select(Ticket.id).where(Ticket.assignee_id.is_not(None)).order_by(Ticket.id).limit(1))
+    worker_id = db.session.scalar(select(Worker.id).order_by(Worker.id).limit(1))
+    urls += [f"/tickets/{ticket_id}/workorder.pdf", f"/renovations/workers/{worker_id}/pass.pdf",
+             f"/notices/{db.session.scalar(select(Notice.id).order_by(Notice.id).limit(1))}.pdf",
+             "/renovations/board.pdf", "/patrols/briefing.pdf",
+             f"/patrols/checkpoints/{db.session.scalar(select(Checkpoint.id).order_by(Checkpoint.id).limit(1))}/qr.pdf"]
+    return urls
+
+
+@pytest.fixture
+def demo(app):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("compares rendering, not databases: runs once, on SQLite")
+    with app.app_context():
+        seed_demo()
+        cid = db.session.scalar(select(Community.id).where(Community.name == COMMUNITY_NAME))
+        seed_demo_activity(cid)
+        seed_demo_areas(cid)
+        from propsvc.patrols.models import Checkpoint
+
+        db.session.add(Checkpoint(community_id=cid, name="3栋大堂", token="print-ua-lobby-0001"))
+        db.session.commit()
+        urls = printed_urls()
+        db.session.remove()
+    return urls
+
+
+@needs_poppler
+def test_print_ua_prints_every_document_exactly_like_weasyprints_own_stylesheet(app, demo, monkeypatch):
+    client = app.test_client()
+    assert login(client, "manager", DEMO_PASSWORD).status_code == 303
+    kinds = {url.split("/")[1] for url in demo}
+    assert len(demo) >= 10 and {"documents", "tickets", "renovations", "notices", "patrols"} <= kinds, demo
+
+    def get(url) -> bytes:
+        resp = client.get(url)
+        assert resp.status_code == 200 and resp.mimetype == "application/pdf", (url, resp.status_code)
+        return resp.get_data()
+
+    ours = {url: get(url) for url in demo}
+    monkeypatch.setattr(pdf_module, "PrintHTML", weasyprint.HTML)  # WeasyPrint's whole HTML5 UA sheet
+    theirs = {url: get(url) for url in demo}
+    differ = [url for url in demo if pixels(ours[url]) != pixels(theirs[url])]
+    assert not differ, f"printed differently with print_ua.css: {differ}"
+    assert any(ours[url] != theirs[url] for url in demo)  # two real renders: WeasyPrint's sheet adds bookmarks
+
+
+def test_print_ua_is_parsed_without_a_dropped_rule(caplog):
+    """A CSS syntax slip (say "*/" inside a comment) silently drops a rule, e.g. the one that
+    hides <head>; WeasyPrint only logs a warning."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        pdf_module.print_ua_stylesheet.cache_clear()
+        pdf_module.print_ua_stylesheet()
+    assert not [r for r in caplog.records if r.name.startswith("weasyprint")], caplog.text
