@@ -24,9 +24,15 @@ For each, through the Flask test client (signed in as the demo front desk):
     its CSS parsed); the very first document is also process-cold (font lookup and set-up);
   * thread-cold: the first request in each of several new threads (each thread sets up its
     own font configuration: the @font-face font is copied and scanned once per thread);
-  * warm: N further requests in one thread (median and p95), plus the render alone without
-    the HTTP/database part where the bench can call it (render_pdf / service.pdf).
-Targets, flagged when missed: warm median <= 60 ms per document; PDF <= 60 KB.
+  * warm: N further requests in one thread (median and p95), each a real render: the PDF
+    cache (propsvc.documents.cache) is off for every figure but the last;
+  * render: the render alone without the HTTP/database part where the bench can call it
+    (render_pdf / service.pdf), cache off;
+  * reprint: N requests with the PDF cache on, as the app runs: an unchanged document is
+    read back instead of rendered (documents that print the minute they were printed, the
+    work order and the board, miss it when the minute turns).
+Targets, flagged when missed: warm median <= 60 ms per document (a real render, never a
+reprint); PDF <= 60 KB.
 
 The warm p95 is mostly the garbage collector: a full (generation 2) collection over the
 whole process heap every ~18 renders adds ~80 ms to that one request. gc.freeze() after the
@@ -198,7 +204,7 @@ def build_slip(app) -> dict[str, int]:
 
 def build(tmp: Path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}", "SECRET_KEY": "bench",
-                      "UPLOAD_FOLDER": str(tmp / "uploads")})
+                      "UPLOAD_FOLDER": str(tmp / "uploads"), "PDF_CACHE_DIR": ""})  # off: real renders
     from flask_migrate import upgrade
 
     from propsvc.cli import ensure_departments
@@ -303,6 +309,10 @@ def measure(app, client, name, url, render_only, args) -> dict:
                 fn()
                 only.append(time.perf_counter() - started)
             db.session.remove()
+    app.config["PDF_CACHE_DIR"] = str(Path(args.tmp) / "pdf-cache")  # on, as the app runs
+    timed_get(client, url)  # rendered and stored
+    reprint = [timed_get(client, url)[0] for _ in range(args.n)]
+    app.config["PDF_CACHE_DIR"] = ""
     info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True).stdout.decode()
     pages = next((line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")), "?")
     size = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Page size:")), "?")
@@ -312,7 +322,7 @@ def measure(app, client, name, url, render_only, args) -> dict:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / f"{name.replace(' ', '-')}.pdf").write_bytes(pdf)
     return {"name": name, "url": url, "pdf": pdf, "pages": pages, "size": size, "fonts": fonts, "first": first,
-            "cold": cold, "warm": warm, "only": only}
+            "cold": cold, "warm": warm, "only": only, "reprint": reprint}
 
 
 def main() -> int:
@@ -327,6 +337,7 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="propsvc-pdf-bench-") as tmp:
         app, ticket_id, docs = build(Path(tmp))
+        args.tmp = tmp
         client = signed_in(app)
         for name, url, render_only in documents(app, ticket_id, docs):
             if only and name not in only and name.split()[0] not in only:
@@ -339,14 +350,15 @@ def main() -> int:
     print(f"PDF bench · {args.n} warm renders each · {args.threads} new threads for thread-cold · "
           f"first row is process-cold")
     print(f"{'document':<11} {'size':>8} {'pages':>5}  {'first req':>9}  {'thread-cold med':>15}  "
-          f"{'warm median':>11}  {'warm p95':>9}  {'render med':>10}  {'render p95':>10}")
+          f"{'warm median':>11}  {'warm p95':>9}  {'render med':>10}  {'render p95':>10}  {'reprint med':>11}")
     flags = []
     for r in results:
         render_med = ms(statistics.median(r["only"])) if r["only"] else "—".rjust(9)
         render_p95 = ms(p95(r["only"])) if r["only"] else "—".rjust(9)
         print(f"{r['name']:<11} {len(r['pdf']) / 1024:6.1f} KB {r['pages']:>5}  {ms(r['first'])}  "
               f"{ms(statistics.median(r['cold'])):>15}  {ms(statistics.median(r['warm'])):>11}  "
-              f"{ms(p95(r['warm'])):>9}  {render_med:>10}  {render_p95:>10}")
+              f"{ms(p95(r['warm'])):>9}  {render_med:>10}  {render_p95:>10}  "
+              f"{ms(statistics.median(r['reprint'])):>11}")
         if statistics.median(r["warm"]) * 1000 > WARM_MS_TARGET:
             flags.append(f"{r['name']}: warm median > {WARM_MS_TARGET:g} ms")
         if len(r["pdf"]) > SIZE_TARGET:

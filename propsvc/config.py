@@ -38,6 +38,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"].rstrip("/")
     if env.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = env["UPLOAD_FOLDER"]
+    if "PDF_CACHE_DIR" in env:  # "" turns the printed-PDF cache off
+        app.config["PDF_CACHE_DIR"] = env["PDF_CACHE_DIR"]
     app.config["SESSION_IDLE_SECONDS"] = _env_int("SESSION_IDLE_SECONDS", app.config["SESSION_IDLE_SECONDS"])
     app.config["KIOSK_IDLE_SECONDS"] = _env_int("KIOSK_IDLE_SECONDS", app.config["KIOSK_IDLE_SECONDS"])
     if overrides:

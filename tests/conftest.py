@@ -55,6 +55,7 @@ def app(request, tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": uri,
         "SECRET_KEY": "test-secret",
         "UPLOAD_FOLDER": str(tmp / "uploads"),
+        "PDF_CACHE_DIR": str(tmp / "pdf-cache"),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in production
     })
     from flask_migrate import upgrade

@@ -335,7 +335,8 @@ def test_approved_pdf_has_the_seal_the_serial_and_the_verification_qr(app, site)
 
 
 @needs_poppler
-def test_reprint_is_identical_even_after_the_community_changes(app, site):
+def test_reprint_is_identical_even_after_the_community_changes(app, site, monkeypatch):
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")  # really render again (no stored copy)
     c = site["community"]
     doc_id = new_doc(app, c.id, approve=True)
     first = render(app, doc_id)

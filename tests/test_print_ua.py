@@ -70,6 +70,7 @@ def demo(app):
 
 @needs_poppler
 def test_print_ua_prints_every_document_exactly_like_weasyprints_own_stylesheet(app, demo, monkeypatch):
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")  # two real renders of each, no stored copies
     client = app.test_client()
     assert login(client, "manager", DEMO_PASSWORD).status_code == 303
     kinds = {url.split("/")[1] for url in demo}
@@ -80,12 +81,26 @@ def test_print_ua_prints_every_document_exactly_like_weasyprints_own_stylesheet(
         assert resp.status_code == 200 and resp.mimetype == "application/pdf", (url, resp.status_code)
         return resp.get_data()
 
-    ours = {url: get(url) for url in demo}
-    monkeypatch.setattr(pdf_module, "PrintHTML", weasyprint.HTML)  # WeasyPrint's whole HTML5 UA sheet
-    theirs = {url: get(url) for url in demo}
-    differ = [url for url in demo if pixels(ours[url]) != pixels(theirs[url])]
+    ours_ua = pdf_module.PrintHTML
+
+    def both(url) -> tuple[bytes, bytes]:
+        monkeypatch.setattr(pdf_module, "PrintHTML", ours_ua)
+        ours = get(url)
+        monkeypatch.setattr(pdf_module, "PrintHTML", weasyprint.HTML)  # WeasyPrint's whole HTML5 UA sheet
+        return ours, get(url)
+
+    differ, rendered_apart = [], 0
+    for url in demo:
+        ours, theirs = both(url)
+        if pixels(ours) != pixels(theirs):
+            # Work orders, the board and the briefing print the minute they were printed: a
+            # minute may have turned between the two renders. Once more, back to back.
+            ours, theirs = both(url)
+            if pixels(ours) != pixels(theirs):
+                differ.append(url)
+        rendered_apart += ours != theirs  # two real renders: WeasyPrint's sheet adds PDF bookmarks
     assert not differ, f"printed differently with print_ua.css: {differ}"
-    assert any(ours[url] != theirs[url] for url in demo)  # two real renders: WeasyPrint's sheet adds bookmarks
+    assert rendered_apart > 0
 
 
 def test_print_ua_is_parsed_without_a_dropped_rule(caplog):

@@ -22,8 +22,13 @@ render_pdf("tickets/workorder_pdf.html", page_size="A5", **context) renders the 
   no global lock, threads never wait for each other). The print CSS in a template's <head>
   <style> is lifted out and parsed once per thread per distinct text (it then counts as a
   user stylesheet: still above WeasyPrint's defaults, below any style="" or <body> <style>).
-  Measured: a work order with four photos renders in ~45–50 ms warm, about 20 ms of it PDF
-  writing and font subsetting; the first render in a thread ~110–140 ms.
+* Layout uses PrintHTML: WeasyPrint with the short user-agent stylesheet print_ua.css
+  (~10 % faster, pixel-identical on every document: tests/test_print_ua.py). QR codes are
+  one-pixel-per-module PNGs drawn with sharp pixels (qr_img), cheaper than SVG paths.
+* A finished PDF is kept by a hash of its HTML, fonts and included files (documents.cache):
+  a reprint of an unchanged document is read back, not rendered.
+  Measured (bench/pdf.py, a real render, warm): 25–60 ms a document, the release slip the
+  heaviest; the first render in a thread ~80–150 ms; a reprint from the cache ~2 ms.
 """
 from __future__ import annotations
 
@@ -51,6 +56,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ..core.web import STATIC_ROOT
+from . import cache as pdf_cache
 
 log = logging.getLogger(__name__)
 
@@ -387,12 +393,33 @@ def render_pdf(template_name: str, *, page_size="A5", max_pages: int | None = No
     config, font_css = _font_setup()
     html = render_template(template_name, page_size=page_size_css(page_size), qr=qr_img,
                            font_family=FONT_FAMILY, full_font_family=FULL_FONT_FAMILY, **context)
+    key = None
+    if pdf_cache.folder() is not None:
+        key = pdf_cache.key(html, _renderer_identity(), max_pages)
+        stored = pdf_cache.get(key)
+        if stored is not None:  # printed before, unchanged: the same bytes
+            return stored
     html, sheets = _lift_styles(html, config)
     document = PrintHTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
         stylesheets=[font_css, *sheets], font_config=config)
     if max_pages is not None and len(document.pages) > max_pages:
         raise DocumentTooLong(len(document.pages), max_pages)
-    return document.write_pdf()
+    pdf = document.write_pdf()
+    if key is not None:
+        pdf_cache.put(key, pdf)
+    return pdf
+
+
+def _renderer_identity() -> str:
+    """What besides the HTML decides how a document prints: the font files and print_ua.css."""
+    parts = []
+    for path in (cjk_font(), common_font(), PRINT_UA):
+        if path is None:
+            parts.append("-")
+            continue
+        st = path.stat()
+        parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
 
 
 # --- QR codes ----------------------------------------------------------------------------
