@@ -425,17 +425,18 @@ def _renderer_identity() -> str:
 # --- QR codes ----------------------------------------------------------------------------
 
 @lru_cache(maxsize=256)  # reprints and re-renders of one document draw the same code
-def qr_img(text: str, *, size_mm: float = 20, border: int = 2, error: str = "m") -> Markup:
+def qr_img(text: str, *, size_mm: float | None = 20, border: int = 2, error: str = "m") -> Markup:
     """An <img> of a QR code of `text` for a printed document: a PNG with one pixel per module
-    (a few hundred bytes) stretched to size_mm (the printed width including the quiet zone)
-    with `image-rendering: pixelated`, which WeasyPrint writes as /Interpolate false: viewers
-    and printers scale it by repeating pixels, so the modules stay sharp squares at any size.
-    Drawing an image costs WeasyPrint far less than the same code as an inline SVG path
-    (~3 ms a document). A regular QR code, never a Micro QR, which phone scanners often miss.
-    Safe to put in a template as is."""
+    (a few hundred bytes) stretched to size_mm (the printed width including the quiet zone;
+    None: sized by the template's CSS) with `image-rendering: pixelated`, which WeasyPrint
+    writes as /Interpolate false: viewers and printers scale it by repeating pixels, so the
+    modules stay sharp squares at any size. Drawing an image costs WeasyPrint far less than
+    the same code as an inline SVG path (~3 ms a document). A regular QR code, never a Micro
+    QR, which phone scanners often miss. Safe to put in a template as is."""
     qr = segno.make(str(text), error=error, micro=False)
     buf = io.BytesIO()
     qr.save(buf, kind="png", scale=1, border=border)
     src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-    return Markup('<img class="qr-code" src="{}" alt="" style="width: {}mm; height: {}mm; '
-                  'image-rendering: pixelated">').format(src, f"{size_mm:g}", f"{size_mm:g}")
+    size = "" if size_mm is None else f"width: {size_mm:g}mm; height: {size_mm:g}mm; "
+    return Markup('<img class="qr-code" src="{}" alt="" style="{}image-rendering: pixelated">').format(
+        src, Markup(size))
