@@ -2,7 +2,9 @@
 VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
-PYTHON ?= python3
+# Debian's own python3.11 (built with profile-guided and link-time optimisation: WeasyPrint
+# renders ~10-15 % faster than on a plain source build such as pyenv's); else python3.
+PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3)
 
 .PHONY: run test setup sysdeps venv db demo bench serve clean
 
@@ -16,12 +18,12 @@ test: setup
 setup: sysdeps venv
 
 sysdeps:
-	@bash scripts/sysdeps.sh
+	@PYTHON=$(PYTHON) bash scripts/sysdeps.sh
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 

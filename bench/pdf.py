@@ -25,7 +25,9 @@ For each, through the Flask test client (signed in as the demo front desk):
   * thread-cold: the first request in each of several new threads (each thread sets up its
     own font configuration: the @font-face font is copied and scanned once per thread);
   * warm: N further requests in one thread (median and p95), each a real render: the PDF
-    cache (propsvc.documents.cache) is off for every figure but the last;
+    cache (propsvc.documents.cache) is off for every figure but the last. Taken in rounds
+    (each round asks for every document once), so a busy moment of the host spreads over all
+    documents instead of falling on one;
   * render: the render alone without the HTTP/database part where the bench can call it
     (render_pdf / service.pdf), cache off;
   * reprint: N requests with the PDF cache on, as the app runs: an unchanged document is
@@ -287,7 +289,8 @@ def documents(app, ticket_id, docs) -> list[tuple[str, str, object]]:
     return out
 
 
-def measure(app, client, name, url, render_only, args) -> dict:
+def first_and_cold(client, name, url, args) -> dict:
+    """The first request for a document, then the first in each of several new threads."""
     first, pdf = timed_get(client, url)
     cold = []
     for _ in range(args.threads):
@@ -298,31 +301,55 @@ def measure(app, client, name, url, render_only, args) -> dict:
         cold.append(out["t"])
     for _ in range(3):
         timed_get(client, url)
-    warm = [timed_get(client, url)[0] for _ in range(args.n)]
-    only = []
-    if render_only is not None:
-        with app.test_request_context(url):
-            fn = render_only()
-            fn()
-            for _ in range(args.n):
+    return {"name": name, "url": url, "pdf": pdf, "first": first, "cold": cold, "warm": [], "only": [],
+            "reprint": []}
+
+
+def interleaved(app, client, rows, items, args) -> None:
+    """The warm figures, taken in rounds: each round requests every document once. A few
+    seconds of a busy host then slow one round of every document a little instead of all
+    the samples of one document (this VM's speed swings by tens of percent)."""
+    renderers = {}
+    for (name, url, render_only), row in zip(items, rows):
+        if render_only is not None:
+            ctx = app.test_request_context(url)
+            ctx.push()
+            renderers[name] = (ctx, render_only())
+            renderers[name][1]()
+            ctx.pop()
+    for _ in range(args.n):
+        for row in rows:
+            row["warm"].append(timed_get(client, row["url"])[0])
+        for row in rows:
+            if row["name"] in renderers:
+                ctx, fn = renderers[row["name"]]
+                ctx.push()
                 started = time.perf_counter()
                 fn()
-                only.append(time.perf_counter() - started)
-            db.session.remove()
+                row["only"].append(time.perf_counter() - started)
+                ctx.pop()
+    with app.app_context():
+        db.session.remove()
     app.config["PDF_CACHE_DIR"] = str(Path(args.tmp) / "pdf-cache")  # on, as the app runs
-    timed_get(client, url)  # rendered and stored
-    reprint = [timed_get(client, url)[0] for _ in range(args.n)]
+    for row in rows:
+        timed_get(client, row["url"])  # rendered and stored
+    for _ in range(args.n):
+        for row in rows:
+            row["reprint"].append(timed_get(client, row["url"])[0])
     app.config["PDF_CACHE_DIR"] = ""
+
+
+def describe(row, args) -> None:
+    pdf, name = row["pdf"], row["name"]
     info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True).stdout.decode()
-    pages = next((line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")), "?")
-    size = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("Page size:")), "?")
-    fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode().splitlines()[2:]
+    row["pages"] = next((line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")), "?")
+    row["size"] = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                        if line.startswith("Page size:")), "?")
+    row["fonts"] = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode().splitlines()[2:]
     if args.out:
         out_dir = Path(args.out)
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / f"{name.replace(' ', '-')}.pdf").write_bytes(pdf)
-    return {"name": name, "url": url, "pdf": pdf, "pages": pages, "size": size, "fonts": fonts, "first": first,
-            "cold": cold, "warm": warm, "only": only, "reprint": reprint}
 
 
 def main() -> int:
@@ -339,10 +366,12 @@ def main() -> int:
         app, ticket_id, docs = build(Path(tmp))
         args.tmp = tmp
         client = signed_in(app)
-        for name, url, render_only in documents(app, ticket_id, docs):
-            if only and name not in only and name.split()[0] not in only:
-                continue
-            results.append(measure(app, client, name, url, render_only, args))
+        items = [(name, url, render_only) for name, url, render_only in documents(app, ticket_id, docs)
+                 if not only or name in only or name.split()[0] in only]
+        results = [first_and_cold(client, name, url, args) for name, url, _ in items]
+        interleaved(app, client, results, items, args)
+        for row in results:
+            describe(row, args)
         with app.app_context():
             db.engine.dispose()
 

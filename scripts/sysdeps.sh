@@ -3,7 +3,9 @@
 # WeasyPrint, CJK fonts, Chromium for the browser tests, poppler-utils to read PDFs back.
 set -u
 PKGS=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-wqy-zenhei chromium poppler-utils)
-python3 -c 'import ensurepip, venv' 2>/dev/null || PKGS+=(python3-venv)
+PY="${PYTHON:-python3}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+"$PY" -c 'import ensurepip, venv' 2>/dev/null || PKGS+=(python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
