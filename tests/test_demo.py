@@ -166,3 +166,23 @@ def test_cli_seed_demo_if_empty(app):
     assert forced.exit_code != 0 and "已存在" in forced.output
     with app.app_context():
         assert counts() == before
+
+
+def test_demo_activity_has_checkpoints_to_print(app):
+    """`make run` shows five checkpoints (巡查点) whose QR sheets print, each created as an Event."""
+    from propsvc.patrols.models import Checkpoint
+    from propsvc.registry.demo import seed_demo_activity
+
+    with app.app_context():
+        seed_demo()
+        cid = db.session.scalar(select(Community.id).where(Community.name == COMMUNITY_NAME))
+        assert "巡查点5个" in seed_demo_activity(cid)
+        cps = list(db.session.scalars(select(Checkpoint)))
+        assert len(cps) == 5 and len({c.token for c in cps}) == 5 and all(c.community_id == cid for c in cps)
+        assert count(select(Event).where(Event.action == "checkpoint.created")) == 5
+        cp_id = cps[0].id
+        db.session.remove()
+    client = app.test_client()
+    assert login(client, "supervisor", DEMO_PASSWORD).status_code == 303
+    resp = client.get(f"/patrols/checkpoints/{cp_id}/qr.pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"

@@ -59,9 +59,6 @@ def demo(app):
         cid = db.session.scalar(select(Community.id).where(Community.name == COMMUNITY_NAME))
         seed_demo_activity(cid)
         seed_demo_areas(cid)
-        from propsvc.patrols.models import Checkpoint
-
-        db.session.add(Checkpoint(community_id=cid, name="3栋大堂", token="print-ua-lobby-0001"))
         db.session.commit()
         urls = printed_urls()
         db.session.remove()

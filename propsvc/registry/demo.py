@@ -328,7 +328,7 @@ def seed_demo() -> str:
 
 def seed_demo_activity(community_id: int, now=None) -> str:
     """A few days of work on the demo site, so every page has something to show: patrol plans
-    for both stewards, tickets in every state (one overdue, one paused, one waiting for its
+    for both stewards, five checkpoints (巡查点) to print, tickets in every state (one overdue, one paused, one waiting for its
     return visit, one closed with a score), an inquiry with a promised reply, and an outage.
     Goes through the same services as the pages do, so every step is an Event."""
     from datetime import time, timedelta
@@ -362,6 +362,18 @@ def seed_demo_activity(community_id: int, now=None) -> str:
                                   steward_id=user[steward].id, target_type="area", area="园区外围",
                                   window_start=time(16, 0), window_end=time(17, 0),
                                   created_by_id=user["supervisor"].id, created_at=now - timedelta(days=30)))
+
+    # Checkpoints with their QR sheets to print (巡查点): patrols record a scan of them.
+    import secrets
+
+    from ..patrols.models import Checkpoint
+
+    for name, number in (("1栋大堂", "1"), ("3栋大堂", "3"), ("5栋大堂", "5"), ("中心花园", None), ("地下车库入口", None)):
+        cp = Checkpoint(community_id=community_id, name=name, building_id=buildings[number].id if number else None,
+                        token=secrets.token_urlsafe(12))
+        db.session.add(cp)
+        db.session.flush()
+        record("checkpoint.created", cp, actor=user["supervisor"], name=name)
 
     desk, sup, tech, stw = user["front_desk"], user["supervisor"], user["technician"], user["steward"]
 
@@ -400,7 +412,7 @@ def seed_demo_activity(community_id: int, now=None) -> str:
     outage.buildings = [buildings["3"], buildings["4"]]
     db.session.add(outage)
     db.session.commit()
-    return "已添加演示工作数据：巡查计划6项，工单9张（含超时、暂停、待回访、已回访），停水通知1条。"
+    return "已添加演示工作数据：巡查计划6项，巡查点5个，工单9张（含超时、暂停、待回访、已回访），停水通知1条。"
 
 
 def seed_demo_areas(community_id: int, now=None) -> str:
