@@ -265,6 +265,25 @@ def test_f1_on_site_now_lists_only_not_signed_out(app, site):
     assert html.index("昨日丙") < html.index("在访甲")  # the longest on site first
 
 
+def test_f1_visitor_still_on_site_from_an_earlier_day_is_flagged_overnight(app, site):
+    now = datetime.now(timezone.utc)
+    make_visit(app, site, name="昨日丙", at=now - timedelta(days=1, hours=1))
+    make_visit(app, site, name="在访甲", at=now - timedelta(minutes=10))
+    make_visit(app, site, name="前日走", at=now - timedelta(days=2), left=now - timedelta(days=2) + timedelta(hours=1))
+    html = client_for(app, site["users"]["front_desk"]).get("/desk/visitors").get_data(as_text=True)
+    onsite = html[html.index('id="onsite"'):html.index('id="daylist"')]
+    assert "过夜 1 组" in onsite
+    yesterday = onsite[onsite.index("昨日丙"):onsite.index("在访甲")]
+    assert "过夜未签离" in yesterday and "过夜未签离" not in onsite[onsite.index("在访甲"):]
+    with app.app_context():
+        from propsvc.extensions import db
+        from propsvc.frontdesk import services
+        from propsvc.frontdesk.models import Visit
+
+        flags = {v.visitor_name: services.stayed_overnight(v) for v in db.session.scalars(select(Visit))}
+    assert flags == {"昨日丙": True, "在访甲": False, "前日走": False}  # one who left is never flagged
+
+
 def test_f1_sign_out_once(app, site):
     vid = make_visit(app, site, at=datetime.now(timezone.utc) - timedelta(minutes=20))
     guard, desk = site["users"]["guard"], site["users"]["front_desk"]

@@ -20,7 +20,7 @@ from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.services import record
 from ..core.spreadsheet import excel_csv
-from ..core.timefmt import day_bounds, localtime
+from ..core.timefmt import day_bounds, localtime, site_today
 from ..extensions import db
 from ..registry.masking import mask_id, mask_phone
 from ..registry.models import Building, Unit
@@ -166,6 +166,14 @@ def sign_out(community_id: int, visit_id: int, actor, now: datetime | None = Non
 def minutes_on_site(visit: Visit, now: datetime | None = None) -> int:
     end = visit.left_at or now or utcnow()
     return max(0, int((end - visit.arrived_at).total_seconds() // 60))
+
+
+def stayed_overnight(visit: Visit, today: date | None = None) -> bool:
+    """Still on site although they arrived on an earlier day (site time): the desk should
+    check whether they left without signing out, or stay with the household."""
+    if visit.left_at is not None:
+        return False
+    return site_today(visit.arrived_at) < (today or site_today())
 
 
 def duration_label(minutes: int) -> str:

@@ -38,8 +38,10 @@ def _list_context(day, message: str | None = None) -> dict:
     onsite = services.on_site(g.community.id)
     visits = services.day_visits(g.community.id, day)
     names = services.user_names({v.signed_out_by_id for v in visits} | {v.registered_by_id for v in visits})
-    return {"onsite": onsite, "visits": visits, "counts": services.day_counts(visits), "day": day,
-            "today": site_today(now), "now": now, "stay": _stay, "names": names, "purposes": services.PURPOSES,
+    today = site_today(now)
+    overnight = {v.id for v in onsite if services.stayed_overnight(v, today)}
+    return {"onsite": onsite, "overnight": overnight, "visits": visits, "counts": services.day_counts(visits),
+            "day": day, "today": today, "now": now, "stay": _stay, "names": names, "purposes": services.PURPOSES,
             "message": message, "limit": services.DAY_LIMIT, **_masking()}
 
 
