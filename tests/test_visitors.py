@@ -455,3 +455,7 @@ def test_f1_demo_visits(app, site):
     assert "访客" in msg and len(rows) >= 8
     assert any(v.left_at is None for v in rows) and any(v.left_at is not None for v in rows)
     assert len(events(app, "visit.registered")) == len(rows)
+    with app.app_context():
+        from propsvc.frontdesk import services
+
+        assert [v.visitor_name for v in rows if services.stayed_overnight(v)] == ["王秀兰"]

@@ -37,8 +37,8 @@ def _id_number(rng: random.Random) -> str:
 
 def seed_demo_visitors(community_id: int, now=None) -> str:
     """Add a day of visits to `community_id` through the same services as the pages: arrivals
-    spread from the morning to `now`, most signed out, the last few still on site. Every step
-    is an Event. The caller commits."""
+    spread from the morning to `now`, most signed out, the last few still on site, and one from
+    yesterday evening never signed out. Every step is an Event. The caller commits."""
     now = now or utcnow()
     rng = random.Random(community_id * 7919)
     units = list(db.session.scalars(select(Unit).join(Unit.building).where(
@@ -76,5 +76,12 @@ def seed_demo_visitors(community_id: int, now=None) -> str:
             db.session.flush()
             services.sign_out(community_id, v.id, rng.choice(gate), now=arrived + timedelta(minutes=stay))
             left += 1
+    # A relative who came yesterday evening and was never signed out: marked 过夜未签离.
+    yesterday_evening = datetime.combine(local.date() - timedelta(days=1), time(20, 10), tzinfo=SITE_TZ)
+    services.register(community_id, services.VisitIn(
+        visitor_name="王秀兰", phone=f"13{rng.randrange(10 ** 9):09d}", unit_id=rng.choice(lived_in).id,
+        purpose="family", purpose_note="探亲留宿", id_number=_id_number(rng), plate=None, party_size=1),
+        rng.choice(gate), now=yesterday_evening)
+    registered += 1
     db.session.flush()
-    return f"已添加演示访客{registered}组（已离开{left}组，仍在访{registered - left}组）。"
+    return f"已添加演示访客{registered}组（已离开{left}组，仍在访{registered - left}组，其中过夜1组）。"
