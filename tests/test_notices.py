@@ -272,6 +272,117 @@ def test_f2_past_notice_cannot_be_withdrawn(app, site):
     assert events(app, "notice.withdrawn") == []
 
 
+# --- correcting ------------------------------------------------------------------------------
+
+def edit_form(client, nid) -> dict:
+    """What the edit page's form sends as it was loaded (with its hidden fields)."""
+    html = client.get(f"/notices/{nid}/edit").get_data(as_text=True)
+    hidden = dict(re.findall(r'<input id="(based_on|client_key)" name="\1" type="hidden" value="([^"]*)"', html))
+    assert set(hidden) == {"based_on", "client_key"}, html
+    with app_ctx(client):
+        n = db.session.get(Notice, nid)
+        data = {"kind": n.kind, "title": n.title, "body": n.body, "valid_from": n.valid_from.isoformat(),
+                "valid_until": n.valid_until.isoformat(), "building_ids": [b.id for b in n.buildings]}
+    return {**data, **hidden}
+
+
+def app_ctx(client):
+    return client.application.app_context()
+
+
+def test_f2_supervisor_corrects_a_shown_notice_recorded_with_what_it_said(app, site):
+    nid = make_notice(app, site["community"].id, "停水通知", 0, 1, buildings=[site["b3"]],
+                      body="尊敬的各位业主：\n\n3栋明天9:00停水。")
+    client = as_user(app, site, "supervisor")
+    page = client.get(f"/notices/{nid}").get_data(as_text=True)
+    assert f'href="/notices/{nid}/edit"' in page
+    data = edit_form(client, nid)
+    assert data["title"] == "停水通知" and data["building_ids"] == [site["b3"].id]
+    today = site_today()
+    data.update(title="停水时间更正通知", body="尊敬的各位业主：\n\n3栋、4栋明天10:00停水。",
+                building_ids=[site["b3"].id, site["b4"].id], valid_until=(today + timedelta(days=2)).isoformat())
+    resp = post(client, f"/notices/{nid}/edit", data)
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/notices/{nid}")
+    page = client.get(f"/notices/{nid}").get_data(as_text=True)
+    assert "公告已修改。" in page and "停水时间更正通知" in page and "10:00" in page and "3栋、4栋" in page
+    assert "修改：" in page and "标题、内容、结束日期、楼栋" in page
+    [(obj, actor, ev)] = events(app, "notice.revised")
+    assert obj == nid and actor == site["users"]["supervisor"].id
+    assert ev["changed"] == ["title", "body", "valid_until", "buildings"]
+    assert ev["before"]["title"] == "停水通知" and "9:00" in ev["before"]["body"]  # what it said
+    assert ev["after"]["buildings"] == ["3", "4"] and "body" not in ev["after"]
+    # The steward of building 4 now sees it; the printed notice has the new text.
+    with app.app_context():
+        assert [x.title for x in services.current(site["community"].id, building_ids=[site["b4"].id])] == \
+            ["停水时间更正通知"]
+    if shutil.which("pdftotext"):
+        text = "".join(_run("pdftotext", client.get(f"/notices/{nid}.pdf").data, "-raw").split())
+        assert "停水时间更正通知" in text and "10:00停水" in text and "9:00" not in text
+    # Sent again (a double tap): nothing more.
+    assert post(client, f"/notices/{nid}/edit", data).status_code == 303
+    assert len(events(app, "notice.revised")) == 1
+
+
+def test_f2_unchanged_edit_records_nothing(app, site):
+    nid = make_notice(app, site["community"].id)
+    client = as_user(app, site, "manager")
+    resp = post(client, f"/notices/{nid}/edit", edit_form(client, nid))
+    assert resp.status_code == 303 and events(app, "notice.revised") == []
+    assert "内容没有变化" in client.get(f"/notices/{nid}").get_data(as_text=True)
+
+
+def test_f2_edit_refuses_bad_input_next_to_the_field(app, site):
+    nid = make_notice(app, site["community"].id)
+    client = as_user(app, site, "supervisor")
+    data = edit_form(client, nid)
+    resp = post(client, f"/notices/{nid}/edit", {**data, "title": ""})
+    assert resp.status_code == 422 and "请填写标题。" in resp.get_data(as_text=True)
+    past = (site_today() - timedelta(days=1)).isoformat()
+    resp = post(client, f"/notices/{nid}/edit", {**data, "valid_from": past, "valid_until": past})
+    assert resp.status_code == 422 and "结束日期已过" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Notice, nid).title == "停水通知"
+    assert events(app, "notice.revised") == []
+
+
+def test_f2_an_older_edit_form_cannot_undo_a_newer_edit(app, site):
+    nid = make_notice(app, site["community"].id)
+    first, second = as_user(app, site, "supervisor"), as_user(app, site, "manager")
+    a, b = edit_form(first, nid), edit_form(second, nid)
+    assert post(first, f"/notices/{nid}/edit", {**a, "title": "停水通知（更正）"}).status_code == 303
+    resp = post(second, f"/notices/{nid}/edit", {**b, "body": "另一版内容"})
+    assert resp.status_code == 409 and "刚被他人修改过" in resp.get_data(as_text=True)
+    with app.app_context():
+        n = db.session.get(Notice, nid)
+        assert n.title == "停水通知（更正）" and "另一版内容" not in n.body
+
+
+def test_f2_withdrawn_or_ended_notice_cannot_be_edited(app, site):
+    cid = site["community"].id
+    old, gone = make_notice(app, cid, "旧通知", -5, -1), make_notice(app, cid, "撤回的", 0, 3)
+    client = as_user(app, site, "supervisor")
+    data = edit_form(client, gone)
+    with app.app_context():
+        services.withdraw(db.session.get(Notice, gone), None, "取消")
+        db.session.commit()
+    resp = post(client, f"/notices/{gone}/edit", {**data, "title": "改标题"})
+    assert resp.status_code == 409 and "已撤回" in resp.get_data(as_text=True)
+    resp = client.get(f"/notices/{old}/edit")
+    assert resp.status_code == 303  # back to the notice, saying why
+    page = client.get(f"/notices/{old}").get_data(as_text=True)
+    assert "不能修改" in page and f'href="/notices/{old}/edit"' not in page
+    assert events(app, "notice.revised") == []
+
+
+@pytest.mark.parametrize("role", ["front_desk", "steward", "guard", "technician"])
+def test_f2_only_supervisor_and_manager_correct(app, site, role):
+    nid = make_notice(app, site["community"].id)
+    client = as_user(app, site, role)
+    assert client.get(f"/notices/{nid}/edit").status_code == 403
+    assert post(client, f"/notices/{nid}/edit", {"title": "x"}).status_code == 403
+    assert f'/notices/{nid}/edit' not in client.get(f"/notices/{nid}").get_data(as_text=True)
+
+
 # --- the kiosk ---------------------------------------------------------------------------------------
 
 def kiosk_client(app, site):

@@ -2,7 +2,7 @@
 rules again (NoticeError), so a message lands next to its field either way."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -69,6 +69,13 @@ class NoticeForm(KeyedForm):
     def validate_valid_until(self, field):
         if field.data and self.valid_from.data and field.data < self.valid_from.data:
             raise ValidationError("结束日期不能早于开始日期。")
+
+
+class NoticeEditForm(NoticeForm):
+    """Correcting a notice: the same fields, plus the version of the notice the form was opened
+    on (services.version), so an edit never silently undoes someone else's."""
+
+    based_on = HiddenField()
 
 
 class WithdrawForm(FlaskForm):

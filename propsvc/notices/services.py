@@ -1,6 +1,7 @@
-"""Notices (公告) [F2]: the rules. Publishing and withdrawing (each an Event), the lists by
+"""Notices (公告) [F2]: the rules. Publishing, revising and withdrawing (each an Event), the lists by
 site day (current, upcoming, past), what the kiosk, the lock screen and a steward's 今日 show,
 and the plain data a printed notice needs."""
+import hashlib
 import re
 from datetime import date
 
@@ -54,12 +55,10 @@ def check_dates(valid_from: date | None, valid_until: date | None, today: date) 
         raise NoticeError("valid_until", f"展示期最长{MAX_DAYS}天。")
 
 
-def publish(community_id: int, actor, *, title: str, body: str, kind: str, building_ids: list[int] | None,
-            valid_from: date | None, valid_until: date | None, client_key: str | None = None,
-            today: date | None = None) -> Notice:
-    """A new notice, shown from valid_from to valid_until (site dates, inclusive). Buildings of
-    this community only; none means the whole community. NoticeError on bad input."""
-    today = today or site_today()
+def _checked(community_id: int, *, title: str, body: str, kind: str, building_ids: list[int] | None,
+             valid_from: date | None, valid_until: date | None, today: date) -> tuple[str, str, list[Building]]:
+    """The rules a notice's text, kind, dates and buildings must meet (publishing and revising):
+    the cleaned title and body and the buildings (of this community only). NoticeError if not."""
     title = " ".join((title or "").split())
     body = clean_body(body)
     if not title:
@@ -80,6 +79,17 @@ def publish(community_id: int, actor, *, title: str, body: str, kind: str, build
             select(Building).where(Building.id.in_(ids), Building.community_id == community_id)))
         if len(buildings) != len(ids):
             raise NoticeError("building_ids", "所选楼栋不属于本小区。")
+    return title, body, buildings
+
+
+def publish(community_id: int, actor, *, title: str, body: str, kind: str, building_ids: list[int] | None,
+            valid_from: date | None, valid_until: date | None, client_key: str | None = None,
+            today: date | None = None) -> Notice:
+    """A new notice, shown from valid_from to valid_until (site dates, inclusive). Buildings of
+    this community only; none means the whole community. NoticeError on bad input."""
+    today = today or site_today()
+    title, body, buildings = _checked(community_id, title=title, body=body, kind=kind, building_ids=building_ids,
+                                      valid_from=valid_from, valid_until=valid_until, today=today)
     n = Notice(community_id=community_id, kind=kind, title=title, body=body, valid_from=valid_from,
                valid_until=valid_until, created_by_id=getattr(actor, "id", None), client_key=client_key or None)
     n.buildings = buildings
@@ -89,6 +99,61 @@ def publish(community_id: int, actor, *, title: str, body: str, kind: str, build
            buildings=[b.number for b in buildings], valid_from=valid_from.isoformat(),
            valid_until=valid_until.isoformat())
     return n
+
+
+def version(n: Notice) -> str:
+    """A fingerprint of what a notice says and when and where it shows: an edit form carries
+    the one it started from, so a second editor's older form cannot silently undo the first."""
+    text = "\x1f".join([n.kind, n.title, n.body, n.valid_from.isoformat(), n.valid_until.isoformat(),
+                        ",".join(str(b.id) for b in n.buildings)])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def revise(n: Notice, actor, *, title: str, body: str, kind: str, building_ids: list[int] | None,
+           valid_from: date | None, valid_until: date | None, based_on: str | None,
+           today: date | None = None) -> list[str]:
+    """Correct a notice that is shown or about to be (a typo, a new end date): the same rules as
+    publishing. Returns the names of the fields that changed ([] when nothing did: no Event).
+    The Event keeps what each changed field said before. NoticeError: 409 when the notice was
+    withdrawn, has ended, or was changed by someone else since the form was opened."""
+    today = today or site_today()
+    if n.withdrawn_at is not None:
+        raise NoticeError("title", "该公告已撤回，不能修改；如需展示请重新发布。", 409)
+    if n.valid_until < today:
+        raise NoticeError("title", "该公告已结束展示，不能修改。", 409)
+    if based_on != version(n):
+        raise NoticeError("title", "该公告刚被他人修改过，请查看最新内容后再改。", 409)
+    title, body, buildings = _checked(n.community_id, title=title, body=body, kind=kind, building_ids=building_ids,
+                                      valid_from=valid_from, valid_until=valid_until, today=today)
+    before = {"kind": n.kind, "title": n.title, "body": n.body, "valid_from": n.valid_from.isoformat(),
+              "valid_until": n.valid_until.isoformat(), "buildings": [b.number for b in n.buildings]}
+    after = {"kind": kind, "title": title, "body": body, "valid_from": valid_from.isoformat(),
+             "valid_until": valid_until.isoformat(), "buildings": [b.number for b in buildings]}
+    changed = [k for k in before if before[k] != after[k]]
+    if not changed:
+        return []
+    n.kind, n.title, n.body, n.valid_from, n.valid_until = kind, title, body, valid_from, valid_until
+    n.buildings = buildings
+    record("notice.revised", n, actor=actor, changed=changed, before={k: before[k] for k in changed},
+           after={k: after[k] for k in changed if k != "body"})
+    return changed
+
+
+def revisions(n: Notice) -> list[dict]:
+    """Who changed the notice and when, oldest first: [{"at", "by", "fields"}] in Chinese."""
+    from ..auth.models import User
+    from ..core.models import Event
+
+    events = list(db.session.scalars(select(Event).where(
+        Event.object_type == "notice", Event.object_id == n.id, Event.action == "notice.revised").order_by(Event.id)))
+    names = dict(db.session.execute(select(User.id, User.name).where(
+        User.id.in_({e.actor_id for e in events if e.actor_id}))).all()) if events else {}
+    return [{"at": e.at, "by": names.get(e.actor_id, "系统"),
+             "fields": "、".join(FIELD_LABELS.get(f, f) for f in (e.data or {}).get("changed", []))} for e in events]
+
+
+FIELD_LABELS = {"kind": "类型", "title": "标题", "body": "内容", "valid_from": "开始日期", "valid_until": "结束日期",
+                "buildings": "楼栋"}
 
 
 def withdraw(n: Notice, actor, reason: str | None, today: date | None = None) -> Notice:

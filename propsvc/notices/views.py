@@ -1,5 +1,5 @@
-"""Notice routes [F2]: the lists (current, upcoming, past), publishing (supervisor, manager),
-one notice with early withdrawal, and the A4 PDF for the notice boards.
+"""Notice routes [F2]: the lists (current, upcoming, past), publishing and correcting (supervisor,
+manager), one notice with early withdrawal, and the A4 PDF for the notice boards.
 
 Each POST: validate the form → claim its one-time key → one service call → one commit (or
 rollback and the page again with the message next to the field: 422 bad input, 409 a step
@@ -19,7 +19,7 @@ from ..extensions import db
 from ..registry.models import Building
 from . import services
 from .blueprint import bp
-from .forms import NoticeForm, WithdrawForm
+from .forms import NoticeEditForm, NoticeForm, WithdrawForm
 from .models import NOTICE_STATUS_LABELS, Notice
 
 PUBLISHERS = (Role.SUPERVISOR, Role.MANAGER)
@@ -72,14 +72,51 @@ def new():
                 flash("公告已发布。" if n.valid_from <= today else f"公告已发布，将于{n.valid_from.isoformat()}开始展示。",
                       "ok")
                 return redirect(url_for("notices.detail", notice_id=n.id), 303)
-    return render_page("notices/new.html", block="content", status=status, form=form, today=today)
+    return render_page("notices/new.html", block="content", status=status, form=form, today=today, n=None)
+
+
+@bp.route("/<int:notice_id>/edit", methods=["GET", "POST"])
+@allow(*PUBLISHERS)
+def edit(notice_id: int):
+    n = get_or_404(Notice, notice_id)
+    today = site_today()
+    back = redirect(url_for("notices.detail", notice_id=n.id), 303)
+    if request.method == "GET":
+        if n.status(today) not in ("current", "upcoming"):
+            flash("已撤回或已结束的公告不能修改。", "notice")
+            return back
+        form = NoticeEditForm(formdata=None, obj=n, buildings=_buildings())
+        form.building_ids.data = [b.id for b in n.buildings]
+        form.based_on.data = services.version(n)
+        return render_page("notices/new.html", block="content", form=form, today=today, n=n)
+    form = NoticeEditForm(buildings=_buildings())
+    status = 422
+    if form.validate():
+        if not idempotency.claim(f"notice-edit:{form.client_key.data}"):
+            return back  # a double tap: the first one saved it
+        try:
+            changed = services.revise(n, current_user._get_current_object(), title=form.title.data,
+                                      body=form.body.data, kind=form.kind.data, building_ids=form.building_ids.data,
+                                      valid_from=form.valid_from.data, valid_until=form.valid_until.data,
+                                      based_on=form.based_on.data, today=today)
+        except services.NoticeError as e:
+            db.session.rollback()
+            n = get_or_404(Notice, notice_id)
+            status = e.status
+            getattr(form, e.field).errors = [*getattr(form, e.field).errors, str(e)]
+        else:
+            db.session.commit()
+            flash("公告已修改。" if changed else "内容没有变化，未修改。", "ok" if changed else "notice")
+            return back
+    return render_page("notices/new.html", block="content", status=status, form=form, today=today, n=n)
 
 
 def _detail(n: Notice, form=None, status: int = 200):
     today = site_today()
     return render_page("notices/detail.html", block="content", status=status, n=n, today=today,
                        state=n.status(today), status_labels=NOTICE_STATUS_LABELS,
-                       paragraphs=services.paragraphs(n.body), form=form or WithdrawForm(formdata=None))
+                       paragraphs=services.paragraphs(n.body), form=form or WithdrawForm(formdata=None),
+                       revisions=services.revisions(n))
 
 
 @bp.get("/<int:notice_id>")
