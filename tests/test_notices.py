@@ -279,15 +279,11 @@ def edit_form(client, nid) -> dict:
     html = client.get(f"/notices/{nid}/edit").get_data(as_text=True)
     hidden = dict(re.findall(r'<input id="(based_on|client_key)" name="\1" type="hidden" value="([^"]*)"', html))
     assert set(hidden) == {"based_on", "client_key"}, html
-    with app_ctx(client):
+    with client.application.app_context():
         n = db.session.get(Notice, nid)
         data = {"kind": n.kind, "title": n.title, "body": n.body, "valid_from": n.valid_from.isoformat(),
                 "valid_until": n.valid_until.isoformat(), "building_ids": [b.id for b in n.buildings]}
     return {**data, **hidden}
-
-
-def app_ctx(client):
-    return client.application.app_context()
 
 
 def test_f2_supervisor_corrects_a_shown_notice_recorded_with_what_it_said(app, site):

@@ -73,11 +73,8 @@ def key(html: str, *parts: object) -> str:
     return h.hexdigest()
 
 
-def get(k: str) -> bytes | None:
-    """The PDF stored under key k, or None."""
-    base = folder()
-    if base is None:
-        return None
+def get(base: Path, k: str) -> bytes | None:
+    """The PDF stored in folder `base` under key k, or None."""
     path = base / f"{k}.pdf"
     try:
         data = path.read_bytes()
@@ -92,12 +89,9 @@ def get(k: str) -> bytes | None:
     return data
 
 
-def put(k: str, pdf: bytes) -> None:
-    """Store a rendered PDF under key k (atomically); never raises."""
+def put(base: Path, k: str, pdf: bytes) -> None:
+    """Store a rendered PDF in folder `base` under key k (atomically); never raises."""
     global _writes
-    base = folder()
-    if base is None:
-        return
     try:
         base.mkdir(parents=True, exist_ok=True)
         tmp = base / f".{k}.{os.getpid()}.{threading.get_ident()}.tmp"

@@ -393,10 +393,10 @@ def render_pdf(template_name: str, *, page_size="A5", max_pages: int | None = No
     config, font_css = _font_setup()
     html = render_template(template_name, page_size=page_size_css(page_size), qr=qr_img,
                            font_family=FONT_FAMILY, full_font_family=FULL_FONT_FAMILY, **context)
-    key = None
-    if pdf_cache.folder() is not None:
+    cache, key = pdf_cache.folder(), None
+    if cache is not None:
         key = pdf_cache.key(html, _renderer_identity(), max_pages)
-        stored = pdf_cache.get(key)
+        stored = pdf_cache.get(cache, key)
         if stored is not None:  # printed before, unchanged: the same bytes
             return stored
     html, sheets = _lift_styles(html, config)
@@ -405,8 +405,8 @@ def render_pdf(template_name: str, *, page_size="A5", max_pages: int | None = No
     if max_pages is not None and len(document.pages) > max_pages:
         raise DocumentTooLong(len(document.pages), max_pages)
     pdf = document.write_pdf()
-    if key is not None:
-        pdf_cache.put(key, pdf)
+    if cache is not None:
+        pdf_cache.put(cache, key, pdf)
     return pdf
 
 

@@ -101,6 +101,11 @@ def publish(community_id: int, actor, *, title: str, body: str, kind: str, build
     return n
 
 
+def changeable(n: Notice, today: date | None = None) -> bool:
+    """Shown now or due later, and not withdrawn: may still be corrected or withdrawn."""
+    return n.status(today or site_today()) in ("current", "upcoming")
+
+
 def version(n: Notice) -> str:
     """A fingerprint of what a notice says and when and where it shows: an edit form carries
     the one it started from, so a second editor's older form cannot silently undo the first."""

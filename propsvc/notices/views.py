@@ -30,6 +30,12 @@ def _buildings() -> list[Building]:
                                    .order_by(Building.sort_key, Building.number)))
 
 
+def _show(form, e: services.NoticeError) -> None:
+    """The service's message next to the field it concerns."""
+    field = getattr(form, e.field)
+    field.errors = [*field.errors, str(e)]
+
+
 @bp.get("")
 @allow()
 def index():
@@ -66,7 +72,7 @@ def new():
                                      client_key=form.client_key.data, today=today)
             except services.NoticeError as e:
                 db.session.rollback()
-                getattr(form, e.field).errors = [*getattr(form, e.field).errors, str(e)]
+                _show(form, e)
             else:
                 db.session.commit()
                 flash("公告已发布。" if n.valid_from <= today else f"公告已发布，将于{n.valid_from.isoformat()}开始展示。",
@@ -82,7 +88,7 @@ def edit(notice_id: int):
     today = site_today()
     back = redirect(url_for("notices.detail", notice_id=n.id), 303)
     if request.method == "GET":
-        if n.status(today) not in ("current", "upcoming"):
+        if not services.changeable(n, today):
             flash("已撤回或已结束的公告不能修改。", "notice")
             return back
         form = NoticeEditForm(formdata=None, obj=n, buildings=_buildings())
@@ -103,7 +109,7 @@ def edit(notice_id: int):
             db.session.rollback()
             n = get_or_404(Notice, notice_id)
             status = e.status
-            getattr(form, e.field).errors = [*getattr(form, e.field).errors, str(e)]
+            _show(form, e)
         else:
             db.session.commit()
             flash("公告已修改。" if changed else "内容没有变化，未修改。", "ok" if changed else "notice")
@@ -115,6 +121,7 @@ def _detail(n: Notice, form=None, status: int = 200):
     today = site_today()
     return render_page("notices/detail.html", block="content", status=status, n=n, today=today,
                        state=n.status(today), status_labels=NOTICE_STATUS_LABELS,
+                       changeable=services.changeable(n, today),
                        paragraphs=services.paragraphs(n.body), form=form or WithdrawForm(formdata=None),
                        revisions=services.revisions(n))
 
@@ -138,7 +145,7 @@ def withdraw(notice_id: int):
         db.session.rollback()
         if e.status == 409 and n.withdrawn_at is not None:  # a double tap: the first one did it
             return redirect(url_for("notices.detail", notice_id=n.id), 303)
-        form.reason.errors = [*form.reason.errors, str(e)]
+        _show(form, e)
         return _detail(n, form, e.status)
     db.session.commit()
     flash("公告已撤回，不再展示。", "ok")
