@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 # renders ~10-15 % faster than on a plain source build such as pyenv's); else python3.
 PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3)
 
-.PHONY: run test setup sysdeps venv db demo bench serve clean
+.PHONY: run test test-moments setup sysdeps venv db demo bench serve clean
 
 run: setup db
 	$(FLASK) seed-demo --if-empty
@@ -14,6 +14,11 @@ run: setup db
 
 test: setup
 	@bash scripts/test.sh $(ARGS)
+
+# The whole suite (SQLite) once from each chosen moment of tests/moments.py, time ticking on:
+# proves no test depends on the day it runs (issue 12). ~3 min per moment.
+test-moments: setup
+	@bash scripts/test-moments.sh $(ARGS)
 
 setup: sysdeps venv
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from moments import MOMENTS, travel
 from propsvc import create_app
 from propsvc.extensions import db as _db
 
@@ -17,6 +18,28 @@ PIN = "2468"
 BACKENDS = ["sqlite"]
 if os.environ.get("TEST_DATABASE_URL"):
     BACKENDS.append("postgresql")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_moment():
+    """PROPSVC_TEST_AT=<moment from tests/moments.py>: the whole run starts at that moment, time
+    ticking on from there (how `make test-moments` shows the suite passes on any day)."""
+    name = os.environ.get("PROPSVC_TEST_AT")
+    if not name:
+        yield None
+        return
+    if name not in MOMENTS:
+        pytest.exit(f"PROPSVC_TEST_AT={name!r}: not one of {', '.join(MOMENTS)}", 4)
+    with travel(name, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture(params=list(MOMENTS))
+def clock(request):
+    """Time frozen at each chosen moment in turn (tests/moments.py): for tests whose meaning
+    depends on the date or the time of day. Tests that do not ask for it use the real clock."""
+    with travel(request.param, tick=False) as traveller:
+        yield traveller
 
 
 def pytest_sessionstart(session):

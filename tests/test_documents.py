@@ -17,13 +17,19 @@ from sqlalchemy import select
 
 from conftest import login
 from propsvc.core.models import Event
+from propsvc.core.timefmt import site_today
 from propsvc.documents import service
 from propsvc.documents.models import DocKind, DocState, Document
 from propsvc.extensions import db
 
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
 
-YEAR = date.today().year  # the site's year (Asia/Shanghai) except around midnight on Dec 31
+
+
+def year() -> int:
+    """The site's year now (Asia/Shanghai), as the serials use: not the machine's, nor the year
+    the module was imported in."""
+    return site_today().year
 STAMP = "东湖物业印鉴中心"  # distinct from the community name, so the seal's text is its own marker
 SECRET_NAME = "张秘密"
 SECRET_ID = "110101199003071233"
@@ -159,32 +165,32 @@ def client_for(app, user):
 
 # --- serial numbers ----------------------------------------------------------------------
 
-def test_serial_format_per_community_kind_and_year(app, site):
+def test_serial_format_per_community_kind_and_year(clock, app, site):
     c, other = site["community"], site["other"]
     ids = [new_doc(app, c.id), new_doc(app, c.id), new_doc(app, c.id, DocKind.PASS, {"name": "甲"}),
            new_doc(app, c.id, DocKind.EXTENSION, {}), new_doc(app, c.id, DocKind.SLIP, {}), new_doc(app, other.id)]
     docs = [load(app, i) for i in ids]
-    assert [d.serial for d in docs] == [f"XK{YEAR}-0001", f"XK{YEAR}-0002", f"CRZ{YEAR}-0001", f"YQ{YEAR}-0001",
-                                        f"FX{YEAR}-0001", f"XK{YEAR}-0001"]
+    assert [d.serial for d in docs] == [f"XK{year()}-0001", f"XK{year()}-0002", f"CRZ{year()}-0001", f"YQ{year()}-0001",
+                                        f"FX{year()}-0001", f"XK{year()}-0001"]
     assert all(d.state == DocState.DRAFT for d in docs)
     codes = {d.code for d in docs}
     assert len(codes) == len(docs) and all(re.fullmatch(r"[A-Za-z0-9_-]{16}", code) for code in codes)
     with app.app_context():
         ev = db.session.scalars(select(Event).where(Event.action == "document.created",
                                                     Event.object_id == ids[0])).one()
-        assert ev.object_type == "document" and ev.community_id == c.id and ev.data["serial"] == f"XK{YEAR}-0001"
+        assert ev.object_type == "document" and ev.community_id == c.id and ev.data["serial"] == f"XK{year()}-0001"
 
 
-def test_serial_counts_per_year_and_past_9999(app, site, monkeypatch):
+def test_serial_counts_per_year_and_past_9999(clock, app, site, monkeypatch):
     c = site["community"]
     with app.app_context():
-        db.session.add(Document(community_id=c.id, kind="permit", serial=f"XK{YEAR}-9999", code="manual-1",
+        db.session.add(Document(community_id=c.id, kind="permit", serial=f"XK{year()}-9999", code="manual-1",
                                 object_type="thing", object_id=1, data={}))
         db.session.commit()
-    assert load(app, new_doc(app, c.id)).serial == f"XK{YEAR}-10000"
-    assert load(app, new_doc(app, c.id)).serial == f"XK{YEAR}-10001"  # 10000 > 9999 though "1" < "9"
-    monkeypatch.setattr(service, "site_today", lambda: date(YEAR + 1, 1, 2))
-    assert load(app, new_doc(app, c.id)).serial == f"XK{YEAR + 1}-0001"
+    assert load(app, new_doc(app, c.id)).serial == f"XK{year()}-10000"
+    assert load(app, new_doc(app, c.id)).serial == f"XK{year()}-10001"  # 10000 > 9999 though "1" < "9"
+    monkeypatch.setattr(service, "site_today", lambda: date(year() + 1, 1, 2))
+    assert load(app, new_doc(app, c.id)).serial == f"XK{year() + 1}-0001"
 
 
 def test_serial_taken_meanwhile_is_retried_in_a_savepoint(app, site, monkeypatch):
@@ -199,7 +205,7 @@ def test_serial_taken_meanwhile_is_retried_in_a_savepoint(app, site, monkeypatch
 
     monkeypatch.setattr(service, "_next_serial", stale)
     second = load(app, new_doc(app, c.id))
-    assert len(calls) == 2 and second.serial == f"XK{YEAR}-0002"
+    assert len(calls) == 2 and second.serial == f"XK{year()}-0002"
     with app.app_context():  # the failed insert left nothing behind
         assert db.session.scalar(select(db.func.count()).select_from(Document)) == 2
 
@@ -242,7 +248,7 @@ def test_concurrent_creates_get_distinct_serials(app, site):
     for t in threads:
         t.join()
     assert errors == []
-    assert sorted(serials) == [f"XK{YEAR}-{i:04d}" for i in range(1, n + 1)]
+    assert sorted(serials) == [f"XK{year()}-{i:04d}" for i in range(1, n + 1)]
 
 
 # --- states ------------------------------------------------------------------------------
@@ -300,8 +306,8 @@ def test_for_object_finds_the_newest_of_its_kind(app, site):
         assert service.for_object(Thing(5), "pass").id == newer
         assert service.for_object(Thing(5), DocKind.PERMIT) is None
         assert service.for_object(Thing(7), DocKind.PASS) is None
-        assert service.by_serial(c.id, f"crz{YEAR}-0002 ").id == newer
-        assert service.by_serial(site["other"].id, f"CRZ{YEAR}-0002") is None
+        assert service.by_serial(c.id, f"crz{year()}-0002 ").id == newer
+        assert service.by_serial(site["other"].id, f"CRZ{year()}-0002") is None
 
 
 # --- the PDF -----------------------------------------------------------------------------
@@ -313,7 +319,7 @@ def test_draft_pdf_is_watermarked_and_has_no_seal(app, site):
     text = flat_text(pdf)
     assert "草稿未生效" in text
     assert STAMP not in text  # the seal's text is the seal's marker
-    assert f"XK{YEAR}-0001" in text and "装修许可证" in text and "3栋2单元1201" in text
+    assert f"XK{year()}-0001" in text and "装修许可证" in text and "3栋2单元1201" in text
     assert images_of(pdf) == 0
     assert qr_codes_of(pdf) == [qr_matrix(f"http://localhost/v/{load(app, doc_id).code}")]  # verifiable as a draft too
 
@@ -325,7 +331,7 @@ def test_approved_pdf_has_the_seal_the_serial_and_the_verification_qr(app, site)
     text = flat_text(pdf)
     assert STAMP in text  # the generated seal: the stamp name along the arc
     assert "草稿" not in text and "未生效" not in text
-    assert f"XK{YEAR}-0001" in text and "扫码核验真伪" in text
+    assert f"XK{year()}-0001" in text and "扫码核验真伪" in text
     doc = load(app, doc_id)
     with app.test_request_context():
         ctx = service.print_context(db.session.get(Document, doc_id))
@@ -438,7 +444,7 @@ def test_pass_without_photo_or_with_a_path_outside_uploads_still_prints(app, sit
 
 @needs_poppler
 def test_extension_is_one_a5_page(app, site):
-    data = {"unit": "3栋2单元1201", "owner": SECRET_NAME, "lead_name": "李强", "permit_serial": f"XK{YEAR}-0001",
+    data = {"unit": "3栋2单元1201", "owner": SECRET_NAME, "lead_name": "李强", "permit_serial": f"XK{year()}-0001",
             "requested_by": "李强", "requester_role": "装修负责人", "reason": "橱柜定制延迟到货",
             "starts_on": "2026-11-27", "old_end": "2027-02-27", "new_end": "2027-03-27", "fee": "200.00",
             "receipt_no": "SJ-0042", "reviewed_by": "赵工", "reviewed_on": "2027-02-20"}
@@ -446,7 +452,7 @@ def test_extension_is_one_a5_page(app, site):
                               valid_until=date(2027, 3, 27)))
     assert page_size_mm(pdf) == (148.0, 210.0) and pages_of(pdf) == 1
     text = flat_text(pdf)
-    for expected in ("装修延期审批单", f"YQ{YEAR}-0001", f"XK{YEAR}-0001", "2027年02月27日", "2027年03月27日",
+    for expected in ("装修延期审批单", f"YQ{year()}-0001", f"XK{year()}-0001", "2027年02月27日", "2027年03月27日",
                      "橱柜定制延迟到货", "200.00元", "SJ-0042", "工程主管审核", "赵工", "管理处经理审批", STAMP):
         assert expected in text, expected
 
@@ -527,7 +533,7 @@ def test_staff_print_the_pdf(app, site, role):
     doc_id = new_doc(app, site["community"].id, approve=True)
     resp = client_for(app, site["users"][role]).get(f"/documents/{doc_id}.pdf")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
-    assert resp.headers["Content-Disposition"] == f'inline; filename="permit-XK{YEAR}-0001.pdf"'
+    assert resp.headers["Content-Disposition"] == f'inline; filename="permit-XK{year()}-0001.pdf"'
     assert resp.headers["Cache-Control"] == "no-store"
     assert STAMP in flat_text(resp.get_data())
 

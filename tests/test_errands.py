@@ -283,7 +283,7 @@ def test_f1_parcel_find_by_unit_name_phone_tracking(app, site):
     assert frag.lstrip().startswith('<div id="results">')
 
 
-def test_f1_parcel_overdue_marker(app, site):
+def test_f1_parcel_overdue_marker(clock, app, site):
     from propsvc.core.models import utcnow
     from propsvc.errands.models import Parcel
     from propsvc.extensions import db
@@ -529,7 +529,7 @@ def test_f1_pages_render_for_each_role(app, site):
     assert "登记缴费" in fin_page and "发卡办结" not in fin_page
 
 
-def test_f1_parcel_concurrent_collect_one_wins(app, site):
+def test_f1_parcel_concurrent_collect_one_wins(clock, app, site):
     """Two clerks confirm at the same moment: the second read the parcel before the first one's
     change landed; the conditional UPDATE refuses it and names who collected it."""
     from sqlalchemy import update

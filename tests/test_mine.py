@@ -42,7 +42,7 @@ def local_today_at(hour, minute=0, days=0):
 
 # --- the steward --------------------------------------------------------------------------
 
-def test_d2_steward_sees_tickets_in_own_buildings_only(app, site, make):  # noqa: F811
+def test_d2_steward_sees_tickets_in_own_buildings_only(clock, app, site, make):  # noqa: F811
     b3 = site["building"]
     b5 = make.building(site["community"], "5")
     u5 = make.unit(b5, 1, "601")
@@ -70,7 +70,7 @@ def test_d2_steward_sees_tickets_in_own_buildings_only(app, site, make):  # noqa
     assert f'href="/tickets/{elsewhere}"' in html and f'href="/tickets/{in_unit}"' not in html
 
 
-def test_d2_steward_without_buildings_is_told_and_sections_say_empty(app, site):  # noqa: F811
+def test_d2_steward_without_buildings_is_told_and_sections_say_empty(clock, app, site):  # noqa: F811
     new_ticket(app, site, utc_now())
     html = mine(client_for(app, site["users"]["steward"]))
     assert "您还没有分管楼栋" in html
@@ -78,7 +78,7 @@ def test_d2_steward_without_buildings_is_told_and_sections_say_empty(app, site):
     assert count(html, "overdue") == count(html, "visits") == count(html, "replies") == count(html, "open") == 0
 
 
-def test_d2_overdue_tickets_come_first(app, site):  # noqa: F811
+def test_d2_overdue_tickets_come_first(clock, app, site):  # noqa: F811
     steward = site["users"]["steward"]
     own_buildings(app, steward, site["building"])
     late = new_ticket(app, site, utc_now() - timedelta(days=3), urgency="urgent")  # respond due 15 min later
@@ -115,7 +115,7 @@ def test_t5_return_visit_due_shows_on_stewards_list(app, site):  # noqa: F811
     assert f'href="/tickets/{done}"' not in html
 
 
-def test_t6_promised_reply_due_today(app, site):  # noqa: F811
+def test_t6_promised_reply_due_today(clock, app, site):  # noqa: F811
     steward = site["users"]["steward"]
     own_buildings(app, steward, site["building"])
     now = utc_now()
@@ -137,7 +137,7 @@ def test_t6_promised_reply_due_today(app, site):  # noqa: F811
     assert f'href="/tickets/{later}"' not in replies and f'href="/tickets/{answered}"' not in replies
 
 
-def test_each_ticket_appears_once(app, site):  # noqa: F811
+def test_each_ticket_appears_once(clock, app, site):  # noqa: F811
     steward = site["users"]["steward"]
     own_buildings(app, steward, site["building"])
     new_ticket(app, site, utc_now() - timedelta(days=2), kind="inquiry", category="费用",
@@ -147,7 +147,7 @@ def test_each_ticket_appears_once(app, site):  # noqa: F811
     assert len(re.findall(r'href="/tickets/\d+"', html)) == 1
 
 
-def test_front_desk_and_supervisor_get_their_lists(app, site):  # noqa: F811
+def test_front_desk_and_supervisor_get_their_lists(clock, app, site):  # noqa: F811
     yesterday = local_today_at(10, days=-1)
     visit = resolved_ticket(app, site, yesterday - timedelta(hours=1), yesterday, assignee="supervisor")
     reply = new_ticket(app, site, utc_now(), kind="inquiry", category="费用", description="咨询",
@@ -168,7 +168,7 @@ def _form(html, ticket_id):
     return m.group(1), fields, m.group(2)
 
 
-def test_technician_sees_assigned_and_grabs_department_tickets(app, site, make):  # noqa: F811
+def test_technician_sees_assigned_and_grabs_department_tickets(clock, app, site, make):  # noqa: F811
     from propsvc.auth.models import Department
 
     tech, tech2, sup = site["users"]["technician"], site["users"]["technician2"], site["users"]["supervisor"]
@@ -219,7 +219,7 @@ def test_technician_without_department_is_told(app, site, make):  # noqa: F811
     assert "您还没有所属部门" in html and "没有派给您的工单。" in html
 
 
-def test_mine_is_small_and_fits_a_phone(app, site):  # noqa: F811
+def test_mine_is_small_and_fits_a_phone(clock, app, site):  # noqa: F811
     steward = site["users"]["steward"]
     own_buildings(app, steward, site["building"])
     for _ in range(10):

@@ -119,7 +119,7 @@ def test_f2_publish_refuses_bad_input_with_message_next_to_field(app, site, data
     assert count_notices(app) == 0 and events(app, "notice.published") == []
 
 
-def test_f2_end_before_start_is_refused_next_to_end_date(app, site):
+def test_f2_end_before_start_is_refused_next_to_end_date(clock, app, site):
     client = as_user(app, site, "supervisor")
     today = site_today()
     resp = post(client, "/notices/new", form(valid_from=(today + timedelta(days=3)).isoformat(),
@@ -131,7 +131,7 @@ def test_f2_end_before_start_is_refused_next_to_end_date(app, site):
     assert count_notices(app) == 0
 
 
-def test_f2_end_in_the_past_and_foreign_building_refused(app, site, make):
+def test_f2_end_in_the_past_and_foreign_building_refused(clock, app, site, make):
     client = as_user(app, site, "supervisor")
     yesterday = site_today() - timedelta(days=1)
     resp = post(client, "/notices/new", form(valid_from=(yesterday - timedelta(days=2)).isoformat(),
@@ -185,7 +185,7 @@ def test_f2_another_communitys_notice_is_not_found(app, site):
 
 # --- lists by site day -------------------------------------------------------------------------
 
-def test_f2_current_upcoming_past_by_site_day(app, site):
+def test_f2_current_upcoming_past_by_site_day(clock, app, site):
     cid = site["community"].id
     make_notice(app, cid, "今天起展示", 0, 3)
     make_notice(app, cid, "今天最后一天", -5, 0)
@@ -286,7 +286,7 @@ def edit_form(client, nid) -> dict:
     return {**data, **hidden}
 
 
-def test_f2_supervisor_corrects_a_shown_notice_recorded_with_what_it_said(app, site):
+def test_f2_supervisor_corrects_a_shown_notice_recorded_with_what_it_said(clock, app, site):
     nid = make_notice(app, site["community"].id, "停水通知", 0, 1, buildings=[site["b3"]],
                       body="尊敬的各位业主：\n\n3栋明天9:00停水。")
     client = as_user(app, site, "supervisor")
@@ -327,7 +327,7 @@ def test_f2_unchanged_edit_records_nothing(app, site):
     assert "内容没有变化" in client.get(f"/notices/{nid}").get_data(as_text=True)
 
 
-def test_f2_edit_refuses_bad_input_next_to_the_field(app, site):
+def test_f2_edit_refuses_bad_input_next_to_the_field(clock, app, site):
     nid = make_notice(app, site["community"].id)
     client = as_user(app, site, "supervisor")
     data = edit_form(client, nid)
@@ -425,7 +425,7 @@ def _run(tool, pdf: bytes, *args) -> str:
 
 
 @needs_poppler
-def test_f2_notice_pdf_reads_back_with_title_body_and_signature(app, site):
+def test_f2_notice_pdf_reads_back_with_title_body_and_signature(clock, app, site):
     nid = make_notice(app, site["community"].id, "关于3栋临时停水的通知", buildings=[site["b3"]],
                       body="尊敬的各位业主：\n\n因市政管道检修，3栋9:00至17:00停水，请提前储水。\n\n敬请谅解。")
     client = as_user(app, site, "front_desk")

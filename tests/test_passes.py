@@ -202,7 +202,7 @@ def test_only_desk_roles_register_workers(app, site):
 
 # --- [R4] ------------------------------------------------------------------------------
 
-def test_r4_validity_cannot_pass_renovation_end(app, site):
+def test_r4_validity_cannot_pass_renovation_end(clock, app, site):
     rid = renovation(app, site, ends=30)
     end = ends_on(app, rid)
     desk = client_for(app, site["users"]["front_desk"])
@@ -409,7 +409,7 @@ def test_returning_a_pass_refunds_and_revokes(app, site):
     assert register(desk, rid, n=1, client_key="again").status_code == 303
 
 
-def test_worker_states_on_the_list(app, site):
+def test_worker_states_on_the_list(clock, app, site):
     from propsvc.documents import service
     from propsvc.extensions import db
     from propsvc.renovation import pass_services as ps

@@ -101,7 +101,7 @@ def due(app, site, day, now, steward=None):
 
 # --- plans due on a day ---------------------------------------------------------------------
 
-def test_plan_on_given_weekdays_only(app, psite):
+def test_plan_on_given_weekdays_only(clock, app, psite):
     mwf = make_plan(app, psite, psite["s1"], building=psite["b3"], weekdays="024")  # Mon, Wed, Fri
     daily = make_plan(app, psite, psite["s2"], building=psite["b5"])
     make_plan(app, psite, psite["s2"], building=psite["b7"], active=False)        # deactivated: never due
@@ -137,7 +137,7 @@ def test_d3_missed_plan_shows_as_missed(app, psite):
     assert due(app, psite, MONDAY, at(MONDAY, 12))[0][1] == "in_progress"
 
 
-def test_finished_patrol_makes_the_plan_done_and_late_when_after_the_window(app, psite):
+def test_finished_patrol_makes_the_plan_done_and_late_when_after_the_window(clock, app, psite):
     s1 = psite["s1"]
     on_time = make_plan(app, psite, s1, building=psite["b3"])
     late = make_plan(app, psite, s1, building=psite["b5"], start=time(8, 0), end=time(9, 0))
@@ -151,7 +151,7 @@ def test_finished_patrol_makes_the_plan_done_and_late_when_after_the_window(app,
         assert (d.state_label, d.window_label, d.target_label, d.steward.name) == ("已完成", "08:00–09:00", "5栋", "张管家")
 
 
-def test_due_on_keeps_to_its_community(app, psite, make):
+def test_due_on_keeps_to_its_community(clock, app, psite, make):
     make_plan(app, psite, psite["s1"], building=psite["b3"])
     other = make.community()
     with app.app_context():
@@ -331,7 +331,7 @@ def test_records_csv_one_line_per_item_result_safe_cells(app, psite):
     assert plans.csv_cell("3-2-1201") == "3-2-1201"
 
 
-def test_d3_plan_made_after_its_window_is_not_missed_that_day(app, psite):
+def test_d3_plan_made_after_its_window_is_not_missed_that_day(clock, app, psite):
     from propsvc.patrols import plans
 
     made = at(MONDAY, 15)  # after the 09:00–11:00 window

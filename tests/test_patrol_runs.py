@@ -139,7 +139,7 @@ def test_d3_every_community_gets_one_checklist_per_patrol_kind_once(app, site):
     assert count == len(PatrolKind)
 
 
-def test_start_a_building_patrol_and_resume_it(app, site):
+def test_start_a_building_patrol_and_resume_it(clock, app, site):
     stw = client_for(app, site["users"]["steward"])
     assert "开始巡查" in stw.get("/patrols/start").get_data(as_text=True)
     key = _key()
@@ -208,7 +208,7 @@ def test_tap_answers_a_small_row_and_every_change_is_an_event(app, site):
     assert [(e.data["result"], e.data["previous"]) for e in evs] == [("ok", None), ("na", "ok")]
 
 
-def test_tap_twice_with_same_key_saves_once(app, site):
+def test_tap_twice_with_same_key_saves_once(clock, app, site):
     stw = client_for(app, site["users"]["steward"])
     pid = started(app, stw, site)
     item_id = items_of(app, site["templates"][PatrolKind.BUILDING])[0][0]
@@ -225,7 +225,7 @@ def test_tap_twice_with_same_key_saves_once(app, site):
     assert results(app, pid)[item_id].result == "ok"
 
 
-def test_late_older_tap_does_not_overwrite_newer(app, site):
+def test_late_older_tap_does_not_overwrite_newer(clock, app, site):
     stw = client_for(app, site["users"]["steward"])
     pid = started(app, stw, site)
     item_id = items_of(app, site["templates"][PatrolKind.BUILDING])[1][0]
@@ -239,7 +239,7 @@ def test_late_older_tap_does_not_overwrite_newer(app, site):
     assert len(events(app, "patrol.tapped", pid)) == 1
 
 
-def test_the_phones_tap_time_is_stored_within_reason(app, site):
+def test_the_phones_tap_time_is_stored_within_reason(clock, app, site):
     stw = client_for(app, site["users"]["steward"])
     pid = started(app, stw, site)
     ids = [i for i, _t, _p in items_of(app, site["templates"][PatrolKind.BUILDING])]
@@ -299,7 +299,7 @@ def test_without_script_a_tap_posts_and_comes_back(app, site):
     assert resp.status_code == 303 and results(app, pid)[item_id].result == "problem"
 
 
-def test_tap_on_finished_patrol_is_refused(app, site):
+def test_tap_on_finished_patrol_is_refused(clock, app, site):
     stw = client_for(app, site["users"]["steward"])
     pid = started(app, stw, site)
     items = items_of(app, site["templates"][PatrolKind.BUILDING])
@@ -457,7 +457,7 @@ def test_d3_recheck_with_photo_closes_or_keeps_open(app, site):
     assert "已整改" in stw.get(f"/tickets/{fixed_id}").get_data(as_text=True)
 
 
-def test_edited_template_keeps_past_results(app, site):
+def test_edited_template_keeps_past_results(clock, app, site):
     stw = client_for(app, site["users"]["steward"])
     pid = started(app, stw, site)
     items = items_of(app, site["templates"][PatrolKind.BUILDING])
@@ -549,7 +549,7 @@ def test_run_page_has_no_inline_script_or_style(app, site):
     assert stw.get(f"/patrols/{pid}", headers={"HX-Request": "true"}).status_code == 200
 
 
-def test_the_same_first_tap_sent_twice_at_once_saves_once(app, site):
+def test_the_same_first_tap_sent_twice_at_once_saves_once(clock, app, site):
     """The phone's retry racing the original request (the first answer was slow)."""
     import threading
 

@@ -109,7 +109,7 @@ def test_open_tickets_grouped_by_state_with_counts_closed_left_out(app, site):
     assert "未关闭 5 张" in html
 
 
-def test_cards_show_what_dispatch_needs(app, site):
+def test_cards_show_what_dispatch_needs(clock, app, site):
     t = new_ticket(app, site, urgency="urgent")
     advance(app, site, t, "in_progress")
     desk = client_for(app, site["users"]["front_desk"])
@@ -133,7 +133,7 @@ def test_cards_show_what_dispatch_needs(app, site):
     assert "3栋2单元1101" in new_card["body"] and "受影响 2 户" in new_card["body"]
 
 
-def test_sorted_by_the_deadline_that_matters_overdue_first_and_marked(app, site):
+def test_sorted_by_the_deadline_that_matters_overdue_first_and_marked(clock, app, site):
     now = utcnow()
     normal = new_ticket(app, site, urgency="normal")
     low = new_ticket(app, site, urgency="low")
@@ -146,7 +146,7 @@ def test_sorted_by_the_deadline_that_matters_overdue_first_and_marked(app, site)
     assert "已超时" in cards[0]["body"] and "已超时" not in cards[1]["body"]
 
 
-def test_overdue_in_progress_uses_the_resolve_deadline(app, site):
+def test_overdue_in_progress_uses_the_resolve_deadline(clock, app, site):
     late = advance(app, site, new_ticket(app, site, urgency="urgent", now=utcnow() - timedelta(days=2)),
                    "in_progress")
     fresh = advance(app, site, new_ticket(app, site, urgency="urgent"), "in_progress")
@@ -155,7 +155,7 @@ def test_overdue_in_progress_uses_the_resolve_deadline(app, site):
     assert [(c["serial"], c["overdue"]) for c in cards] == [(late.serial, True), (fresh.serial, False)]
 
 
-def test_paused_ticket_shows_its_reason_and_is_not_overdue(app, site):
+def test_paused_ticket_shows_its_reason_and_is_not_overdue(clock, app, site):
     t = new_ticket(app, site, now=utcnow() - timedelta(days=10))
     sup = client_for(app, site["users"]["supervisor"])
     assert step(sup, t, "pause", text="业主出差，约下周上门").status_code == 303
@@ -270,7 +270,7 @@ def test_poll_does_not_refresh_the_idle_timer(app, site):
     assert "Set-Cookie" in sup.get(URL, headers=HX).headers  # a real request is activity
 
 
-def test_poll_after_a_change_or_a_passing_deadline_gets_a_new_etag(app, site):
+def test_poll_after_a_change_or_a_passing_deadline_gets_a_new_etag(clock, app, site):
     t = new_ticket(app, site)
     sup = client_for(app, site["users"]["supervisor"])
     etags = [sup.get(URL, headers=POLL).headers["ETag"]]
@@ -449,7 +449,7 @@ def test_no_n_plus_one_queries(app, site, make):
     assert _count_queries(app, sup, URL, {**POLL, "If-None-Match": etag}) <= 5
 
 
-def test_fifty_open_tickets_fit_in_14_kb_gzipped_with_the_css(app, site):
+def test_fifty_open_tickets_fit_in_14_kb_gzipped_with_the_css(clock, app, site):
     urgencies = ["urgent", "normal", "low"]
     cats = ["水电气维修", "电梯故障", "环境卫生", "安全", "噪音/邻里"]
     for i in range(50):

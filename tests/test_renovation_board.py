@@ -70,7 +70,7 @@ def renovations(app, site):
     }
 
 
-def test_r7_board_marks_overdue(app, site, renovations):
+def test_r7_board_marks_overdue(clock, app, site, renovations):
     today = site_today()
     with app.app_context():
         data = services.board(site["community"].id, today)

@@ -159,7 +159,7 @@ def pdf_text(pdf: bytes) -> str:
 
 # --- registering [S1] ----------------------------------------------------------------------
 
-def test_s1_owner_registers_slip_pending_with_draft_document(app, site):
+def test_s1_owner_registers_slip_pending_with_draft_document(clock, app, site):
     desk = client_for(app, site["users"]["front_desk"])
     page = text_of(desk.get("/slips/new"))
     assert "signature.js" in page and 'name="signature"' in page and "纸质放行条上签字" in page
@@ -198,8 +198,6 @@ def test_s1_double_submission_creates_one_slip(app, site):
 @pytest.mark.parametrize("over, message", [
     ({"items-0-name": "", "items-1-name": "", "items-1-qty": "1"}, "请至少填写一件物品"),
     ({"items-1-name": "", "items-1-qty": "3"}, "有数量的行请填写物品名称"),
-    ({"moving_on": (site_today() - timedelta(days=1)).isoformat()}, "搬出日期不能早于今天"),
-    ({"moving_on": (site_today() + timedelta(days=40)).isoformat()}, "最多可提前30天"),
     ({"carrier_id_number": "110101199003071234"}, "身份证号码不正确"),
     ({"vehicle_plate": "12345"}, "车牌号格式不正确"),
     ({"unit_id": ""}, "请先查找并选择房屋"),
@@ -212,6 +210,20 @@ def test_s1_bad_input_is_refused_next_to_the_field(app, site, over, message):
     resp = register(desk, site["unit"], **over)
     assert resp.status_code == 422 and message in text_of(resp)
     assert slips(app) == []
+
+
+@pytest.mark.parametrize("days, message", [(-1, "搬出日期不能早于今天"), (40, "最多可提前30天")])
+def test_s1_moving_day_is_today_to_30_days_on_the_site_calendar(clock, app, site, days, message):
+    """Dates counted from the site's today at the moment the form is posted (not at collection,
+    not on the machine's zone)."""
+    desk = client_for(app, site["users"]["front_desk"])
+    resp = register(desk, site["unit"], moving_on=(site_today() + timedelta(days=days)).isoformat())
+    assert resp.status_code == 422 and message in text_of(resp)
+    assert slips(app) == []
+    for ok in (0, 30):  # today and the 30th day are accepted
+        resp = register(desk, site["unit"], moving_on=(site_today() + timedelta(days=ok)).isoformat(),
+                        client_key=f"edge-{days}-{ok}")
+        assert resp.status_code == 303, text_of(resp)
 
 
 # --- who may apply [S2] --------------------------------------------------------------------
@@ -458,7 +470,7 @@ def test_gate_concurrent_release_once(app, site, make):
     assert "已使用" in text_of(loser)
 
 
-def test_gate_expired_early_and_unapproved_refused(app, site):
+def test_gate_expired_early_and_unapproved_refused(clock, app, site):
     from propsvc.documents.models import Document
     from propsvc.slips.models import ReleaseSlip
 

@@ -32,7 +32,7 @@ def events_of(app, action):
         return list(db.session.scalars(select(Event).where(Event.action == action).order_by(Event.id)))
 
 
-def test_d4_summary_draft_built_from_the_days_events(app, site, make):  # noqa: F811
+def test_d4_summary_draft_built_from_the_days_events(clock, app, site, make):  # noqa: F811
     c = site["community"]
     steward = site["users"]["steward"]
     own_buildings(app, steward, site["building"])

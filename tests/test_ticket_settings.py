@@ -169,7 +169,7 @@ def test_changed_policy_changes_new_tickets_deadlines(app, site):
     assert t.resolve_due - t.created_at == timedelta(hours=6)
 
 
-def test_switching_a_policy_to_working_time(app, site):
+def test_switching_a_policy_to_working_time(clock, app, site):
     sup = client_for(app, site["users"]["supervisor"])
     assert post(sup, "/tickets/settings/sla/low", {"sla_low-respond": "4h", "sla_low-resolve": "2d",
                                                     "sla_low-clock": "working"}).status_code == 303
@@ -245,7 +245,7 @@ def test_bad_periods_or_no_weekday_are_refused(app, site):
     assert events(app, "schedule.updated") == []
 
 
-def test_holidays_and_make_up_workdays_are_added_removed_and_count(app, site):
+def test_holidays_and_make_up_workdays_are_added_removed_and_count(clock, app, site):
     sup = client_for(app, site["users"]["supervisor"])
     day = date.today() + timedelta(days=40)
     resp = post(sup, "/tickets/settings/holidays", {"holiday-day": day.isoformat(), "holiday-name": "国庆节",
@@ -308,7 +308,7 @@ def test_new_outage_shows_in_the_intake_lookup_and_can_be_ended_early(app, site)
     assert "因市政管道抢修" not in lookup
 
 
-def test_outage_for_all_buildings_and_an_announced_one_can_be_called_off(app, site, make):
+def test_outage_for_all_buildings_and_an_announced_one_can_be_called_off(clock, app, site, make):
     other_building = make.building(site["community"], "5")
     sup = client_for(app, site["users"]["supervisor"])
     now = datetime.now(SHANGHAI)
@@ -331,7 +331,7 @@ def test_outage_for_all_buildings_and_an_announced_one_can_be_called_off(app, si
     assert "供电局检修线路" not in sup.get("/tickets/settings").get_data(as_text=True)
 
 
-def test_bad_outage_input_is_refused(app, site):
+def test_bad_outage_input_is_refused(clock, app, site):
     sup = client_for(app, site["users"]["supervisor"])
     now = datetime.now(SHANGHAI)
     for over, message in (

@@ -2,6 +2,7 @@
 import io
 import re
 import threading
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -59,7 +60,7 @@ def client_for(app, user):
 def intake(client, site, **over):
     data = {"kind": "repair", "channel": "phone", "unit_id": str(site["unit"].id), "building_id": "0",
             "category_id": str(site["cats"]["水电气维修"]), "urgency": "normal",
-            "description": "卫生间漏水，楼下天花板滴水", "client_key": over.pop("client_key", None) or f"k{id(over)}{datetime.now().timestamp()}"}
+            "description": "卫生间漏水，楼下天花板滴水", "client_key": over.pop("client_key", None) or f"k{uuid.uuid4().hex}"}
     data.update(over)
     return post(client, "/tickets/new", data, content_type="multipart/form-data")
 
@@ -99,7 +100,7 @@ def test_t1_t2_intake_records_channel_kind_category_and_urgency_deadlines(app, s
     assert "微信" in page and "紧急" in page and t.serial in page
 
 
-def test_t2_normal_urgency_counts_working_hours(app, site):
+def test_t2_normal_urgency_counts_working_hours(clock, app, site):
     from propsvc.tickets.models import Ticket as T
     from propsvc.tickets.services import Intake, create_ticket
 
@@ -215,7 +216,7 @@ def test_accept_is_race_safe_exactly_one_of_two_wins(app, site):
     assert len(events(app, t, "ticket.accepted")) == 1
 
 
-def test_t4_delay_records_reason_new_time_and_that_the_owner_was_told(app, site):
+def test_t4_delay_records_reason_new_time_and_that_the_owner_was_told(clock, app, site):
     t, _desk, _sup = _dispatched(app, site)
     tech = client_for(app, site["users"]["technician"])
     assert step(tech, t, "accept").status_code == 303
@@ -274,7 +275,7 @@ def test_illegal_steps_are_refused_with_a_message(app, site):
     assert resp.status_code == 409 and "已关闭" in resp.get_data(as_text=True)
 
 
-def test_t6_inquiry_gets_a_promised_reply_time_then_an_answer(app, site):
+def test_t6_inquiry_gets_a_promised_reply_time_then_an_answer(clock, app, site):
     desk = client_for(app, site["users"]["front_desk"])
     promise = (datetime.now(SHANGHAI) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     assert intake(desk, site, kind="inquiry", category_id=str(site["cats"]["费用"]),

@@ -100,7 +100,7 @@ def today_page(client, **kw):
 
 # --- the tests ------------------------------------------------------------------------------
 
-def test_today_shows_overdue_tickets_and_patrol_progress(app, site, make):  # noqa: F811
+def test_today_shows_overdue_tickets_and_patrol_progress(clock, app, site, make):  # noqa: F811
     c, b3 = site["community"], site["building"]
     b5 = make.building(c, "5")
     vacant = make.unit(b5, 1, "301", status="vacant")
@@ -210,7 +210,7 @@ def test_access_guard_and_other_roles_get_403(app, site, method, url):  # noqa: 
     assert anonymous.status_code in (302, 400, 401)
 
 
-def test_today_data_stays_in_the_community(app, site, make):  # noqa: F811
+def test_today_data_stays_in_the_community(clock, app, site, make):  # noqa: F811
     other = make.community()
     b = make.building(other, "9")
     outsider = make.user("steward", communities=[other])

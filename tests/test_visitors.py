@@ -211,7 +211,7 @@ def test_f1_inline_check_shows_the_error(app, site):
     assert post(client, "/desk/visitors/new/check/client_key", {}).status_code == 404
 
 
-def test_f1_returning_visitor_offered_name_and_plate(app, site, make):
+def test_f1_returning_visitor_offered_name_and_plate(clock, app, site, make):
     make_visit(app, site, name="陈老访", plate="粤B54321", at=datetime.now(timezone.utc) - timedelta(days=3),
                left=datetime.now(timezone.utc) - timedelta(days=3) + timedelta(hours=1))
     other = make.community("别的小区")
@@ -247,7 +247,7 @@ def test_f1_service_refuses_bad_numbers(app, site):
 
 # --- on site now and sign-out --------------------------------------------------------------
 
-def test_f1_on_site_now_lists_only_not_signed_out(app, site):
+def test_f1_on_site_now_lists_only_not_signed_out(clock, app, site):
     now = datetime.now(timezone.utc)
     make_visit(app, site, name="在访甲", at=now - timedelta(hours=1, minutes=35))
     make_visit(app, site, name="已走乙", at=now - timedelta(hours=2), left=now - timedelta(hours=1))
@@ -265,7 +265,7 @@ def test_f1_on_site_now_lists_only_not_signed_out(app, site):
     assert html.index("昨日丙") < html.index("在访甲")  # the longest on site first
 
 
-def test_f1_visitor_still_on_site_from_an_earlier_day_is_flagged_overnight(app, site):
+def test_f1_visitor_still_on_site_from_an_earlier_day_is_flagged_overnight(clock, app, site):
     now = datetime.now(timezone.utc)
     make_visit(app, site, name="昨日丙", at=now - timedelta(days=1, hours=1))
     make_visit(app, site, name="在访甲", at=now - timedelta(minutes=10))
@@ -284,7 +284,7 @@ def test_f1_visitor_still_on_site_from_an_earlier_day_is_flagged_overnight(app, 
     assert flags == {"昨日丙": True, "在访甲": False, "前日走": False}  # one who left is never flagged
 
 
-def test_f1_sign_out_once(app, site):
+def test_f1_sign_out_once(clock, app, site):
     vid = make_visit(app, site, at=datetime.now(timezone.utc) - timedelta(minutes=20))
     guard, desk = site["users"]["guard"], site["users"]["front_desk"]
     first = post(client_for(app, guard), f"/desk/visitors/{vid}/out")
@@ -315,7 +315,7 @@ def test_f1_sign_out_from_a_past_day_goes_back_to_it(app, site):
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/desk/visitors?day=2026-03-10")
 
 
-def test_f1_sign_out_race_has_one_winner(app, site):
+def test_f1_sign_out_race_has_one_winner(clock, app, site):
     """Two taps that both loaded the visit before either wrote: only one sets the time."""
     from propsvc.extensions import db
     from propsvc.frontdesk import services
@@ -444,7 +444,7 @@ def test_f1_pages_need_no_inline_script_or_style(app, site):
         assert all("src=" in tag for tag in html.split("<script")[1:])
 
 
-def test_f1_demo_visits(app, site):
+def test_f1_demo_visits(clock, app, site):
     from propsvc.extensions import db
     from propsvc.frontdesk.demo import seed_demo_visitors
 

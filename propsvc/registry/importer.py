@@ -17,7 +17,6 @@ import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO, Iterable, Sequence
@@ -26,6 +25,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..core.services import record
+from ..core.timefmt import site_today
 from ..extensions import db
 from .masking import mask_id
 from .models import UNIT_STATUS_LABELS, Building, Community, Occupancy, OccupantRole, Person, Unit, UnitStatus
@@ -575,7 +575,7 @@ def _write(community: Community, units: list[UnitRow], known: dict[str, Person],
     result.owners_linked = len(person_ids) - len(new_people)
 
     if person_of_row:
-        today = date.today()
+        today = site_today()
         db.session.execute(insert(Occupancy), [
             {"unit_id": unit_id, "person_id": person_ids[key], "role": str(OccupantRole.OWNER), "since": today}
             for unit_id, key in person_of_row])

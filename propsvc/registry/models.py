@@ -7,6 +7,7 @@ from sqlalchemy import Date, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import UTCDateTime, utcnow
+from ..core.timefmt import site_today
 from ..extensions import db
 
 
@@ -166,5 +167,5 @@ class Occupancy(db.Model):
         return OCCUPANT_ROLE_LABELS.get(self.role, self.role)
 
     def is_current(self, today: date | None = None) -> bool:
-        today = today or date.today()
+        today = today or site_today()
         return (self.since is None or self.since <= today) and (self.until is None or self.until >= today)

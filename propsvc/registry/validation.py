@@ -2,6 +2,8 @@
 import re
 from datetime import date
 
+from ..core.timefmt import site_today
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
@@ -26,7 +28,7 @@ def is_valid_id_number(value: str | None) -> bool:
         born = date(int(v[6:10]), int(v[10:12]), int(v[12:14]))
     except ValueError:
         return False
-    if born.year < 1900 or born > date.today():
+    if born.year < 1900 or born > site_today():
         return False
     return id_check_digit(v[:17]) == v[17]
 

@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from datetime import datetime, timezone
 
 from flask import current_app, g, make_response, request, session, url_for
 from flask_login import current_user
@@ -122,7 +123,7 @@ def _matches(etag: str) -> bool:
 def _sorted_groups(tickets: list[Ticket], now) -> list:
     """[(state, label, [(ticket, overdue)])] in queue order: overdue first, then by the
     deadline that matters (services.due_at), then oldest first."""
-    far = now.replace(year=9999)
+    far = datetime.max.replace(tzinfo=timezone.utc)  # no deadline sorts last (not now.replace(year=…): 29 Feb)
     groups = {s: [] for s in OPEN_STATES}
     for t in tickets:
         groups[t.state].append((t, services.is_overdue(t, now)))
