@@ -405,3 +405,33 @@ def test_t9_backup_while_another_connection_writes_is_one_consistent_state(app, 
     with target.app_context():
         pairs = db.session.scalar(select(func.count()).select_from(Event).where(Event.action == "test.pair"))
     assert pairs % 2 == 0 and pairs >= 2
+
+
+def test_t9_archive_of_an_older_schema_is_restored_then_migrated(app, empty_target, tmp_path):
+    """Last month's backup after an upgrade of the code: restored as it was, then migrated to
+    the current revision -- also into a database init-db has already built at the newer one."""
+    from flask_migrate import upgrade
+
+    old = empty_target()
+    with old.app_context():
+        upgrade(revision="0008")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO community (name, code, created_at) VALUES ('旧版小区', 'OLD', :t)"),
+                         {"t": "2026-01-05 08:00:00+00:00"})
+        db.engine.dispose()
+    archive = tmp_path / "old.tar.gz"
+    result = cli(old, "backup", archive)
+    assert result.exit_code == 0, result.output
+    with tarfile.open(archive) as tar:
+        assert json.loads(tar.extractfile("manifest.json").read())["alembic_revision"] == "0008"
+
+    target = empty_target(migrated=True)  # its schema is already at 0009
+    result = cli(target, "restore", archive)
+    assert result.exit_code == 0, result.output
+    assert "数据库已从版本 0008 升级到 0009" in result.output
+    with target.app_context():
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) == "0009"
+            assert conn.scalar(text("SELECT name FROM community")) == "旧版小区"
+            assert conn.scalar(text("SELECT count(*) FROM errand_settings")) == 0  # a 0009 table
+        db.engine.dispose()

@@ -196,7 +196,8 @@ def backup(path: str | os.PathLike, *, overwrite: bool = False) -> Result:
         fd, part = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as raw:
-                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz:
+                # Level 1: the photos are JPEGs already; the database still shrinks ~5x.
+                with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz:
                     with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
                         with open(snapshot, "rb") as fh:
                             manifest["files"].append(_add(tar, DB_MEMBER[kind], fh, created))
@@ -416,6 +417,8 @@ def read_archive(archive: Path, dest: Path) -> dict:
 def data_tables() -> dict[str, int]:
     """Tables of the configured database that hold rows (other than NOT_DATA), with counts."""
     db.session.remove()
+    if database_kind() == "sqlite" and not _sqlite_path().exists():
+        return {}  # not created yet: do not create it just to look (a refusal changes nothing)
     with db.engine.connect() as conn:
         found = {}
         for name in inspect(conn).get_table_names():
@@ -526,11 +529,14 @@ def _restore_sqlite(snapshot: Path, target: Path) -> None:
 def _restore_pg(dump: Path) -> None:
     exe, dbname, env = _pg_command("pg_restore")
     db.session.remove()
-    # The target may hold the empty schema made by init-db (possibly of another revision):
-    # drop its (empty, checked above) tables so the dump's schema is the only one.
+    # The target may hold the empty schema made by init-db (possibly of a newer revision than
+    # the archive): drop those (empty, checked above) tables of ours so the dump's schema is the
+    # only one. Tables that are not the app's are left alone.
+    ours = set(db.metadata.tables) | {"alembic_version"}
     with db.engine.begin() as conn:
         for name in inspect(conn).get_table_names():
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(name)} CASCADE")
+            if name in ours:
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_quote(name)} CASCADE")
     db.engine.dispose()
     proc = subprocess.run([exe, "--no-owner", "--no-privileges", "--clean", "--if-exists", "--single-transaction",
                            "--exit-on-error", *dbname, str(dump)], env=env, capture_output=True, text=True)
