@@ -1,4 +1,5 @@
-"""Command line: `flask --app app init-db | seed-demo | create-user | import-units FILE`."""
+"""Command line: `flask --app app init-db | seed-demo | create-user | import-units FILE |
+backup PATH | restore PATH`."""
 import click
 from flask import Flask
 from flask_migrate import upgrade
@@ -106,3 +107,29 @@ def register_cli(app: Flask) -> None:
                 click.echo(str(err), err=True)  # "第N行：…", or the message alone for the whole file
             raise click.ClickException(f"共 {len(result.errors)} 处错误，未导入任何数据。")
         click.echo(result.summary)
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=True, file_okay=True))
+    @click.option("--overwrite", is_flag=True, help="Replace an existing archive of that name.")
+    def backup_cmd(path, overwrite):
+        """Write one .tar.gz archive: a consistent database snapshot, the uploads, a manifest.
+        PATH may be a folder (a dated file name is chosen inside it)."""
+        from .core.backup import BackupError, backup
+
+        try:
+            result = backup(path, overwrite=overwrite)
+        except BackupError as e:
+            raise click.ClickException(str(e))
+        click.echo(result.backup_line())
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    def restore_cmd(path):
+        """Fill an EMPTY database and upload folder from an archive made by `flask backup`."""
+        from .core.backup import BackupError, restore
+
+        try:
+            result = restore(path)
+        except BackupError as e:
+            raise click.ClickException(str(e))
+        click.echo(result.restore_line())
