@@ -118,7 +118,7 @@ def check_session():
     session.clear()
     if request.endpoint in LAPSED_OK:
         return None
-    if was_kiosk:
+    if was_kiosk and current_kiosk() is not None:
         return _to(url_for("auth.kiosk"))
     return current_app.login_manager.unauthorized()
 
