@@ -16,7 +16,7 @@ from ..core.services import record
 from ..engine import read_only
 from ..extensions import db
 from . import sessions
-from .models import Department, Kiosk, User
+from .models import Department, Kiosk, User, UserRole, user_community
 
 PIN_RE = re.compile(r"^\d{4,6}$")
 
@@ -78,62 +78,72 @@ class _Account:
 
 
 def _read_account(username: str, *, pin: bool) -> _Account | None:
-    """Read the account in a plain read transaction and end it: nothing is held while hashing."""
+    """Read the account in a plain read transaction and end it: nothing is held while hashing.
+    The same queries run whether or not the name exists."""
     db.session.rollback()  # whatever this request read before (on SQLite a POST's read takes the write lock)
+    name = (username or "").strip().lower()
     with read_only():
-        user = find_user(username)
-        account = None if user is None else _Account(
-            id=user.id, secret_hash=user.pin_hash if pin else user.password_hash, active=user.active,
-            locked_until=user.locked_until, roles=user.roles, community_ids=user.community_ids)
+        row = db.session.execute(
+            select(User.id, User.password_hash, User.pin_hash, User.active, User.locked_until)
+            .where(func.lower(User.username) == name)).first()
+        uid = row.id if row is not None else 0
+        roles = frozenset(db.session.scalars(select(UserRole.role).where(UserRole.user_id == uid)))
+        communities = frozenset(db.session.scalars(
+            select(user_community.c.community_id).where(user_community.c.user_id == uid)))
         db.session.rollback()
-    return account
+    if row is None:
+        return None
+    return _Account(id=row.id, secret_hash=row.pin_hash if pin else row.password_hash, active=row.active,
+                    locked_until=row.locked_until, roles=roles, community_ids=communities)
 
 
 def authenticate(username: str, secret: str, *, kiosk: Kiosk | None = None) -> User | None:
     """Check a password (or, with `kiosk`, a PIN). Returns the user, or None for any failure:
     unknown name, wrong secret, locked or inactive account all look the same to the caller and
-    cost the same hashing. The account is read and the read ended before hashing; only then a
-    short write transaction records the outcome. Five failures in a row lock the account for
-    LOCKOUT_SECONDS. A failure is committed; on success the write transaction is left open for
-    the caller to open the session in it and commit."""
+    cost the same work (the same reads, hashing with the production method, one short write).
+    The account is read and the read ended before hashing; only then a short write transaction
+    records the outcome. Five failures in a row lock the account for LOCKOUT_SECONDS. A failure
+    is committed; on success the write transaction is left open for the caller to open the
+    session in it and commit."""
     kiosk_id, kiosk_community = (kiosk.id, kiosk.community_id) if kiosk is not None else (None, None)
+    method = "pin" if kiosk_id else "password"
     account = _read_account(username, pin=kiosk is not None)
     stored = account.secret_hash if account is not None and account.secret_hash else None
     ok = check_password_hash(stored or _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), secret or "")
     ok = ok and stored is not None
+    # The write transaction starts here, after hashing.
     if account is None:
+        record("auth.failed_unknown", None, method=method)  # no name kept: it may be a mistyped password
+        db.session.commit()
         return None
+    ref = User(id=account.id)  # names the account in the Events without loading it
     now = utcnow()
-    method = "pin" if kiosk_id else "password"
-    user = db.session.get(User, account.id)  # the write transaction starts here, after hashing
-    if user is None:
-        db.session.rollback()
-        return None
     if account.locked_until is not None and account.locked_until > now:
-        record("auth.refused_locked", user, actor=user, method=method)
+        record("auth.refused_locked", ref, actor=ref, method=method)
         db.session.commit()
         return None
     if ok and kiosk_id is not None:
         ok = bool(account.roles & KIOSK_ROLES) and kiosk_community in account.community_ids
     if ok and account.active:
+        user = db.session.get(User, account.id)
         user.failed_attempts = 0
         user.locked_until = None
         record("auth.sign_in", user, actor=user, method=method, kiosk_id=kiosk_id)
         return user
     attempts = db.session.execute(
         update(User)
-        .where(User.id == user.id)
+        .where(User.id == account.id)
         .values(failed_attempts=User.failed_attempts + 1)
         .returning(User.failed_attempts)
     ).scalar_one()
-    record("auth.failed", user, actor=user, method=method, attempts=attempts)
+    record("auth.failed", ref, actor=ref, method=method, attempts=attempts)
     if attempts >= current_app.config["LOCKOUT_ATTEMPTS"]:
         db.session.execute(
             update(User)
-            .where(User.id == user.id)
+            .where(User.id == account.id)
             .values(failed_attempts=0, locked_until=now + timedelta(seconds=current_app.config["LOCKOUT_SECONDS"]))
         )
-        record("auth.locked", user, actor=user, method=method)
+        record("auth.locked", ref, actor=ref, method=method)
     db.session.commit()
     return None
 
