@@ -2,10 +2,19 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..core.roles import ROLE_LABELS, Role
 from ..tickets.settings_forms import MultiCheckboxField
+
+
+class Checkboxes(MultiCheckboxField):
+    """Checkboxes whose refusal of a value not offered speaks Chinese."""
+
+    def pre_validate(self, form):
+        offered = {value for value, *_ in self.iter_choices()}
+        if any(self.coerce(v) not in {self.coerce(o) for o in offered} for v in self.data or []):
+            raise ValidationError("所选项不在可选范围内，请刷新页面后重新选择。")
 
 
 class ImportForm(FlaskForm):
@@ -20,10 +29,10 @@ class UserForm(FlaskForm):
 
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=32, message="姓名最多32字")])
     phone = StringField("手机号（选填）", validators=[Optional(), Regexp(r"^1\d{10}$", message="请填写11位手机号")])
-    roles = MultiCheckboxField("角色", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    roles = Checkboxes("角色", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
     department_id = SelectField("部门", coerce=int, default=0)
-    community_ids = MultiCheckboxField("小区", coerce=int, choices=[])
-    building_ids = MultiCheckboxField("负责楼栋（客服管家）", coerce=int, choices=[])
+    community_ids = Checkboxes("小区", coerce=int, choices=[])
+    building_ids = Checkboxes("负责楼栋（客服管家）", coerce=int, choices=[])
 
 
 class NewUserForm(UserForm):
