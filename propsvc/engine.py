@@ -29,14 +29,6 @@ def read_only():
         g.db_read_only = before
 
 
-def holds_write_lock() -> bool:
-    """True when this request's session has a transaction open that took SQLite's write lock."""
-    from .extensions import db
-
-    return (db.engine.dialect.name == "sqlite" and has_request_context() and _wants_write()
-            and db.session().in_transaction())
-
-
 def configure_engine(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return

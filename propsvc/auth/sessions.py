@@ -7,24 +7,21 @@ past the limit, measured by the server from last_seen_at (KIOSK_IDLE_SECONDS on 
 SESSION_IDLE_SECONDS elsewhere). Logout, lock, 换人, idle, a password or PIN change, deactivating
 the account and an admin's 全部下线 end rows; each end is an Event "auth.sign_out" with its reason.
 
-Checking a request's session and moving its last_seen_at on are done in a short transaction of
-their own (`_store()`), apart from the request's unit of work: a GET stays a plain read for the
-request, and the write is at most one small UPDATE every TOUCH_SECONDS (never for X-Poll).
+Checking a request's session costs one query (the row with its user, which Flask-Login needed
+anyway); moving last_seen_at on is at most one small UPDATE every TOUCH_SECONDS (never for an
+X-Poll request), committed at once before the request does anything else.
 """
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session as OrmSession
 
-from ..core.models import Event, utcnow
+from ..core.models import utcnow
 from ..core.services import record
-from ..engine import holds_write_lock
 from ..extensions import db
 from .models import User, UserSession
 
@@ -137,63 +134,45 @@ def count_open(user_ids) -> dict[int, int]:
     return out
 
 
-# --- checking a request's cookie, in a short transaction of its own ---------------------------
+# --- checking a request's cookie -------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Live:
-    id: int
-    user_id: int
-    kiosk_id: int | None
-
-
-def _store() -> OrmSession:
-    return OrmSession(db.engine, expire_on_commit=False)
-
-
-def check(sid, token, user_id, *, activity: bool = True) -> tuple[Live | None, str | None]:
-    """Is the cookie's session (`sid`, `token`, for `user_id`) open? Returns (Live, None), or
+def check(sid, token, user_id, *, activity: bool = True) -> tuple[User | None, str | None]:
+    """Is the cookie's session (`sid`, `token`, for `user_id`) open? Returns (its user, None), or
     (None, why) with why "idle" when it just ran out (the row is then ended and recorded) and
-    "ended" for anything else. With `activity`, moves last_seen_at on (at most every
-    TOUCH_SECONDS)."""
+    "ended" for anything else. One query reads the row with its user. With `activity`,
+    last_seen_at moves on, at most every TOUCH_SECONDS."""
     if not isinstance(sid, int) or not isinstance(token, str) or not token:
         return None, "ended"
+    found = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
+                               .where(UserSession.id == sid)).first()
+    if found is None:
+        return None, "ended"
+    row, user = found
+    if (row.ended_at is not None or str(row.user_id) != str(user_id)
+            or not hmac.compare_digest(row.token_hash, token_hash(token))):
+        return None, "ended"
     now = utcnow()
-    with _store() as s:
-        row = s.get(UserSession, sid)
-        if (row is None or row.ended_at is not None or str(row.user_id) != str(user_id)
-                or not hmac.compare_digest(row.token_hash, token_hash(token))):
-            return None, "ended"
-        live = Live(id=row.id, user_id=row.user_id, kiosk_id=row.kiosk_id)
-        limit = idle_limit(row.kiosk_id)
-        idle = (now - row.last_seen_at).total_seconds()
-        community_id = row.community_id
-        s.commit()  # end the read: a write below starts its own transaction with the UPDATE
-        if idle > limit:
-            _write(s, _end_idle, live, community_id, row.last_seen_at + timedelta(seconds=limit))
-            return None, "idle"
-        if activity and idle >= touch_interval(limit):
-            _write(s, lambda s: s.execute(update(UserSession).where(UserSession.id == live.id,
+    limit = idle_limit(row.kiosk_id)
+    idle = (now - row.last_seen_at).total_seconds()
+    if idle > limit:
+        _write(lambda: end_sessions(row.user_id, "idle", only=row.id))
+        return None, "idle"
+    if activity and idle >= touch_interval(limit):
+        _write(lambda: db.session.execute(update(UserSession).where(UserSession.id == sid,
                                                                     UserSession.ended_at.is_(None))
                                           .values(last_seen_at=now)))
-        return live, None
+    return user, None
 
 
-def _end_idle(s: OrmSession, live: Live, community_id, at: datetime) -> None:
-    done = s.execute(update(UserSession).where(UserSession.id == live.id, UserSession.ended_at.is_(None))
-                     .values(ended_at=at, end_reason="idle")).rowcount
-    if done:
-        s.add(Event(action="auth.sign_out", object_type="user", object_id=live.user_id, actor_id=live.user_id,
-                    community_id=community_id, data={"reason": "idle", "session_id": live.id}))
-
-
-def _write(s: OrmSession, fn, *args) -> None:
-    """Best effort: a busy database delays the bookkeeping, never the request (the idle limit is
+def _write(fn) -> None:
+    """The session's own bookkeeping, first thing in a request: end the read (nothing else is
+    pending yet) so the write starts a transaction of its own with its UPDATE, and commit it.
+    Best effort: a busy database delays the bookkeeping, never the request (the idle limit is
     computed from the row on every request anyway)."""
-    if holds_write_lock():
-        return  # this request already holds SQLite's write lock: waiting for it would stall
+    db.session.commit()
     try:
-        fn(s, *args)
-        s.commit()
+        fn()
+        db.session.commit()
     except OperationalError:
-        s.rollback()
+        db.session.rollback()
         current_app.logger.warning("session bookkeeping skipped: database busy", exc_info=True)

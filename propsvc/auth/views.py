@@ -20,16 +20,12 @@ FAILED_PIN = "用户名或PIN错误。连续输错5次，账户将锁定15分钟
 @login_manager.user_loader
 def _load_user(user_id: str):
     """The cookie names a user; it counts only while its server-side session row is open."""
-    live, why = sessions.check(session.get("sid"), session.get("st"), user_id,
+    user, why = sessions.check(session.get("sid"), session.get("st"), user_id,
                                activity=request.headers.get("X-Poll") != "1")  # polls are not activity
-    if live is None:
-        g.session_ended = why
-        return None
-    user = db.session.get(User, int(user_id))
     if user is None or not user.active:
-        g.session_ended = "inactive"
+        g.session_ended = why or "inactive"
         return None
-    g.session_id = live.id
+    g.session_id = session["sid"]
     return user
 
 
