@@ -4,11 +4,10 @@ passwords and PINs; a technician needs a department; `flask create-user` takes -
 import pytest
 from sqlalchemy import select
 
-from conftest import PASSWORD, PIN, login, post
+from conftest import login, post
 from propsvc.auth.models import Department, User
 from propsvc.core.models import Event
 from propsvc.extensions import db
-from propsvc.registry.models import Building
 
 
 @pytest.fixture

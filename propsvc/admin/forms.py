@@ -5,11 +5,12 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from ..core.roles import ROLE_LABELS, Role
-from ..tickets.settings_forms import MultiCheckboxField
+from ..tickets.settings_forms import MultiCheckboxField as _Checkboxes
 
 
-class Checkboxes(MultiCheckboxField):
-    """Checkboxes whose refusal of a value not offered speaks Chinese."""
+class MultiCheckboxField(_Checkboxes):
+    """Checkboxes (shown as chips by _macros.field, which goes by this class name) whose refusal
+    of a value not offered speaks Chinese."""
 
     def pre_validate(self, form):
         offered = {value for value, *_ in self.iter_choices()}
@@ -29,10 +30,10 @@ class UserForm(FlaskForm):
 
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=32, message="姓名最多32字")])
     phone = StringField("手机号（选填）", validators=[Optional(), Regexp(r"^1\d{10}$", message="请填写11位手机号")])
-    roles = Checkboxes("角色", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    roles = MultiCheckboxField("角色", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
     department_id = SelectField("部门", coerce=int, default=0)
-    community_ids = Checkboxes("小区", coerce=int, choices=[])
-    building_ids = Checkboxes("负责楼栋（客服管家）", coerce=int, choices=[])
+    community_ids = MultiCheckboxField("小区", coerce=int, choices=[])
+    building_ids = MultiCheckboxField("负责楼栋（客服管家）", coerce=int, choices=[])
 
 
 class NewUserForm(UserForm):

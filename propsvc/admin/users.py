@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..auth import services, sessions
 from ..auth.models import Department, User, user_community
 from ..core.access import allow
-from ..core.roles import ROLE_LABELS, USER_ADMINS, Role
+from ..core.roles import ROLE_LABELS, USER_ADMINS
 from ..core.web import render_page
 from ..extensions import db
 from ..registry.models import Building, Community

@@ -4,7 +4,6 @@ from flask_login import current_user, login_user, logout_user
 
 from ..core.access import allow, public
 from ..core.roles import KIOSK_ADMINS, KIOSK_ROLES
-from ..core.services import record
 from ..core.web import is_htmx, local_path, render_page
 from ..extensions import db, login_manager
 from . import services, sessions
