@@ -31,7 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     login_manager.session_protection = None
 
-    from .auth.views import bp as auth_bp, check_idle, idle_seconds
+    from .auth.views import bp as auth_bp, check_session, idle_seconds
     from .core import access, web
     from .core.views import bp as core_bp
     from .registry.views import bp as registry_bp
@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
                errands_bp):
         app.register_blueprint(bp)
 
-    app.before_request(check_idle)
+    app.before_request(check_session)
     app.before_request(access.enforce_access)
     app.after_request(web.security_headers)
     web.register_error_handlers(app)

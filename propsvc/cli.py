@@ -69,20 +69,45 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", required=True, help="Display name, e.g. 张三")
     @click.option("--role", "roles", multiple=True, required=True, help="steward, front_desk, supervisor, …")
     @click.option("--community", "communities", multiple=True, help="Community name (repeatable)")
+    @click.option("--department", default=None, help="Department code or name, e.g. engineering or 工程部")
+    @click.option("--buildings", default=None, help="Building numbers in the user's community, e.g. 1,2,3")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
     @click.option("--pin", default=None, help="4–6 digit kiosk PIN")
-    def create_user_cmd(username, name, roles, communities, password, pin):
-        """Create a staff account."""
-        from .auth.services import AuthError, create_user
+    def create_user_cmd(username, name, roles, communities, department, buildings, password, pin):
+        """Create a staff account (a technician needs --department)."""
+        from .auth.services import AuthError, check_staff, create_user, find_department
         from .core.roles import Role
+        from .registry.models import Building
 
         try:
             roles = [Role(r) for r in roles]
         except ValueError as e:
             raise click.ClickException(f"未知角色：{e}. 可用：{', '.join(r.value for r in Role)}")
+        dept = None
+        if department:
+            dept = find_department(department)
+            if dept is None:
+                from .auth.models import Department
+
+                known = "、".join(f"{d.code}（{d.name}）" for d in db.session.scalars(select(Department)))
+                raise click.ClickException(f"没有部门“{department}”。可用：{known}")
+        places = [find_community(c) for c in communities]
+        chosen = []
+        if buildings:
+            if not places:
+                places = [find_community(None)]  # the only community, or asks for --community
+            if len(places) != 1:
+                raise click.ClickException("--buildings 需要恰好一个 --community（楼栋号在该小区内查找）。")
+            for number in (n.strip() for n in buildings.replace("，", ",").split(",") if n.strip()):
+                b = db.session.scalar(select(Building).where(Building.community_id == places[0].id,
+                                                             Building.number == number))
+                if b is None:
+                    raise click.ClickException(f"小区“{places[0].name}”没有{number}栋。")
+                chosen.append(b)
         try:
+            check_staff(roles, dept)
             user = create_user(username=username, name=name, password=password, pin=pin, roles=roles,
-                               communities=[find_community(c) for c in communities])
+                               communities=places, department=dept, buildings=chosen)
         except AuthError as e:
             raise click.ClickException(str(e))
         db.session.commit()

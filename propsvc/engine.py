@@ -1,5 +1,7 @@
 """Database engine setup: SQLite pragmas and BEGIN IMMEDIATE for write transactions."""
-from flask import has_request_context, request
+from contextlib import contextmanager
+
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -10,8 +12,21 @@ def _wants_write() -> bool:
     """A transaction opened while serving an unsafe HTTP method (or outside a request,
     e.g. CLI commands) may write, so it takes the write lock up front."""
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        return request.method not in SAFE_METHODS and not g.get("db_read_only")
     return True
+
+
+@contextmanager
+def read_only():
+    """Transactions begun inside are plain reads (BEGIN, no write lock) even while serving a
+    POST: for reading what must be checked before writing (a sign-in reads the account, ends
+    the read, hashes, then writes). Writing inside is a mistake."""
+    before = g.get("db_read_only")
+    g.db_read_only = True
+    try:
+        yield
+    finally:
+        g.db_read_only = before
 
 
 def configure_engine(engine: Engine) -> None:

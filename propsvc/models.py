@@ -1,5 +1,5 @@
 """Import every area's models so SQLAlchemy's metadata is complete."""
-from .auth.models import Department, Kiosk, User, UserRole, user_building, user_community  # noqa: F401
+from .auth.models import Department, Kiosk, User, UserRole, UserSession, user_building, user_community  # noqa: F401
 from .core.models import Event  # noqa: F401
 from .registry.models import Building, Community, Occupancy, Person, Unit  # noqa: F401
 from .tickets.models import Caller, Category, Holiday, Outage, Photo, SlaPolicy, Ticket, WorkSchedule, outage_building  # noqa: F401

@@ -87,7 +87,7 @@ def _url(app, rule, site):
                "template_id": 1, "item_id": 1, "plan_id": 1, "summary_id": 1, "patrol_id": 1, "token": "nope",
                "checkpoint_id": 1, "renovation_id": 1, "extension_id": 1, "worker_id": 1, "doc_id": 1,
                "code": "nope", "slip_id": 1, "visit_id": 1, "parcel_id": 1, "mail_id": 1, "card_id": 1,
-               "notice_id": 1}
+               "notice_id": 1, "session_id": 1, "user_id": 1}
     if rule.endpoint == "static_files.static_file":
         return static_url("css/app.css")
     missing = [a for a in rule.arguments if a not in samples]

@@ -1,5 +1,4 @@
 """Sign-in, lockout, the shared kiosk and its idle lock, CSRF, cookies and headers."""
-import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,6 +14,17 @@ GENERIC = "用户名或密码错误"
 def _events(app, action):
     with app.app_context():
         return list(db.session.scalars(select(Event).where(Event.action == action).order_by(Event.id)))
+
+
+def _idle_for(app, client, seconds):
+    """The server measures idle time from the session row's last_seen_at: move it back."""
+    from propsvc.auth.models import UserSession
+
+    with client.session_transaction() as s:
+        sid = s["sid"]
+    with app.app_context():
+        db.session.get(UserSession, sid).last_seen_at = utcnow() - timedelta(seconds=seconds)
+        db.session.commit()
 
 
 def _kiosk_client(app, make, community):
@@ -126,8 +136,7 @@ def test_kiosk_idle_returns_to_lock_screen(app, make):
     client = _kiosk_client(app, make, c)
     assert post(client, "/kiosk", {"username": desk.username, "pin": PIN}).status_code == 303
     assert client.get("/").status_code == 200
-    with client.session_transaction() as s:
-        s["seen"] = int(time.time()) - app.config["KIOSK_IDLE_SECONDS"] - 1
+    _idle_for(app, client, app.config["KIOSK_IDLE_SECONDS"] + 1)
     resp = client.get("/units?q=3-2-1201")
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/kiosk")
     assert client.get("/").status_code == 302
@@ -139,17 +148,17 @@ def test_kiosk_lock_button_signs_out(app, make):
     desk = make.user("front_desk", communities=[c])
     client = _kiosk_client(app, make, c)
     post(client, "/kiosk", {"username": desk.username, "pin": PIN})
-    resp = client.post("/kiosk/lock")  # works without a token: locking can do no harm
+    resp = post(client, "/kiosk/lock")  # with the page's token, like every POST
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/kiosk")
     assert client.get("/").status_code == 302
+    assert [e.data["reason"] for e in _events(app, "auth.sign_out")] == ["lock"]
 
 
 def test_desk_session_idle_timeout(app, client, make):
     c = make.community()
     u = make.user("steward", communities=[c])
     login(client, u.username)
-    with client.session_transaction() as s:
-        s["seen"] = int(time.time()) - app.config["SESSION_IDLE_SECONDS"] - 1
+    _idle_for(app, client, app.config["SESSION_IDLE_SECONDS"] + 1)
     resp = client.get("/")
     assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 

@@ -37,3 +37,5 @@ def import_units():
 def import_example():
     return send_file(BytesIO(importer.example_csv()), mimetype="text/csv", as_attachment=True,
                      download_name="房屋导入示例.csv")
+
+from . import users  # noqa: E402,F401  (the staff pages' routes, on this blueprint)

@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 
 class LoginForm(FlaskForm):
@@ -19,3 +19,21 @@ class KioskRegisterForm(FlaskForm):
 
 class CommunityForm(FlaskForm):
     community_id = SelectField("小区", coerce=int)
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=128)])
+    password = PasswordField("新密码（至少8位）", validators=[DataRequired("请输入新密码"),
+                                                   Length(min=8, max=128, message="密码至少8位")])
+    password2 = PasswordField("再次输入新密码", validators=[DataRequired("请再次输入新密码"),
+                                                    EqualTo("password", message="两次输入的新密码不一致")])
+
+
+class ChangePinForm(FlaskForm):
+    current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=128)])
+    pin = PasswordField("新PIN（4到6位数字）", validators=[DataRequired("请输入新PIN"),
+                                                   Regexp(r"^\d{4,6}$", message="PIN 为4到6位数字")])
+
+
+class PlainForm(FlaskForm):
+    """A button's form: only the CSRF token."""

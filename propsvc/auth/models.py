@@ -112,3 +112,26 @@ class Kiosk(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     community: Mapped[Community] = relationship()
+
+
+class UserSession(db.Model):
+    """One sign-in, kept on the server [T9]. The browser's signed cookie holds the row's id
+    ("sid") and a random token whose hash is stored here; a request is signed in only while its
+    row is open (not ended, not idle past the limit measured from last_seen_at)."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("community.id"))
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("kiosk.id"))
+    device: Mapped[str] = mapped_column(String(128), default="")
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+    user: Mapped[User] = relationship()
+    kiosk: Mapped[Kiosk | None] = relationship()
+    community: Mapped[Community | None] = relationship()

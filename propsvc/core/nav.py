@@ -23,5 +23,6 @@ NAV: tuple[tuple[str, str], ...] = (
     ("patrols.records", "巡查记录"),
     ("patrols.admin", "巡查设置"),
     ("tickets.settings", "工单设置"),
+    ("admin.users", "员工账号"),
     ("admin.import_units", "导入房屋"),
 )

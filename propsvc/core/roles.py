@@ -41,3 +41,6 @@ REVEAL_ROLES = {
 # Who may switch in on a shared kiosk with a PIN, and who may register a PC as a kiosk.
 KIOSK_ROLES = frozenset({Role.FRONT_DESK, Role.SUPERVISOR})
 KIOSK_ADMINS = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
+
+# Who manages staff accounts and departments (a manager may not make or change admin accounts).
+USER_ADMINS = frozenset({Role.MANAGER, Role.ADMIN})

@@ -119,6 +119,10 @@ def render_error(status: int, message: str | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e):
+        if request.endpoint == "auth.kiosk_lock":
+            from ..auth.views import lock_without_token
+
+            return lock_without_token()
         return render_error(400, "页面已过期或表单缺少安全令牌，请刷新页面后重新提交。")
 
     @app.errorhandler(HTTPException)

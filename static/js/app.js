@@ -8,11 +8,16 @@
   var idle = parseInt(body.getAttribute("data-idle-seconds") || "0", 10);
   if (idle > 0) {
     var timer;
+    // The lock POST carries the page's CSRF token like every POST (the one htmx sends from
+    // the body's hx-headers); a page whose token went stale is still locked by the server.
+    var token = "";
+    try { token = JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { token = ""; }
     var lock = function () {
       document.body.innerHTML = "";
       var xhr = new XMLHttpRequest();
       var go = function () { window.location.replace("/kiosk"); };
       xhr.open("POST", "/kiosk/lock");
+      xhr.setRequestHeader("X-CSRFToken", token);
       xhr.onloadend = go;
       xhr.timeout = 5000;
       xhr.ontimeout = go;
