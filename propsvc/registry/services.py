@@ -1,4 +1,4 @@
-"""Unit look-up and the reveal of confidential fields."""
+"""Unit look-up (the reveal of confidential fields is privacy.services.reveal)."""
 import re
 from dataclasses import dataclass
 
@@ -6,8 +6,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
 from ..auth.models import User
-from ..core.roles import REVEAL_ROLES
-from ..core.services import record
 from ..extensions import db
 from .models import Building, Occupancy, Person, Unit
 
@@ -115,22 +113,3 @@ def load_unit(unit_id: int) -> Unit | None:
         .options(selectinload(Unit.occupancies).selectinload(Occupancy.person), selectinload(Unit.building),
                  joinedload(Unit.steward).options(lazyload(User.role_rows), lazyload(User.communities)))
     )
-
-
-class RevealError(PermissionError):
-    pass
-
-
-def reveal(user, person: Person, field: str) -> str:
-    """Return the full value of a confidential field for a role that needs it; records an Event."""
-    if field not in REVEAL_ROLES:
-        raise RevealError("unknown field")
-    if not (user.roles & REVEAL_ROLES[field]):
-        raise RevealError("role may not see this field")
-    record("person.revealed", person, actor=user, field=field)
-    db.session.commit()
-    return getattr(person, field) or ""
-
-
-def may_reveal(user, field: str) -> bool:
-    return bool(user.roles & REVEAL_ROLES.get(field, frozenset()))
