@@ -198,3 +198,12 @@ def own_first(user, building_column, community_id: int):
     if not ids:
         return case((building_column.is_(None), 1), else_=1)
     return case((building_column.in_(ids), 0), else_=1)
+
+
+def own_buildings_first(user, buildings, community_id: int) -> list:
+    """`buildings` (Building objects) with a building-bound user's own and covered ones first,
+    each group keeping its order."""
+    if not user.has_role(*BUILDING_BOUND):
+        return list(buildings)
+    ids = assigned_building_ids(user, community_id)
+    return sorted(buildings, key=lambda b: b.id not in ids)

@@ -6,6 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
 from ..auth.models import User
+from ..core import scope
 from ..extensions import db
 from .models import Building, Occupancy, Person, Unit
 
@@ -47,7 +48,8 @@ def parse_query(q: str) -> UnitQuery | None:
     return UnitQuery(name=q)
 
 
-def search_units(community_id: int, q: str) -> list[Unit]:
+def search_units(community_id: int, q: str, user=None) -> list[Unit]:
+    """Units matching `q`; a steward's (`user`) own and covered buildings first [D2]."""
     uq = parse_query(q)
     if uq is None:
         return []
@@ -56,7 +58,8 @@ def search_units(community_id: int, q: str) -> list[Unit]:
         .join(Unit.building)
         .where(Building.community_id == community_id)
         .options(contains_eager(Unit.building), selectinload(Unit.occupancies).selectinload(Occupancy.person))
-        .order_by(Building.sort_key, Building.number, Unit.entrance, Unit.number)
+        .order_by(*([scope.own_first(user, Building.id, community_id)] if user is not None else []),
+                  Building.sort_key, Building.number, Unit.entrance, Unit.number)
         .limit(SEARCH_LIMIT)
     )
     if uq.number is not None:

@@ -1,5 +1,6 @@
 """Unit search and the unit page (phones and ID numbers masked; 显示 goes to privacy.reveal)."""
 from flask import Blueprint, abort, g, request
+from flask_login import current_user
 
 from ..core.access import allow
 from ..core.roles import REGISTRY_READERS
@@ -15,7 +16,7 @@ def search():
     q = request.args.get("q", "")
     error, units = None, []
     try:
-        units = services.search_units(g.community.id, q)
+        units = services.search_units(g.community.id, q, current_user)
     except services.SearchError as e:
         error = str(e)
     return render_page("registry/search.html", block="results", status=400 if error else 200,

@@ -47,7 +47,7 @@ def index():
     if which not in services.LIST_FILTERS:
         which = "open"
     today = site_today()
-    items = services.listing(g.community.id, which, today)
+    items = services.listing(g.community.id, which, today, current_user)
     return render_page("renovation/index.html", block="results", items=items, which=which,
                        filters=services.LIST_FILTERS, today=today, is_overdue=services.is_overdue,
                        limit=services.LIST_LIMIT)
