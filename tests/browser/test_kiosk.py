@@ -12,7 +12,7 @@ from conftest import PASSWORD, PIN
 pytestmark = pytest.mark.browser
 
 PHONE, PHONE_MASKED = "13812345678", "138****5678"
-ID_NUMBER, ID_MASKED = "110101199003071233", "1101**********1233"
+ID_NUMBER, ID_MASKED = "110101199003071233", "110101********1233"
 OWNER = "王建国"
 IDLE = 4
 
