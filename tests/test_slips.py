@@ -181,7 +181,8 @@ def test_s1_owner_registers_slip_pending_with_draft_document(app, site):
     ev = events(app, "slip.registered")
     assert len(ev) == 1 and ev[0].data["serial"] == doc.serial and ev[0].actor_id == site["users"]["front_desk"].id
     html = text_of(desk.get(f"/slips/{s.id}"))
-    assert doc.serial in html and "待主管签字" in html and "双门冰箱" in html and CARRIER_ID in html  # desk sees the ID
+    assert doc.serial in html and "待主管签字" in html and "双门冰箱" in html and CARRIER_ID not in html  # [T9] masked for all
+    assert f"/privacy/reveal/slip/{s.id}/carrier_id_number" in html  # the desk may reveal it (显示)
     steward_html = text_of(client_for(app, site["users"]["steward"]).get(f"/slips/{s.id}"))
     assert CARRIER_ID not in steward_html and "110101********1233" in steward_html
 
