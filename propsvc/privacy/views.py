@@ -1,5 +1,5 @@
 """The one reveal route for every kind of record, the reveal audit, and cover (代班)."""
-from flask import Blueprint, Response, flash, g, get_template_attribute, redirect, request, session, url_for
+from flask import Blueprint, Response, current_app, flash, g, get_template_attribute, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..core.access import allow
@@ -23,7 +23,7 @@ def reveal(kind: str, record_id: int, attr: str):
     """Show one confidential field in full, once, with a reason; audited [T9]. The value goes
     only into this response (a fragment swapped in place, or a small page without JS)."""
     form = RevealForm()
-    ctx = {"kind": kind, "attr": attr, "back": back_url(), "seconds": services.REMASK_SECONDS,
+    ctx = {"kind": kind, "attr": attr, "back": back_url(), "seconds": current_app.config.get("REVEAL_SECONDS", services.REMASK_SECONDS),
            "reason": form.reason.data or "", "r": None, "obj": None, "error": None, "field_error": False}
     if not form.validate_on_submit():  # CSRF
         ctx["error"] = "页面已过期，请刷新后重试。"
