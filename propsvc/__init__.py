@@ -44,10 +44,11 @@ def create_app(config: dict | None = None) -> Flask:
     from .frontdesk.routes import bp as frontdesk_bp
     from .notices.routes import bp as notices_bp
     from .errands.routes import bp as errands_bp
+    from .privacy.views import bp as privacy_bp, register_template_helpers
 
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp):
+               errands_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(check_session)
@@ -55,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(web.security_headers)
     web.register_error_handlers(app)
     _template_helpers(app, idle_seconds)
+    register_template_helpers(app)
 
     from .cli import register_cli
 

@@ -87,7 +87,9 @@ def _url(app, rule, site):
                "template_id": 1, "item_id": 1, "plan_id": 1, "summary_id": 1, "patrol_id": 1, "token": "nope",
                "checkpoint_id": 1, "renovation_id": 1, "extension_id": 1, "worker_id": 1, "doc_id": 1,
                "code": "nope", "slip_id": 1, "visit_id": 1, "parcel_id": 1, "mail_id": 1, "card_id": 1,
-               "notice_id": 1, "session_id": 1, "user_id": 1}
+               "notice_id": 1, "session_id": 1, "user_id": 1,
+               "kind": "person", "record_id": site["person"].id, "attr": "phone",
+               "cover_id": 1}
     if rule.endpoint == "static_files.static_file":
         return static_url("css/app.css")
     missing = [a for a in rule.arguments if a not in samples]
@@ -118,7 +120,11 @@ def test_role_matrix(app, make, site, role):
         location = resp.headers.get("Location", "")
         bounced = resp.status_code in (301, 302) and "/login" in location
         results.append((rule.rule, method, resp.status_code, allowed))
-        if allowed:
+        if allowed and rule.endpoint == "privacy.reveal":
+            # Open to all staff; core.scope refuses per role, field and building with its own
+            # 403 and message (tests/test_t9_privacy.py).
+            assert not bounced and resp.status_code < 500, (role, rule.rule, method, resp.status_code)
+        elif allowed:
             assert not denied and not bounced, (role, rule.rule, method, resp.status_code)
             assert resp.status_code < 500, (role, rule.rule, method, resp.status_code)
         else:

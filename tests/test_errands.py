@@ -255,7 +255,7 @@ def test_f1_parcel_intake_unit_search_without_js(app, site):
     html = desk.get("/errands/parcels/new?unit_q=3-2-1201").get_data(as_text=True)
     assert "已选：<strong>3栋2单元1201</strong>" in html
     assert OWNER in html and TENANT in html and 'name="person_id"' in html
-    assert "138****5678" not in html and OWNER_PHONE in html  # the desk sees the phone to call
+    assert "138****5678" in html and OWNER_PHONE not in html  # [T9] masked; 显示 on the parcel's page
     frag = desk.get("/errands/parcels/new?part=lookup&unit_q=王", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert frag.lstrip().startswith('<div id="lookup">') and "3栋2单元1201" in frag
 
@@ -317,9 +317,10 @@ def test_f1_finance_sees_only_cards(app, site):
     assert fin.get("/errands/cards/new").status_code == 403
     overview = fin.get("/errands").get_data(as_text=True)
     assert "待领快递" not in overview and "门禁卡申请" in overview
-    # the steward calls residents: sees the phone; a list row shows it in full for the desk
+    # [T9] the list masks the phone for every role (the steward reveals it on the parcel's page)
     steward = client_for(app, site["users"]["steward"])
-    assert OWNER_PHONE in steward.get("/errands/parcels").get_data(as_text=True)
+    listing = steward.get("/errands/parcels").get_data(as_text=True)
+    assert OWNER_PHONE not in listing and "138****5678" in listing
     for role in ("guard", "technician"):
         assert client_for(app, site["users"][role]).get("/errands").status_code == 403
 

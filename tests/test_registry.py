@@ -32,7 +32,7 @@ def _signed_in(app, make, site, role):
 
 def test_masks():
     assert mask_phone("13812345678") == "138****5678"
-    assert mask_id("110101199003071233") == "1101**********1233"
+    assert mask_id("110101199003071233") == "110101********1233"
     assert mask_phone(None) == "" and mask_id("") == ""
 
 
@@ -81,48 +81,57 @@ def test_search_as_you_type_returns_only_the_results_fragment(app, make, site):
 def test_t9_unit_page_masks_phone_and_id_number(app, make, site):
     client = _signed_in(app, make, site, "front_desk")
     html = client.get(f"/units/{site['unit'].id}").get_data(as_text=True)
-    assert "王建国" in html and "138****5678" in html and "1101**********1233" in html
+    assert "王建国" in html and "138****5678" in html and "110101********1233" in html
     assert PHONE not in html and ID not in html
     assert "租户" in html and "刘芳" in html
 
 
+def _reveal_url(site, field):
+    return f"/privacy/reveal/person/{site['owner'].id}/{field}"
+
+
 def test_t9_reveal_shows_the_number_once_and_records_an_event(app, make, site):
     client = _signed_in(app, make, site, "front_desk")
-    url = f"/units/{site['unit'].id}/people/{site['owner'].id}/reveal"
-    resp = post(client, url, {"field": "id_number"}, headers={"HX-Request": "true"})
+    resp = post(client, _reveal_url(site, "id_number"), {"reason": "核对身份"}, headers={"HX-Request": "true"})
     html = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and ID in html and html.lstrip().startswith('<section id="occupants"')
-    assert PHONE not in html  # only the asked-for field
+    assert resp.status_code == 200 and ID in html and html.lstrip().startswith('<span class="masked revealed"')
     assert ID not in client.get(f"/units/{site['unit'].id}").get_data(as_text=True)  # masked again
     with app.app_context():
-        ev = db.session.scalars(select(Event).where(Event.action == "person.revealed")).one()
+        ev = db.session.scalars(select(Event).where(Event.action == "personal_data.revealed")).one()
         assert ev.object_type == "person" and ev.object_id == site["owner"].id
-        assert ev.data == {"field": "id_number"} and ev.actor_id is not None
+        assert ev.data["field"] == "id_number" and ev.data["reason"] == "核对身份" and ev.actor_id is not None
 
 
 def test_t9_roles_that_do_not_need_the_numbers_cannot_reveal_them(app, make, site):
     client = _signed_in(app, make, site, "guard")
     page = client.get(f"/units/{site['unit'].id}").get_data(as_text=True)
     assert "显示" not in page
-    resp = post(client, f"/units/{site['unit'].id}/people/{site['owner'].id}/reveal", {"field": "phone"})
-    assert resp.status_code == 403
+    resp = post(client, _reveal_url(site, "phone"), {"reason": "想看"})
+    assert resp.status_code == 403 and "不能查看" in resp.get_data(as_text=True) and PHONE not in resp.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalars(select(Event).where(Event.action == "person.revealed")).all() == []
+        assert db.session.scalars(select(Event).where(Event.action == "personal_data.revealed")).all() == []
 
 
 def test_t9_steward_may_reveal_phone_but_not_id_number(app, make, site):
-    client = _signed_in(app, make, site, "steward")
-    url = f"/units/{site['unit'].id}/people/{site['owner'].id}/reveal"
-    assert post(client, url, {"field": "phone"}).status_code == 200
-    assert post(client, url, {"field": "id_number"}).status_code == 403
+    client = app.test_client()
+    u = make.user("steward", communities=[site["community"]])
+    with app.app_context():
+        from propsvc.auth.models import User
+        from propsvc.registry.models import Building
+        user = db.session.get(User, u.id)
+        user.buildings = [db.session.get(Building, site["unit"].building_id)]
+        db.session.commit()
+    assert login(client, u.username).status_code == 303
+    assert post(client, _reveal_url(site, "phone"), {"reason": "联系业主"}).status_code == 200
+    assert post(client, _reveal_url(site, "id_number"), {"reason": "联系业主"}).status_code == 403
 
 
-def test_reveal_of_a_person_not_in_that_unit_is_refused(app, make, site):
-    c = site["community"]
-    other_unit = make.unit(make.building(c, "5"), 1, "101")
+def test_reveal_of_a_person_of_another_community_is_404(app, make, site):
+    other = make.community()
+    stranger = make.person(make.unit(make.building(other, "5"), 1, "101"), name="外人", phone="13900001111")
     client = _signed_in(app, make, site, "front_desk")
-    resp = post(client, f"/units/{other_unit.id}/people/{site['owner'].id}/reveal", {"field": "phone"})
-    assert resp.status_code == 400
+    resp = post(client, f"/privacy/reveal/person/{stranger.id}/phone", {"reason": "核对"})
+    assert resp.status_code == 404 and "13900001111" not in resp.get_data(as_text=True)
 
 
 def test_technicians_do_not_use_the_owner_registry(app, make, site):

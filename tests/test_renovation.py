@@ -281,11 +281,13 @@ def test_finish_returns_the_unit_to_its_status_before(app, site):
     assert 'name="first_renovation"' in html and "checked" not in html
 
 
-def test_lead_id_number_is_masked_unless_the_role_needs_it(app, site):
+def test_t9_lead_id_number_is_masked_and_only_roles_that_need_it_may_reveal(app, site):
     r = approved(app, site)
-    assert LEAD_ID in client_for(app, site["users"]["front_desk"]).get(f"/renovations/{r.id}").get_data(as_text=True)
+    page = client_for(app, site["users"]["front_desk"]).get(f"/renovations/{r.id}").get_data(as_text=True)
+    assert LEAD_ID not in page and f"/privacy/reveal/renovation/{r.id}/lead_id_number" in page
     page = client_for(app, site["users"]["steward"]).get(f"/renovations/{r.id}").get_data(as_text=True)
-    assert LEAD_ID not in page and "1101**********1233" in page
+    assert LEAD_ID not in page and "110101********1233" in page
+    assert f"/privacy/reveal/renovation/{r.id}/lead_id_number" not in page
     page = client_for(app, site["users"]["technician"]).get(f"/renovations/{r.id}").get_data(as_text=True)
     assert LEAD_ID not in page and "13912345678" not in page and "139****5678" in page
     assert client_for(app, site["users"]["guard"]).get(f"/renovations/{r.id}").status_code == 403

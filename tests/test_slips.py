@@ -181,9 +181,10 @@ def test_s1_owner_registers_slip_pending_with_draft_document(clock, app, site):
     ev = events(app, "slip.registered")
     assert len(ev) == 1 and ev[0].data["serial"] == doc.serial and ev[0].actor_id == site["users"]["front_desk"].id
     html = text_of(desk.get(f"/slips/{s.id}"))
-    assert doc.serial in html and "待主管签字" in html and "双门冰箱" in html and CARRIER_ID in html  # desk sees the ID
+    assert doc.serial in html and "待主管签字" in html and "双门冰箱" in html and CARRIER_ID not in html  # [T9] masked for all
+    assert f"/privacy/reveal/slip/{s.id}/carrier_id_number" in html  # the desk may reveal it (显示)
     steward_html = text_of(client_for(app, site["users"]["steward"]).get(f"/slips/{s.id}"))
-    assert CARRIER_ID not in steward_html and "1101**********1233" in steward_html
+    assert CARRIER_ID not in steward_html and "110101********1233" in steward_html
 
 
 def test_s1_double_submission_creates_one_slip(app, site):
@@ -377,7 +378,7 @@ def test_s3_seal_only_after_manager_and_reprint_identical(app, site):
         return resp.get_data()
 
     draft = pdf_text(pdf())
-    for text in ("物品放行条", serial, "3栋2单元1201", "双门冰箱", "旧沙发", "张搬运", "1101**********1233", "粤B12345",
+    for text in ("物品放行条", serial, "3栋2单元1201", "双门冰箱", "旧沙发", "张搬运", "110101********1233", "粤B12345",
                  OWNER):
         assert text in draft, text
     assert CARRIER_ID not in draft and CARRIER_PHONE not in draft
@@ -423,7 +424,7 @@ def test_gate_first_release_ok_second_shows_who_and_when(app, site):
     guard = client_for(app, site["users"]["guard"])
     html = text_of(gate_check(guard, doc.serial.lower()))
     assert 'data-status="valid"' in html and "可放行" in html and "确认放行" in html
-    assert "双门冰箱" in html and "张搬运" in html and "1101**********1233" in html and CARRIER_ID not in html
+    assert "双门冰箱" in html and "张搬运" in html and "110101********1233" in html and CARRIER_ID not in html
     assert CARRIER_PHONE not in html
     # The scanned QR (the verification URL) and the bare code find it too.
     for q in (f"http://wuye.example.cn/v/{doc.code}", doc.code):

@@ -384,14 +384,15 @@ def test_f1_guard_sees_masked_phone_and_id(app, site):
     make_visit(app, site, id_number=ident(7))
     html = client_for(app, site["users"]["guard"]).get("/desk/visitors").get_data(as_text=True)
     assert "139****4321" in html and VISITOR_PHONE not in html
-    assert ident(7) not in html and ident(7)[:4] + "**********" + ident(7)[-4:] in html
+    assert ident(7) not in html and ident(7)[:6] + "********" + ident(7)[-4:] in html
 
 
 @pytest.mark.parametrize("role", ["front_desk", "supervisor", "manager"])
-def test_f1_desk_and_supervisors_see_the_phone(app, site, role):
+def test_t9_desk_and_supervisors_see_the_phone_masked_with_a_reveal(app, site, role):
     make_visit(app, site, id_number=ident(7))
     html = client_for(app, site["users"][role]).get("/desk/visitors").get_data(as_text=True)
-    assert VISITOR_PHONE in html
+    assert VISITOR_PHONE not in html and VISITOR_PHONE[:3] + "****" + VISITOR_PHONE[-4:] in html
+    assert "/privacy/reveal/visitor/" in html  # 显示, with a reason, audited
 
 
 def test_f1_csv_export_of_the_day(app, site):
@@ -400,8 +401,9 @@ def test_f1_csv_export_of_the_day(app, site):
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     body = resp.get_data(as_text=True)
     assert body.startswith("\ufeff到访时间") and "'=HYPERLINK(1)" in body and "粤A12345" in body
-    assert VISITOR_PHONE in body and "3栋2单元1201" in body and "在访" in body
-    assert ident(3) not in body and ident(3)[:4] + "**********" + ident(3)[-4:] in body  # IDs stay masked
+    assert VISITOR_PHONE not in body and VISITOR_PHONE[:3] + "****" + VISITOR_PHONE[-4:] in body  # [T9]
+    assert "3栋2单元1201" in body and "在访" in body
+    assert ident(3) not in body and ident(3)[:6] + "********" + ident(3)[-4:] in body  # IDs stay masked
     assert client_for(app, site["users"]["guard"]).get("/desk/visitors.csv").status_code == 403
 
 

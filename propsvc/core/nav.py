@@ -24,5 +24,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("patrols.admin", "巡查设置"),
     ("tickets.settings", "工单设置"),
     ("admin.users", "员工账号"),
+    ("privacy.audit", "号码查看记录"),
+    ("privacy.covers", "代班"),
     ("admin.import_units", "导入房屋"),
 )

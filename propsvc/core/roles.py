@@ -32,11 +32,7 @@ REGISTRY_READERS = frozenset(
     {Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.GUARD, Role.FINANCE, Role.ADMIN}
 )
 
-# Whose work needs an owner's full phone number or ID number (each reveal is an Event).
-REVEAL_ROLES = {
-    "phone": frozenset({Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE, Role.ADMIN}),
-    "id_number": frozenset({Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
-}
+# Whose work needs a full phone or ID number, and who is limited to their buildings: core.scope.
 
 # Who may switch in on a shared kiosk with a PIN, and who may register a PC as a kiosk.
 KIOSK_ROLES = frozenset({Role.FRONT_DESK, Role.SUPERVISOR})

@@ -21,8 +21,8 @@ document prints 作废 and no seal. The caller commits.
 `data` is plain JSON: what the paper prints (dates as ISO strings; date, datetime and Decimal
 values are converted). Keys the templates read (missing ones print as a blank or a line):
 
-  permit     unit, owner, applicant, applicant_role, lead_company, lead_name, lead_phone (only if
-             the caller wants it on the door), scope, starts_on, ends_on (else valid_from/until),
+  permit     unit, owner, applicant, applicant_role, lead_company, lead_name, scope, starts_on,
+             ends_on (else valid_from/until),
              approved_on (else the approval date), rules (list of lines; else the standard excerpt)
   pass       name, unit, trade, valid_until (else the document's), photo_path (relative to the
              upload folder; the thumbnail is best), permit_serial

@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User
 from ..core.models import utcnow
-from ..core.roles import Role
 from ..core.services import record
 from ..core.timefmt import localtime
 from ..extensions import db
@@ -69,9 +68,6 @@ CARD_FILTERS = {"open": ("未办结", CARD_OPEN), "applied": ("待缴费", (Card
 LIST_LIMIT = 200
 OVERVIEW_LIMIT = 15
 
-# Whose work needs the resident's full phone number (to call them); others see it masked [T9].
-PHONE_READERS = frozenset({Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER})
-
 
 class ErrandError(ValueError):
     """A refusal with a Chinese message, the form field it belongs to and an HTTP status."""
@@ -86,10 +82,6 @@ def yuan(amount) -> str:
     """Decimal('20.00') → '20'; Decimal('12.50') → '12.5'."""
     text = f"{Decimal(amount or 0):f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def show_phone(user) -> bool:
-    return bool(user.roles & PHONE_READERS)
 
 
 def user_names(ids) -> dict[int, str]:

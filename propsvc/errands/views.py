@@ -55,7 +55,7 @@ KIND_ACTIONS = {"parcel": ("notify", "collect", "return"), "mail": ("notify", "f
 
 
 def _common() -> dict:
-    return {"see_phone": services.show_phone(current_user), "methods": services.NOTICE_METHODS,
+    return {"methods": services.NOTICE_METHODS,
             "mail_kinds": services.MAIL_KINDS, "card_kinds": services.CARD_KINDS, "now": utcnow(),
             "yuan": services.yuan}
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 
+from ..core import scope
 from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.timefmt import localtime
@@ -42,7 +43,8 @@ def _start_form() -> forms.StartForm:
     form = forms.StartForm(formdata=args) if args is not None else forms.StartForm()
     form.template_id.choices = [(0, "请选择")] + [(t.id, t.label)
                                                   for t in services.templates_for(g.community.id)]
-    form.building_id.choices = [(0, "—")] + [(b.id, b.label) for b in g.community.buildings]
+    form.building_id.choices = [(0, "—")] + [(b.id, b.label) for b in scope.own_buildings_first(
+        current_user, g.community.buildings, g.community.id)]  # [D2] own buildings first
     return form
 
 

@@ -1,7 +1,5 @@
 """Registry forms, and the field checks every area's forms share for people's numbers."""
-from flask_wtf import FlaskForm
-from wtforms import HiddenField
-from wtforms.validators import AnyOf, ValidationError
+from wtforms.validators import ValidationError
 
 from .validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 
@@ -29,7 +27,3 @@ def valid_id_number(form, field):
 def strip_text(value):
     """A filter: surrounding spaces off."""
     return value.strip() if isinstance(value, str) else value
-
-
-class RevealForm(FlaskForm):
-    field = HiddenField(validators=[AnyOf(["phone", "id_number"])])

@@ -12,10 +12,10 @@ def mask_phone(value: str | None) -> str:
 
 
 def mask_id(value: str | None) -> str:
-    """110101199001011234 → 1101**********1234."""
+    """440106199001011234 → 440106********1234: the first 6 (the issuing area) and the last 4."""
     if not value:
         return ""
     v = value.strip()
-    if len(v) <= 8:
-        return "*" * len(v)
-    return v[:4] + "*" * (len(v) - 8) + v[-4:]
+    if len(v) <= 10:
+        return "*" * max(len(v) - 4, 0) + v[-4:] if len(v) > 4 else "*" * len(v)
+    return v[:6] + "*" * (len(v) - 10) + v[-4:]

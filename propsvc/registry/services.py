@@ -1,4 +1,4 @@
-"""Unit look-up and the reveal of confidential fields."""
+"""Unit look-up (the reveal of confidential fields is privacy.services.reveal)."""
 import re
 from dataclasses import dataclass
 
@@ -6,8 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
 from ..auth.models import User
-from ..core.roles import REVEAL_ROLES
-from ..core.services import record
+from ..core import scope
 from ..extensions import db
 from .models import Building, Occupancy, Person, Unit
 
@@ -49,7 +48,8 @@ def parse_query(q: str) -> UnitQuery | None:
     return UnitQuery(name=q)
 
 
-def search_units(community_id: int, q: str) -> list[Unit]:
+def search_units(community_id: int, q: str, user=None) -> list[Unit]:
+    """Units matching `q`; a steward's (`user`) own and covered buildings first [D2]."""
     uq = parse_query(q)
     if uq is None:
         return []
@@ -58,7 +58,8 @@ def search_units(community_id: int, q: str) -> list[Unit]:
         .join(Unit.building)
         .where(Building.community_id == community_id)
         .options(contains_eager(Unit.building), selectinload(Unit.occupancies).selectinload(Occupancy.person))
-        .order_by(Building.sort_key, Building.number, Unit.entrance, Unit.number)
+        .order_by(*([scope.own_first(user, Building.id, community_id)] if user is not None else []),
+                  Building.sort_key, Building.number, Unit.entrance, Unit.number)
         .limit(SEARCH_LIMIT)
     )
     if uq.number is not None:
@@ -115,22 +116,3 @@ def load_unit(unit_id: int) -> Unit | None:
         .options(selectinload(Unit.occupancies).selectinload(Occupancy.person), selectinload(Unit.building),
                  joinedload(Unit.steward).options(lazyload(User.role_rows), lazyload(User.communities)))
     )
-
-
-class RevealError(PermissionError):
-    pass
-
-
-def reveal(user, person: Person, field: str) -> str:
-    """Return the full value of a confidential field for a role that needs it; records an Event."""
-    if field not in REVEAL_ROLES:
-        raise RevealError("unknown field")
-    if not (user.roles & REVEAL_ROLES[field]):
-        raise RevealError("role may not see this field")
-    record("person.revealed", person, actor=user, field=field)
-    db.session.commit()
-    return getattr(person, field) or ""
-
-
-def may_reveal(user, field: str) -> bool:
-    return bool(user.roles & REVEAL_ROLES.get(field, frozenset()))

@@ -30,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..core import scope
 from ..core.models import Event, utcnow
 from ..core.services import record
 from ..core.timefmt import site_today
@@ -642,7 +643,8 @@ LIST_FILTERS = {"open": "进行中", "applied": "待审批", "approved": "装修
 LIST_LIMIT = 200
 
 
-def listing(community_id: int, which: str = "open", today: date | None = None) -> list[Renovation]:
+def listing(community_id: int, which: str = "open", today: date | None = None, user=None) -> list[Renovation]:
+    """The renovations of a state filter, newest first; a steward's (`user`) buildings first [D2]."""
     today = today or site_today()
     stmt = (select(Renovation).join(Renovation.unit).join(Unit.building)
             .where(Renovation.community_id == community_id)
@@ -653,7 +655,8 @@ def listing(community_id: int, which: str = "open", today: date | None = None) -
         stmt = stmt.where(Renovation.state == RenovationState.APPROVED, Renovation.ends_on < today)
     elif which in ("applied", "approved", "finished", "rejected"):
         stmt = stmt.where(Renovation.state == which)
-    stmt = stmt.order_by(Renovation.id.desc()).limit(LIST_LIMIT)
+    own = [scope.own_first(user, Unit.building_id, community_id)] if user is not None else []
+    stmt = stmt.order_by(*own, Renovation.id.desc()).limit(LIST_LIMIT)
     return list(db.session.scalars(stmt))
 
 

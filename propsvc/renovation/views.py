@@ -27,11 +27,6 @@ VIEWERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.FI
 INTAKE = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR)
 INSPECTORS = (Role.STEWARD, Role.SUPERVISOR)
 FINISHERS = (Role.STEWARD, Role.SUPERVISOR, Role.MANAGER)
-# Who sees the lead's full numbers on the page (others see them masked) [T9].
-ID_READERS = (Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
-PHONE_READERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE, Role.ADMIN)
-
-
 def load(renovation_id: int, lock: bool = False) -> Renovation:
     r = services.get_renovation(g.community.id, renovation_id, lock=lock)
     if r is None:
@@ -52,7 +47,7 @@ def index():
     if which not in services.LIST_FILTERS:
         which = "open"
     today = site_today()
-    items = services.listing(g.community.id, which, today)
+    items = services.listing(g.community.id, which, today, current_user)
     return render_page("renovation/index.html", block="results", items=items, which=which,
                        filters=services.LIST_FILTERS, today=today, is_overdue=services.is_overdue,
                        limit=services.LIST_LIMIT)
@@ -170,8 +165,7 @@ def _page(r: Renovation, status: int = 200, error: str | None = None, failed: st
         attachments=services.attachments(r), open_ext=services.open_extension(r),
         ext_label=services.extension_label, ext_applied=services.extension_applied,
         overdue=services.is_overdue(r, today), today=today, error=error, forms=_forms(failed, failed_form),
-        failed=failed, see_id=current_user.has_role(*ID_READERS), see_phone=current_user.has_role(*PHONE_READERS),
-        roles=services.APPLICANT_ROLES, ExtensionState=ExtensionState, RenovationState=RenovationState)
+        failed=failed, roles=services.APPLICANT_ROLES, ExtensionState=ExtensionState, RenovationState=RenovationState)
 
 
 @bp.get("/<int:renovation_id>")

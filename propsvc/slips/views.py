@@ -33,8 +33,6 @@ CANCELLERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER)
 DECIDERS = (Role.SUPERVISOR, Role.MANAGER)
 # Signatures and consent letters: the staff who register, sign and approve slips.
 IMAGE_VIEWERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
-ID_READERS = (Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
-PHONE_READERS = (Role.FRONT_DESK, Role.STEWARD, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 
 
 def load(slip_id: int, lock: bool = False) -> ReleaseSlip:
@@ -161,7 +159,6 @@ def _page(s: ReleaseSlip, status: int = 200, error: str | None = None, failed: s
         doc_status=docs.status(doc) if doc is not None else None, doc_labels=docs.STATUS_LABELS,
         gate=services.gate_status(s), gate_labels=services.GATE_LABELS, events=events, users=users,
         labels=services.EVENT_LABELS, forms=step_forms, failed=failed, error=error, roles=APPLICANT_ROLES,
-        see_id=current_user.has_role(*ID_READERS), see_phone=current_user.has_role(*PHONE_READERS),
         see_images=current_user.has_role(*IMAGE_VIEWERS), SlipState=SlipState)
 
 

@@ -19,6 +19,7 @@ from ..auth.models import User
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.timefmt import SITE_TZ
+from ..core import scope
 from ..extensions import db
 from ..registry.models import Unit
 from .models import OPEN_STATES, Kind, State, Ticket
@@ -80,8 +81,9 @@ def _by_due(t: Ticket):
 
 
 def steward_tickets(user: User, community_id: int) -> list[Ticket]:
-    """[D2] Open tickets in the steward's buildings, or in units they are the steward of."""
-    bids = [b.id for b in user.buildings if b.community_id == community_id]
+    """[D2] Open tickets in the steward's buildings (and those covered today, 代班), or in
+    units they are the steward of."""
+    bids = sorted(scope.assigned_building_ids(user, community_id))
     return _load(Ticket.community_id == community_id, Ticket.state.in_(OPEN_STATES),
                  or_(Ticket.building_id.in_(bids), Unit.building_id.in_(bids), Unit.steward_id == user.id))
 

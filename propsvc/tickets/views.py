@@ -7,7 +7,9 @@ from sqlalchemy.orm import selectinload
 
 from ..auth.models import Department, User
 from ..core import idempotency
+from ..core import scope
 from ..core.access import allow, get_or_404
+from ..core.models import Event
 from ..core.roles import Role
 from ..core.timefmt import from_local
 from ..core.web import local_next, render_page
@@ -255,7 +257,7 @@ def _ticket_page(t: Ticket, status: int = 200, failed: str | None = None, failed
         "tickets/ticket.html", block="content", status=status, t=t, events=events, users=users,
         photos_by_event=photos_by_event, step_forms=_step_forms(t, failed, failed_form), error=error,
         confidential=services.sees_confidential(current_user, t), overdue=services.is_overdue(t),
-        messages=services.message_texts(t), labels=services.EVENT_LABELS)
+        messages=services.message_texts(t), labels=services.EVENT_LABELS, event_hidden=scope.ticket_event_hidden)
 
 
 @bp.get("/<int:ticket_id>")
@@ -303,6 +305,9 @@ def step(ticket_id: int, step: str):
 def photo(photo_id: int):
     """Photos are served only to staff who may see their ticket."""
     p = get_or_404(Photo, photo_id)
-    load_ticket(p.ticket_id)
+    t = load_ticket(p.ticket_id)  # dispatched to him or his department, for a technician
+    ev = db.session.get(Event, p.event_id) if p.event_id else None
+    if ev is not None and scope.ticket_event_hidden(services.sees_confidential(current_user, t), ev.action, ev.data):
+        abort(404)  # a complaint's own photos stay with those who see its content [T9]
     return photo_response(p.thumb_path if request.endpoint == "tickets.photo_thumb" else p.path)
 

@@ -13,6 +13,7 @@ from ..core.timefmt import localtime
 from ..documents import DocumentTooLong, render_pdf
 from ..extensions import db
 from ..photos.services import open_photo
+from ..core import scope
 from ..registry.masking import mask_phone
 from . import services
 from .blueprint import bp
@@ -30,9 +31,8 @@ LAYOUTS = (  # (lines for description + task, photos): each fits with every othe
     (8, MAX_PHOTOS), (14, 0), (6, 0),
 )
 MORE = "…（未完，详见系统工单）"
-# Events whose text a non-desk viewer does not see (as on the ticket page); their photos are
-# left off the paper too.
-INTERNAL_ACTIONS = ("ticket.note", "ticket.escalated", "ticket.contacted")
+# Photos of events a non-desk viewer does not see (core.scope.ticket_event_hidden, as on the
+# ticket page and the photo route) are left off the paper too.
 
 
 def _width(ch: str) -> float:
@@ -75,9 +75,8 @@ def _photos(t: Ticket, confidential: bool) -> list[dict]:
     photos = list(t.photos)
     if not confidential and photos:
         ids = {p.event_id for p in photos if p.event_id}
-        rows = db.session.execute(select(Event.id, Event.data).where(
-            Event.id.in_(ids), Event.action.in_(INTERNAL_ACTIONS))) if ids else []
-        hidden = {i for i, data in rows if not (data or {}).get("public")}
+        rows = db.session.execute(select(Event.id, Event.action, Event.data).where(Event.id.in_(ids))) if ids else []
+        hidden = {i for i, action, data in rows if scope.ticket_event_hidden(confidential, action, data)}
         photos = [p for p in photos if p.event_id not in hidden]
     out = []
     for p in photos:

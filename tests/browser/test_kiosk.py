@@ -12,7 +12,7 @@ from conftest import PASSWORD, PIN
 pytestmark = pytest.mark.browser
 
 PHONE, PHONE_MASKED = "13812345678", "138****5678"
-ID_NUMBER, ID_MASKED = "110101199003071233", "1101**********1233"
+ID_NUMBER, ID_MASKED = "110101199003071233", "110101********1233"
 OWNER = "王建国"
 IDLE = 4
 
@@ -96,16 +96,17 @@ def test_kiosk_search_reveal_and_idle_lock(app, live_server, page, shot, make, m
     assert PHONE not in html and ID_NUMBER not in html
     shot("3-unit-page")
 
-    # 显示 next to the phone shows the full number once, and the look is recorded.
-    # (Located through its form: the template nests <form> inside <p class="kv">, which the
-    # HTML parser closes early, so the button is not inside the row in the DOM.)
-    show_phone = page.locator("form:has(input[name=field][value=phone])").get_by_role("button", name="显示")
+    # 显示 next to the phone asks why, then shows the full number once; the look is recorded.
+    phone_field = occupants.locator(".masked", has_text=PHONE_MASKED)
     page.evaluate("window.__samePage = true")
-    show_phone.click()
-    expect(occupants.locator(".revealed")).to_have_text(PHONE)
+    phone_field.locator("summary", has_text="显示").click()
+    phone_field.get_by_label("查看原因").fill("联系业主确认维修时间")
+    phone_field.get_by_role("button", name="显示").click()
+    expect(occupants.locator(".revealed .v")).to_have_text(PHONE)
     assert page.evaluate("window.__samePage === true"), "the reveal reloaded the page"
     assert ID_NUMBER not in page.content()  # only the field asked for
-    assert _events(app, "person.revealed") == [(clerk.id, "person", owner.id, {"field": "phone"})]
+    ((actor, kind, oid, data),) = _events(app, "personal_data.revealed")
+    assert (actor, kind, oid, data["field"], data["reason"]) == (clerk.id, "person", owner.id, "phone", "联系业主确认维修时间")
     shot("4-phone-revealed")
 
     # Left alone, the kiosk locks itself and nothing personal stays on screen.

@@ -141,7 +141,7 @@ def test_tenant_slip_consent_sign_stamp_print_and_release(app, live_server, chro
         expect(result.locator("[data-status]")).to_have_attribute("data-status", "valid")
         expect(result).to_contain_text("双门冰箱")
         expect(result).to_contain_text("张搬运")
-        expect(result).to_contain_text("1101**********1233")
+        expect(result).to_contain_text("110101********1233")
         shot(guard, "4-gate-valid")
         guard.get_by_role("button", name="确认放行").click()
         expect(result.locator("[data-status]")).to_have_attribute("data-status", "released")

@@ -1,0 +1,75 @@
+"""A same-site crawler for the Flask test client, reusable by any test that walks the app.
+
+crawl(client) follows every link reachable from a start page by GET only: <a href> targets as
+pages and hx-get targets as htmx fragments (sent with HX-Request: true), within this site,
+bounded by `limit`, skipping sign-out/lock, PDFs, static files and images. It returns what it
+saw: each HTML or CSV body by URL, and every response of 500 or more."""
+import re
+from dataclasses import dataclass, field
+from html import unescape
+from urllib.parse import urldefrag, urlsplit
+
+HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+HX_GET = re.compile(r"""\bhx-get\s*=\s*(["'])(.*?)\1""", re.I | re.S)
+SKIP = re.compile(r"(^/logout|^/kiosk/lock|^/static/|\.pdf(\?|$)|/photo|/thumb|/signature|/consent|\.(jpe?g|png|webp)(\?|$))")
+TEXT_TYPES = ("text/html", "text/csv")
+
+
+@dataclass
+class Crawl:
+    pages: dict[str, str] = field(default_factory=dict)     # url -> body (HTML or CSV)
+    errors: list[tuple[str, int]] = field(default_factory=list)  # (url, status) of 5xx
+    statuses: dict[str, int] = field(default_factory=dict)
+    truncated: bool = False
+
+
+def _links(html: str) -> list[tuple[str, bool]]:
+    out = [(unescape(m.group(2)), False) for m in HREF.finditer(html)]
+    out += [(unescape(m.group(2)), True) for m in HX_GET.finditer(html)]
+    return out
+
+
+def _local(url: str) -> str | None:
+    url = urldefrag(url.strip())[0]
+    if not url.startswith("/") or url.startswith("//"):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or SKIP.search(parts.path + ("?" + parts.query if parts.query else "")):
+        return None
+    return url
+
+
+def crawl(client, start: str = "/", limit: int = 400, skip: re.Pattern | None = None) -> Crawl:
+    seen: set[tuple[str, bool]] = set()
+    queue: list[tuple[str, bool]] = [(start, False)]
+    result = Crawl()
+    while queue:
+        url, htmx = queue.pop(0)
+        if (url, htmx) in seen:
+            continue
+        if len(seen) >= limit:
+            result.truncated = True
+            break
+        seen.add((url, htmx))
+        resp = client.get(url, headers={"HX-Request": "true"} if htmx else {})
+        key = f"{url} [htmx]" if htmx else url
+        result.statuses[key] = resp.status_code
+        if resp.status_code >= 500:
+            result.errors.append((key, resp.status_code))
+            continue
+        if resp.status_code in (301, 302, 303, 307, 308):
+            target = _local(resp.headers.get("Location", ""))
+            if target and not (skip and skip.search(target)):
+                queue.append((target, False))
+            continue
+        ctype = resp.headers.get("Content-Type", "")
+        if not ctype.startswith(TEXT_TYPES):
+            continue
+        body = resp.get_data(as_text=True)
+        result.pages[key] = body
+        if ctype.startswith("text/html"):
+            for link, is_htmx in _links(body):
+                target = _local(link)
+                if target and not (skip and skip.search(target)) and (target, is_htmx) not in seen:
+                    queue.append((target, is_htmx))
+    return result
