@@ -164,7 +164,7 @@ def test_t9_deactivate_and_activate_again(app, site):
     resp = post(admin, f"/admin/users/{me.id}/deactivate", follow_redirects=True)
     assert "不能停用自己的账号" in resp.get_data(as_text=True) and get_user(app, me.username)["active"]
     with app.app_context():
-        actions = [e.action for e in db.session.scalars(select(Event).where(Event.action.like("user.%activated")))]
+        actions = [e.action for e in db.session.scalars(select(Event).where(Event.action.like("user.%activated")).order_by(Event.id))]
     assert actions == ["user.deactivated", "user.activated"]
 
 

@@ -114,6 +114,11 @@ def version(n: Notice) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+
+def _numbers(buildings) -> list[str]:
+    """Building numbers in site order (a relationship's order is the database's whim)."""
+    return [b.number for b in sorted(buildings, key=lambda b: (b.sort_key, b.number))]
+
 def revise(n: Notice, actor, *, title: str, body: str, kind: str, building_ids: list[int] | None,
            valid_from: date | None, valid_until: date | None, based_on: str | None,
            today: date | None = None) -> list[str]:
@@ -131,9 +136,9 @@ def revise(n: Notice, actor, *, title: str, body: str, kind: str, building_ids: 
     title, body, buildings = _checked(n.community_id, title=title, body=body, kind=kind, building_ids=building_ids,
                                       valid_from=valid_from, valid_until=valid_until, today=today)
     before = {"kind": n.kind, "title": n.title, "body": n.body, "valid_from": n.valid_from.isoformat(),
-              "valid_until": n.valid_until.isoformat(), "buildings": [b.number for b in n.buildings]}
+              "valid_until": n.valid_until.isoformat(), "buildings": _numbers(n.buildings)}
     after = {"kind": kind, "title": title, "body": body, "valid_from": valid_from.isoformat(),
-             "valid_until": valid_until.isoformat(), "buildings": [b.number for b in buildings]}
+             "valid_until": valid_until.isoformat(), "buildings": _numbers(buildings)}
     changed = [k for k in before if before[k] != after[k]]
     if not changed:
         return []
