@@ -178,37 +178,30 @@ def user_end_sessions(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @allow(*USER_ADMINS)
 def user_reset_password(user_id: int):
-    form = ResetPasswordForm(prefix="pw")
-    user = _user_or_404(user_id)
-    if form.validate_on_submit():
-        try:
-            services.reset_secret(current_user, user.id, password=form.password.data)
-        except services.AuthError as e:
-            db.session.rollback()
-            form.password.errors.append(str(e))
-        else:
-            db.session.commit()
-            flash("密码已重置（账户锁定也已解除），该员工的所有登录已结束。请把新密码当面交给本人。", "success")
-            return redirect(url_for("admin.user_edit", user_id=user_id), 303)
-    return _edit_page(_user_or_404(user_id), status=422, password_form=form)
+    return _reset(user_id, ResetPasswordForm(prefix="pw"), "password", "password_form",
+                  "密码已重置（账户锁定也已解除），该员工的所有登录已结束。请把新密码当面交给本人。")
 
 
 @bp.post("/users/<int:user_id>/pin")
 @allow(*USER_ADMINS)
 def user_reset_pin(user_id: int):
-    form = ResetPinForm(prefix="pin")
+    return _reset(user_id, ResetPinForm(prefix="pin"), "pin", "pin_form", "PIN 已重置，该员工的所有登录已结束。")
+
+
+def _reset(user_id: int, form, field: str, form_name: str, done: str):
+    """Reset a password or PIN (`field`) from its form; the edit page again with the error."""
     user = _user_or_404(user_id)
     if form.validate_on_submit():
         try:
-            services.reset_secret(current_user, user.id, pin=form.pin.data)
+            services.reset_secret(current_user, user.id, **{field: form[field].data})
         except services.AuthError as e:
             db.session.rollback()
-            form.pin.errors.append(str(e))
+            form[field].errors.append(str(e))
         else:
             db.session.commit()
-            flash("PIN 已重置，该员工的所有登录已结束。", "success")
+            flash(done, "success")
             return redirect(url_for("admin.user_edit", user_id=user_id), 303)
-    return _edit_page(_user_or_404(user_id), status=422, pin_form=form)
+    return _edit_page(_user_or_404(user_id), status=422, **{form_name: form})
 
 
 @bp.route("/departments", methods=["GET", "POST"])
