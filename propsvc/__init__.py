@@ -32,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = None
 
     from .auth.views import bp as auth_bp, check_session, idle_seconds
-    from .core import access, web
+    from .core import access, idempotency, web
     from .core.views import bp as core_bp
     from .registry.views import bp as registry_bp
     from .admin.views import bp as admin_bp
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .errands.routes import bp as errands_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
 
+    app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
                errands_bp, privacy_bp):
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.before_request(check_session)
     app.before_request(access.enforce_access)
+    idempotency.init_app(app)  # after access: a one-time key is checked for those let in
     app.after_request(web.security_headers)
     web.register_error_handlers(app)
     _template_helpers(app, idle_seconds)

@@ -1,5 +1,6 @@
 """Fixtures: the app on a real database (SQLite always, PostgreSQL when TEST_DATABASE_URL is
 set), a clean database per test, factories for the site data, and a signed-in client."""
+import hashlib
 import os
 import re
 from datetime import date
@@ -7,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.datastructures import MultiDict
 
 from moments import MOMENTS, travel
 from propsvc import create_app
@@ -211,8 +213,43 @@ def login(client, username, password=PASSWORD):
     return resp
 
 
+def form_key(app, name: str | None = None) -> str:
+    """A one-time form key as the server renders it into a form (core.idempotency): a fresh one,
+    or for `name` always the same one (so a test can send "the same form" twice)."""
+    from propsvc.core.idempotency import issue_key
+
+    return issue_key(hashlib.sha256(name.encode()).hexdigest()[:22] if name else None, app=app)
+
+
+def _with_key(app, data):
+    """The form's client_key as the page would carry it: a fresh key when the test gives none, a
+    test's own name ("same-key-1") turned into its key; "" (empty) and None (missing) are sent as
+    such, to show they are refused."""
+    key = data.get("client_key", ...)
+    if key is ...:
+        data["client_key"] = form_key(app)
+    elif key is None:
+        del data["client_key"]
+    elif key and not _is_issued(app, key):
+        data["client_key"] = form_key(app, key)
+    return data
+
+
+def _is_issued(app, key: str) -> bool:
+    from propsvc.core.idempotency import is_valid
+
+    with app.test_request_context():
+        return is_valid(key)
+
+
 def post(client, url, data=None, **kw):
-    """POST a form with a valid CSRF token, as the browser would."""
-    data = dict(data or {})
+    """POST a form as the browser would: with a valid CSRF token and the one-time key the page
+    carried (see _with_key)."""
+    if isinstance(data, MultiDict):
+        data = data.copy()
+        if "client_key" not in data:
+            data["client_key"] = form_key(client.application)
+    else:
+        data = _with_key(client.application, dict(data or {}))
     data.setdefault("csrf_token", csrf_token(client))
     return client.post(url, data=data, **kw)

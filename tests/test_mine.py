@@ -196,7 +196,7 @@ def test_technician_sees_assigned_and_grabs_department_tickets(clock, app, site,
     assert "张某" not in html and "王建国" not in html  # [T9]
 
     action, fields, _ = _form(html, grab)
-    assert set(fields) == {"csrf_token", "key"} and fields["key"]
+    assert set(fields) == {"csrf_token", "client_key"} and fields["client_key"]
     resp = client.post(action, data=fields)
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/tickets/{grab}")
     assert client.post(action, data=fields).status_code == 303  # a double tap does nothing more

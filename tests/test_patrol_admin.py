@@ -303,11 +303,12 @@ def plan_data(prefix="newplan", **over):
 
 
 def post_plan(client, url, body, **kw):
-    from conftest import csrf_token
+    from conftest import csrf_token, form_key
     from werkzeug.datastructures import MultiDict
 
     data = MultiDict(body)
     data.add("csrf_token", csrf_token(client))
+    data.add("client_key", form_key(client.application))
     return client.post(url, data=data, **kw)
 
 

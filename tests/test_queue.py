@@ -323,7 +323,7 @@ def test_a_fragment_rendered_once_is_filled_in_for_each_viewer(app, site, make):
     frags = [c.get(URL, headers=POLL) for c in (a, b, a)]
     forms = [_dispatch_form(f.get_data(as_text=True), t.id)[1] for f in frags]
     assert forms[0]["csrf_token"] != forms[1]["csrf_token"]
-    assert len({f["key"] for f in forms}) == 3  # a fresh one-time key in every response
+    assert len({f["client_key"] for f in forms}) == 3  # a fresh one-time key in every response
     assert "<@" not in "".join(f.get_data(as_text=True) for f in frags)
     for f in frags:
         etag = htmllib.unescape(re.search(r'data-etag="([^"]+)"', f.get_data(as_text=True)).group(1))
@@ -352,7 +352,7 @@ def test_t3_one_tap_dispatch_to_the_category_department_returns_to_the_queue(app
     action, fields, button = _dispatch_form(html, t.id)
     assert button == "派给工程部" and action == f"/tickets/{t.id}/dispatch"
     assert fields["dispatch-department_id"] == str(site["eng"]) and fields["next"] == f"{URL}?urgency=normal"
-    assert fields["csrf_token"] and fields["key"]
+    assert fields["csrf_token"] and fields["client_key"]
     resp = sup.post(action, data=fields)
     assert resp.status_code == 303 and resp.headers["Location"] == f"{URL}?urgency=normal"
     t = ticket(app, t.id)

@@ -81,7 +81,7 @@ def actions(app, r) -> list[str]:
 
 
 def step(client, url, prefix, **data):
-    return post(client, url, {f"{prefix}-{k}": v for k, v in data.items()}, content_type="multipart/form-data")
+    return post(client, url, {f"{prefix}-{k}" if k != "client_key" else k: v for k, v in data.items()}, content_type="multipart/form-data")
 
 
 def approved(app, site, unit=None, **over) -> Renovation:

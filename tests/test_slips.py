@@ -83,7 +83,7 @@ def register(client, unit, **over):
 
 
 def step(client, slip_id, name, **data):
-    return post(client, f"/slips/{slip_id}/{name}", {f"{name}-{k}": v for k, v in data.items()})
+    return post(client, f"/slips/{slip_id}/{name}", {f"{name}-{k}" if k != "client_key" else k: v for k, v in data.items()})
 
 
 def slips(app):

@@ -78,13 +78,13 @@ def test_d4_summary_draft_built_from_the_days_events(clock, app, site, make):  #
     # Save a draft: kept, not submitted.
     edited = draft.replace("六、明日计划：\n· ", "六、明日计划：\n· 跟进3栋电梯配件")
     page = client.get("/patrols/summary").get_data(as_text=True)
-    key = re.search(r'name="key" value="([^"]+)"', page).group(1)
-    resp = post(client, "/patrols/summary", {"text": edited, "action": "save", "key": key})
+    key = re.search(r'name="client_key" value="([^"]+)"', page).group(1)
+    resp = post(client, "/patrols/summary", {"text": edited, "action": "save", "client_key": key})
     assert resp.status_code == 303
     (s,) = summaries_of(app, steward)
     assert s.submitted_at is None and "跟进3栋电梯配件" in s.text and s.day == local_day()
     assert len(events_of(app, "summary.saved")) == 1
-    assert post(client, "/patrols/summary", {"text": edited, "action": "save", "key": key}).status_code == 303
+    assert post(client, "/patrols/summary", {"text": edited, "action": "save", "client_key": key}).status_code == 303
     assert len(events_of(app, "summary.saved")) == 1  # the same form sent twice: once
     page = client.get("/patrols/summary").get_data(as_text=True)
     assert "跟进3栋电梯配件" in textarea(page) and "尚未提交" in page

@@ -82,7 +82,7 @@ def events(app, t, action=None):
 
 
 def step(client, t, name, **data):
-    data = {f"{name}-{k}" if k != "key" else k: v for k, v in data.items()}
+    data = {f"{name}-{k}" if k != "client_key" else k: v for k, v in data.items()}
     return post(client, f"/tickets/{t.id}/{name}", data, content_type="multipart/form-data")
 
 
@@ -200,7 +200,7 @@ def test_accept_is_race_safe_exactly_one_of_two_wins(app, site):
 
     def go(i):
         barrier.wait()
-        results[i] = step(techs[i], t, "accept", key=f"race-{i}")
+        results[i] = step(techs[i], t, "accept", client_key=f"race-{i}")
 
     threads = [threading.Thread(target=go, args=(i,)) for i in (0, 1)]
     for th in threads:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_token, login, post
+from conftest import csrf_token, form_key, login, post
 from propsvc.registry.validation import id_check_digit
 
 VISITOR_PHONE = "13987654321"
@@ -360,7 +360,7 @@ def test_f1_two_staff_sign_out_at_once(app, site):
 
 def test_f1_same_form_sent_twice_at_once_registers_once(app, site):
     guard = client_for(app, site["users"]["guard"])
-    data = visit_data(site, client_key="raced-key", csrf_token=csrf_token(guard))
+    data = visit_data(site, client_key=form_key(app, "raced-key"), csrf_token=csrf_token(guard))
     twin = app.test_client()  # the same phone's retry: the same session, its own connection
     twin.set_cookie("session", guard.get_cookie("session").value)
     answers = _at_once(lambda: guard.post("/desk/visitors/new", data=data),

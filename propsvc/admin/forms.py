@@ -1,9 +1,9 @@
 """Administration: staff accounts, departments and importing the unit register."""
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from ..core.forms import Form, record_id
 from ..core.roles import ROLE_LABELS, Role
 from ..tickets.settings_forms import MultiCheckboxField as _Checkboxes
 
@@ -18,22 +18,22 @@ class MultiCheckboxField(_Checkboxes):
             raise ValidationError("所选项不在可选范围内，请刷新页面后重新选择。")
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField("房屋清单文件（CSV 或 XLSX）", validators=[
         FileRequired("请选择要导入的文件"),
         FileAllowed(["csv", "xlsx"], "只能上传 CSV 或 XLSX（Excel）文件"),
     ])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """An account's details; NewUserForm adds the user name and the first password."""
 
     name = StringField("姓名", validators=[DataRequired("请填写姓名"), Length(max=32, message="姓名最多32字")])
     phone = StringField("手机号（选填）", validators=[Optional(), Regexp(r"^1\d{10}$", message="请填写11位手机号")])
     roles = MultiCheckboxField("角色", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
-    department_id = SelectField("部门", coerce=int, default=0)
-    community_ids = MultiCheckboxField("小区", coerce=int, choices=[])
-    building_ids = MultiCheckboxField("负责楼栋（客服管家）", coerce=int, choices=[])
+    department_id = SelectField("部门", coerce=record_id, default=0)
+    community_ids = MultiCheckboxField("小区", coerce=record_id, choices=[])
+    building_ids = MultiCheckboxField("负责楼栋（客服管家）", coerce=record_id, choices=[])
 
 
 class NewUserForm(UserForm):
@@ -46,20 +46,20 @@ class NewUserForm(UserForm):
         Optional(), Regexp(r"^\d{4,6}$", message="PIN 为4到6位数字")])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField("新密码（至少8位）", validators=[
         DataRequired("请填写新密码"), Length(min=8, max=128, message="密码至少8位")])
 
 
-class ResetPinForm(FlaskForm):
+class ResetPinForm(Form):
     pin = PasswordField("新PIN（4到6位数字）", validators=[
         DataRequired("请填写新PIN"), Regexp(r"^\d{4,6}$", message="PIN 为4到6位数字")])
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(Form):
     name = StringField("部门名称", validators=[DataRequired("请填写部门名称"), Length(max=32, message="最多32字")])
     code = StringField("部门代码（英文，如 greening）", validators=[DataRequired("请填写部门代码"), Length(max=32)])
 
 
-class PlainForm(FlaskForm):
+class PlainForm(Form):
     """A button's form: only the CSRF token."""

@@ -114,7 +114,7 @@ def _edit_page(user: User, status: int = 200, **forms):
                        open_sessions=sessions.open_sessions(user.id), locked=services.is_locked(user), **forms)
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @allow(*USER_ADMINS)
 def user_edit(user_id: int):
     user = _user_or_404(user_id)
@@ -155,34 +155,34 @@ def _act(user_id: int, fn, done: str):
     return redirect(url_for("admin.user_edit", user_id=user_id), 303)
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.post("/users/<id:user_id>/deactivate")
 @allow(*USER_ADMINS)
 def user_deactivate(user_id: int):
     return _act(user_id, lambda u: services.set_active(current_user, u, False),
                 "账号已停用：该员工的所有登录已结束，不能再登录。")
 
 
-@bp.post("/users/<int:user_id>/activate")
+@bp.post("/users/<id:user_id>/activate")
 @allow(*USER_ADMINS)
 def user_activate(user_id: int):
     return _act(user_id, lambda u: services.set_active(current_user, u, True), "账号已启用，可以重新登录。")
 
 
-@bp.post("/users/<int:user_id>/sessions/end")
+@bp.post("/users/<id:user_id>/sessions/end")
 @allow(*USER_ADMINS)
 def user_end_sessions(user_id: int):
     return _act(user_id, lambda u: services.end_all_sessions(current_user, u),
                 "已全部下线：该员工在所有设备上的登录都已结束。")
 
 
-@bp.post("/users/<int:user_id>/password")
+@bp.post("/users/<id:user_id>/password")
 @allow(*USER_ADMINS)
 def user_reset_password(user_id: int):
     return _reset(user_id, ResetPasswordForm(prefix="pw"), "password", "password_form",
                   "密码已重置（账户锁定也已解除），该员工的所有登录已结束。请把新密码当面交给本人。")
 
 
-@bp.post("/users/<int:user_id>/pin")
+@bp.post("/users/<id:user_id>/pin")
 @allow(*USER_ADMINS)
 def user_reset_pin(user_id: int):
     return _reset(user_id, ResetPinForm(prefix="pin"), "pin", "pin_form", "PIN 已重置，该员工的所有登录已结束。")

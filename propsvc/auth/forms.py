@@ -1,27 +1,28 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from ..core.forms import Form, record_id
 
-class LoginForm(FlaskForm):
+
+class LoginForm(Form):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=32)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=128)])
 
 
-class PinForm(FlaskForm):
+class PinForm(Form):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=32)])
     pin = PasswordField("PIN", validators=[DataRequired("请输入PIN"), Regexp(r"^\d{4,6}$", message="PIN 为4到6位数字")])
 
 
-class KioskRegisterForm(FlaskForm):
+class KioskRegisterForm(Form):
     name = StringField("终端名称", validators=[DataRequired("请输入终端名称，如：前台1号机"), Length(max=64)])
 
 
-class CommunityForm(FlaskForm):
-    community_id = SelectField("小区", coerce=int)
+class CommunityForm(Form):
+    community_id = SelectField("小区", coerce=record_id)
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=128)])
     password = PasswordField("新密码（至少8位）", validators=[DataRequired("请输入新密码"),
                                                    Length(min=8, max=128, message="密码至少8位")])
@@ -29,11 +30,11 @@ class ChangePasswordForm(FlaskForm):
                                                     EqualTo("password", message="两次输入的新密码不一致")])
 
 
-class ChangePinForm(FlaskForm):
+class ChangePinForm(Form):
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码"), Length(max=128)])
     pin = PasswordField("新PIN（4到6位数字）", validators=[DataRequired("请输入新PIN"),
                                                    Regexp(r"^\d{4,6}$", message="PIN 为4到6位数字")])
 
 
-class PlainForm(FlaskForm):
+class PlainForm(Form):
     """A button's form: only the CSRF token."""

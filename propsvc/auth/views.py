@@ -241,7 +241,7 @@ def account():
     return _account_page()
 
 
-@bp.post("/account/sessions/<int:session_id>/end")
+@bp.post("/account/sessions/<id:session_id>/end")
 @allow(scope="none")
 def account_end_session(session_id: int):
     """End one of my own sessions (another phone, a kiosk I forgot); this one signs me out."""

@@ -9,9 +9,11 @@ from flask import Blueprint, Flask, abort, current_app, make_response, render_te
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.security import safe_join
 
 from .access import public
+from .forms import parse_id
 
 STATIC_ROOT = Path(__file__).resolve().parents[2] / "static"
 ONE_YEAR = 365 * 24 * 3600
@@ -23,6 +25,23 @@ CSP = (
 )
 
 bp = Blueprint("static_files", __name__)
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>` in a route: a record id, 1 … 2^63−1 (core.forms.parse_id, the same rule as
+    forms use). Anything else matches no route: 404, and no query ever sees it."""
+
+    regex = r"[1-9][0-9]{0,18}"
+    weight = 50  # as werkzeug's int: a number ranks before a free string in the same place
+
+    def to_python(self, value: str) -> int:
+        n = parse_id(value)
+        if n is None:
+            raise ValidationError()
+        return n
+
+    def to_url(self, value) -> str:
+        return str(int(value))
 
 
 def is_htmx() -> bool:

@@ -53,7 +53,7 @@ def verify(code: str):
     return resp
 
 
-@bp.get("/documents/<int:doc_id>.pdf")
+@bp.get("/documents/<id:doc_id>.pdf")
 @allow(*PRINTERS)
 def pdf_view(doc_id: int):
     doc = get_or_404(Document, doc_id)

@@ -1,11 +1,10 @@
 """Forms of the errands area [F1]. Labels and messages in Chinese."""
 
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..registry.forms import strip_text, valid_phone
-from ..core.forms import ChineseDateTimeField, ChineseDecimalField, ChineseIntegerField, KeyedForm
+from ..core.forms import ChineseDateTimeField, ChineseDecimalField, ChineseIntegerField, Form, IdField, Required
 from .services import CARD_KINDS, COURIERS, MAIL_KINDS, NOTICE_METHODS, normalize_tracking
 
 
@@ -16,21 +15,13 @@ def _tracking(form, field):
             raise ValidationError("快递单号为4至40位字母或数字（可只填后4位）。")
 
 
-class UnitForm(KeyedForm):
+class UnitForm(Form):
     """The unit look-up shared by the three intake forms."""
 
     unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
                          render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
-    unit_id = HiddenField(validators=[DataRequired("请先查找并选择房屋。")])
-    person_id = StringField("住户")
-
-    def validate_unit_id(self, field):
-        if field.data and not str(field.data).isdigit():
-            raise ValidationError("请从列表中选择房屋。")
-
-    def validate_person_id(self, field):
-        if field.data and not str(field.data).isdigit():
-            raise ValidationError("请从列表中选择住户。")
+    unit_id = IdField(validators=[Required("请先查找并选择房屋。")], invalid="请从列表中选择房屋。")
+    person_id = IdField("住户", invalid="请从列表中选择住户。")
 
 
 class ParcelForm(UnitForm):
@@ -47,7 +38,7 @@ class ParcelForm(UnitForm):
         DataRequired("请填写货架/格口号。"), Length(max=16, message="格口号最多16字。")],
         render_kw={"placeholder": "如 A-03", "autocomplete": "off", "autocapitalize": "characters"})
     arrived_at = ChineseDateTimeField("到件时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-                                validators=[Optional()])
+                                      validators=[Optional()])  # now … limits.ARRIVAL_BACK: the service
     note = StringField("备注", filters=[strip_text], validators=[Optional(), Length(max=200, message="备注最多200字。")],
                        render_kw={"placeholder": "如：大件、生鲜、到付"})
 
@@ -65,7 +56,7 @@ class MailForm(UnitForm):
     tracking_no = StringField("挂号/邮件号", validators=[_tracking],
                               render_kw={"autocomplete": "off", "maxlength": 40})
     received_at = ChineseDateTimeField("收到时间（不填为现在）", format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-                                 validators=[Optional()])
+                                       validators=[Optional()])  # now … limits.ARRIVAL_BACK: the service
     note = StringField("备注", filters=[strip_text], validators=[Optional(), Length(max=200, message="备注最多200字。")])
 
     def validate_tracking_no(self, field):
@@ -82,19 +73,18 @@ class CardForm(UnitForm):
                        render_kw={"placeholder": "如：原卡丢失、租户搬离"})
 
     def validate_person_id(self, field):
-        super().validate_person_id(field)
-        if not field.data:
+        if not field.data and not field.process_errors:
             raise ValidationError("请选择办卡的住户。")
 
 
-class NotifyForm(KeyedForm):
+class NotifyForm(Form):
     method = RadioField("通知方式", choices=list(NOTICE_METHODS.items()), default="phone",
                         validators=[InputRequired("请选择通知方式。")])
     note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")],
                        render_kw={"placeholder": "如：未接通，已发短信"})
 
 
-class CollectForm(KeyedForm):
+class CollectForm(Form):
     who = RadioField("领取人", choices=[("self", "收件人本人"), ("proxy", "他人代领")], default="self",
                      validators=[InputRequired("请选择领取人。")])
     collector_name = StringField("领取人姓名（代领必填）", filters=[strip_text], validators=[
@@ -107,29 +97,29 @@ class CollectForm(KeyedForm):
             raise ValidationError("他人代领时请填写代领人姓名。")
 
 
-class ForwardForm(KeyedForm):
+class ForwardForm(Form):
     to_name = StringField("接收人", filters=[strip_text], validators=[
         DataRequired("请填写接收人姓名。"), Length(max=64, message="姓名最多64字。")], render_kw={"autocomplete": "off"})
     note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")])
 
 
-class NoteForm(KeyedForm):
+class NoteForm(Form):
     note = StringField("原因/说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")])
 
 
-class FeeForm(KeyedForm):
+class FeeForm(Form):
     receipt_no = StringField("收据号", filters=[strip_text], validators=[
         DataRequired("请填写收据号。"), Length(max=32, message="收据号最多32位。")], render_kw={"autocomplete": "off"})
 
 
-class CompleteForm(KeyedForm):
+class CompleteForm(Form):
     card_no = StringField("卡号", filters=[strip_text], validators=[
         DataRequired("请填写卡号。"), Length(max=32, message="卡号最多32位。")],
         render_kw={"autocomplete": "off", "maxlength": 32})
     note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=200, message="说明最多200字。")])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     card_fee_issue = ChineseDecimalField("新办门禁卡费用（元）", places=2, validators=[
         InputRequired("请填写金额。"), NumberRange(min=0, max=1000, message="金额须在0至1000元之间。")],
         render_kw={"inputmode": "decimal"})

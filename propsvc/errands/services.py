@@ -22,6 +22,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User
+from ..core import limits
+from ..core.forms import parse_id
 from ..core.models import utcnow
 from ..core.services import record
 from ..core.timefmt import localtime
@@ -137,10 +139,11 @@ def days_held(parcel: Parcel, now: datetime | None = None) -> int:
 # --- units and their people ------------------------------------------------------------------
 
 def unit_of_community(community_id: int, unit_id) -> Unit | None:
-    if not unit_id or not str(unit_id).isdigit():
+    unit_id = parse_id(unit_id)
+    if unit_id is None:
         return None
     return db.session.scalar(select(Unit).join(Unit.building).where(
-        Unit.id == int(unit_id), Building.community_id == community_id).options(
+        Unit.id == unit_id, Building.community_id == community_id).options(
         joinedload(Unit.building), selectinload(Unit.occupancies).selectinload(Occupancy.person)))
 
 
@@ -266,10 +269,10 @@ def find_by_key(model, key: str | None):
 def _check_time(at: datetime | None, now: datetime, field: str, what: str) -> datetime:
     if at is None:
         return now
-    if at > now + timedelta(minutes=10):
+    if at > now + limits.NOW_SLACK:
         raise ErrandError(f"{what}不能晚于现在。", field=field)
-    if at < now - timedelta(days=60):
-        raise ErrandError(f"{what}不能早于60天前。", field=field)
+    if at < now - limits.ARRIVAL_BACK:
+        raise ErrandError(f"{what}不能早于{limits.ARRIVAL_BACK.days}天前。", field=field)
     return at
 
 

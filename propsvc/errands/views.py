@@ -17,7 +17,6 @@ next to its field with a 422; a step that is no longer possible (collected by so
 the page with who did it and when, 409."""
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from ..core import idempotency
 from ..core.access import allow
@@ -141,7 +140,7 @@ def _intake_context(form, kind: str) -> dict:
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
     unit, options, search_error = found.unit, found.options, found.error
     if unit is not None:
-        form.unit_id.data = str(unit.id)
+        form.unit_id.data = unit.id
     people = services.occupants(unit)
     ctx = {"form": form, "unit": unit, "options": options, "search_error": search_error, "people": people,
            "kind": kind, **_common()}
@@ -151,17 +150,32 @@ def _intake_context(form, kind: str) -> dict:
     return ctx
 
 
+def _intake_repeat(kind: str):
+    """A double tap or a resend of an intake form: to the item the first one registered."""
+    def answer(key: str) -> str | None:
+        done = services.find_by_key(KINDS[kind]["model"], key)
+        if done is None:
+            return None
+        flash("此次登记已保存，未重复登记。", "notice")
+        return _show_url(kind, done)
+    return answer
+
+
+def _step_repeat(kind: str):
+    """A repeat of a done step on an item's page: back to where it was sent from, or the item."""
+    def answer(_key: str) -> str:
+        flash("已处理，未重复登记。", "notice")
+        item_id = next(iter(request.view_args.values()))
+        return local_next() or url_for(KINDS[kind]["show"], **{KINDS[kind]["arg"]: item_id})
+    return answer
+
+
 def _intake(kind: str, cls, template: str, save, done_message):
     form = _intake_form(cls)
-    model = KINDS[kind]["model"]
     status = 200
     if request.method == "POST":
         status = 422
         if form.validate():
-            done = services.find_by_key(model, form.client_key.data)
-            if done is not None and done.community_id == g.community.id:  # a double tap or a resend
-                flash("此次登记已保存，未重复登记。", "notice")
-                return redirect(_show_url(kind, done), 303)
             try:
                 item = save(form)
                 db.session.commit()
@@ -170,13 +184,6 @@ def _intake(kind: str, cls, template: str, save, done_message):
                 field = getattr(form, e.field or "unit_id", None) or form.unit_id
                 field.errors = [str(e)]
                 status = e.status
-            except IntegrityError:  # the same key raced in from a second tap
-                db.session.rollback()
-                done = services.find_by_key(model, form.client_key.data)
-                if done is None:
-                    raise
-                flash("此次登记已保存，未重复登记。", "notice")
-                return redirect(_show_url(kind, done), 303)
             else:
                 flash(done_message(item), "ok")
                 return redirect(_show_url(kind, item), 303)
@@ -184,43 +191,42 @@ def _intake(kind: str, cls, template: str, save, done_message):
     return render_page(template, block=block, status=status, **_intake_context(form, kind))
 
 
-def _int(value):
-    return int(value) if value and str(value).isdigit() else None
-
-
 @bp.route("/parcels/new", methods=["GET", "POST"])
 @allow(*DESK)
+@idempotency.on_repeat(_intake_repeat("parcel"))
 def parcel_new():
     def save(f):
         return services.receive_parcel(g.community.id, services.ParcelIn(
-            unit_id=int(f.unit_id.data), person_id=_int(f.person_id.data), recipient_name=f.recipient_name.data,
+            unit_id=f.unit_id.data, person_id=f.person_id.data, recipient_name=f.recipient_name.data,
             recipient_phone=f.recipient_phone.data, courier=f.courier.data, tracking_no=f.tracking_no.data,
             shelf=f.shelf.data, arrived_at=from_local(f.arrived_at.data), note=f.note.data,
-            client_key=f.client_key.data), current_user)
+            client_key=idempotency.current_key()), current_user)
     return _intake("parcel", forms.ParcelForm, "errands/parcel_new.html", save,
                    lambda p: f"已登记 {p.unit.label} {p.recipient_name} 的{p.courier}快递，放在 {p.shelf}。请通知业主取件。")
 
 
 @bp.route("/mail/new", methods=["GET", "POST"])
 @allow(*DESK)
+@idempotency.on_repeat(_intake_repeat("mail"))
 def mail_new():
     def save(f):
         return services.receive_mail(g.community.id, services.MailIn(
-            unit_id=int(f.unit_id.data), person_id=_int(f.person_id.data), recipient_name=f.recipient_name.data,
+            unit_id=f.unit_id.data, person_id=f.person_id.data, recipient_name=f.recipient_name.data,
             recipient_phone=f.recipient_phone.data, kind=f.kind.data, sender=f.sender.data,
             tracking_no=f.tracking_no.data, received_at=from_local(f.received_at.data), note=f.note.data,
-            client_key=f.client_key.data), current_user)
+            client_key=idempotency.current_key()), current_user)
     return _intake("mail", forms.MailForm, "errands/mail_new.html", save,
                    lambda m: f"已登记 {m.unit.label} {m.recipient_name} 的{services.MAIL_KINDS[m.kind]}。请通知业主。")
 
 
 @bp.route("/cards/new", methods=["GET", "POST"])
 @allow(*DESK)
+@idempotency.on_repeat(_intake_repeat("card"))
 def card_new():
     def save(f):
         return services.request_card(g.community.id, services.CardIn(
-            unit_id=int(f.unit_id.data), person_id=_int(f.person_id.data), kind=f.kind.data,
-            card_no=f.card_no.data, note=f.note.data, client_key=f.client_key.data), current_user)
+            unit_id=f.unit_id.data, person_id=f.person_id.data, kind=f.kind.data,
+            card_no=f.card_no.data, note=f.note.data, client_key=idempotency.current_key()), current_user)
 
     def message(c):
         head = f"已登记 {c.person_name} 的门禁卡{services.CARD_KINDS[c.kind]}申请。"
@@ -253,9 +259,6 @@ def _act(kind: str, item_id: int, name: str, action, message):
     form = ACTION_FORMS[name](prefix=name)
     if not form.validate_on_submit():
         return _page(kind, item, 422, failed=name, failed_form=form)
-    if not idempotency.claim(f"errands-{kind}-{item.id}-{name}-{form.client_key.data}"):
-        flash("已处理，未重复登记。", "notice")  # a repeat of a done step
-        return redirect(local_next() or _show_url(kind, item), 303)
     try:
         text = action(item, form) or message
         db.session.commit()
@@ -272,7 +275,7 @@ def _act(kind: str, item_id: int, name: str, action, message):
 
 def _notify(kind: str, item_id: int):
     def act(item, f):
-        services.notify(item, current_user, f.method.data, f.note.data, key=f.client_key.data)
+        services.notify(item, current_user, f.method.data, f.note.data, key=idempotency.current_key())
         return f"已记录：{services.NOTICE_METHODS[f.method.data]}通知 {item_label(kind, item)}。"
     return _act(kind, item_id, "notify", act, "已记录通知。")
 
@@ -281,20 +284,22 @@ def item_label(kind: str, item) -> str:
     return getattr(item, "recipient_name", None) or getattr(item, "person_name", "")
 
 
-@bp.get("/parcels/<int:parcel_id>")
+@bp.get("/parcels/<id:parcel_id>")
 @allow(*VIEWERS)
 def parcel(parcel_id: int):
     return _page("parcel", _load("parcel", parcel_id))
 
 
-@bp.post("/parcels/<int:parcel_id>/notify")
+@bp.post("/parcels/<id:parcel_id>/notify")
 @allow(*NOTIFIERS)
+@idempotency.on_repeat(_step_repeat("parcel"))
 def parcel_notify(parcel_id: int):
     return _notify("parcel", parcel_id)
 
 
-@bp.post("/parcels/<int:parcel_id>/collect")
+@bp.post("/parcels/<id:parcel_id>/collect")
 @allow(*DESK)
+@idempotency.on_repeat(_step_repeat("parcel"))
 def parcel_collect(parcel_id: int):
     def act(p, f):
         services.collect_parcel(p, current_user, f.collector_name.data if f.who.data == "proxy" else (
@@ -303,27 +308,30 @@ def parcel_collect(parcel_id: int):
     return _act("parcel", parcel_id, "collect", act, "已登记领取。")
 
 
-@bp.post("/parcels/<int:parcel_id>/return")
+@bp.post("/parcels/<id:parcel_id>/return")
 @allow(*DESK)
+@idempotency.on_repeat(_step_repeat("parcel"))
 def parcel_return(parcel_id: int):
     return _act("parcel", parcel_id, "return", lambda p, f: services.return_parcel(p, current_user, f.note.data),
                 "已登记退回快递公司。")
 
 
-@bp.get("/mail/<int:mail_id>")
+@bp.get("/mail/<id:mail_id>")
 @allow(*VIEWERS)
 def mail_item(mail_id: int):
     return _page("mail", _load("mail", mail_id))
 
 
-@bp.post("/mail/<int:mail_id>/notify")
+@bp.post("/mail/<id:mail_id>/notify")
 @allow(*NOTIFIERS)
+@idempotency.on_repeat(_step_repeat("mail"))
 def mail_notify(mail_id: int):
     return _notify("mail", mail_id)
 
 
-@bp.post("/mail/<int:mail_id>/forward")
+@bp.post("/mail/<id:mail_id>/forward")
 @allow(*DESK)
+@idempotency.on_repeat(_step_repeat("mail"))
 def mail_forward(mail_id: int):
     def act(m, f):
         services.forward_mail(m, current_user, f.to_name.data, f.note.data)
@@ -331,26 +339,29 @@ def mail_forward(mail_id: int):
     return _act("mail", mail_id, "forward", act, "已转交。")
 
 
-@bp.post("/mail/<int:mail_id>/return")
+@bp.post("/mail/<id:mail_id>/return")
 @allow(*DESK)
+@idempotency.on_repeat(_step_repeat("mail"))
 def mail_return(mail_id: int):
     return _act("mail", mail_id, "return", lambda m, f: services.return_mail(m, current_user, f.note.data), "已登记退回。")
 
 
-@bp.get("/cards/<int:card_id>")
+@bp.get("/cards/<id:card_id>")
 @allow(*CARD_VIEWERS)
 def card(card_id: int):
     return _page("card", _load("card", card_id))
 
 
-@bp.post("/cards/<int:card_id>/notify")
+@bp.post("/cards/<id:card_id>/notify")
 @allow(*NOTIFIERS)
+@idempotency.on_repeat(_step_repeat("card"))
 def card_notify(card_id: int):
     return _notify("card", card_id)
 
 
-@bp.post("/cards/<int:card_id>/pay")
+@bp.post("/cards/<id:card_id>/pay")
 @allow(*FEE_TAKERS)
+@idempotency.on_repeat(_step_repeat("card"))
 def card_pay(card_id: int):
     def act(c, f):
         services.pay_card(c, current_user, f.receipt_no.data)
@@ -358,8 +369,9 @@ def card_pay(card_id: int):
     return _act("card", card_id, "pay", act, "已收费。")
 
 
-@bp.post("/cards/<int:card_id>/complete")
+@bp.post("/cards/<id:card_id>/complete")
 @allow(*DESK)
+@idempotency.on_repeat(_step_repeat("card"))
 def card_complete(card_id: int):
     def act(c, f):
         services.complete_card(c, current_user, f.card_no.data, f.note.data)
@@ -368,8 +380,9 @@ def card_complete(card_id: int):
     return _act("card", card_id, "complete", act, "已办结。")
 
 
-@bp.post("/cards/<int:card_id>/cancel")
+@bp.post("/cards/<id:card_id>/cancel")
 @allow(*DESK)
+@idempotency.on_repeat(_step_repeat("card"))
 def card_cancel(card_id: int):
     def act(c, f):
         services.cancel_card(c, current_user, f.note.data)

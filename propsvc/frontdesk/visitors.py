@@ -5,9 +5,10 @@ saved) → one service call → one commit; bad input is shown next to its field
 from flask import Response, abort, flash, g, get_template_attribute, make_response, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
-from sqlalchemy.exc import IntegrityError
 
+from ..core import idempotency
 from ..core.access import allow
+from ..core.forms import parse_id
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.timefmt import localtime, parse_iso_day, site_today
@@ -75,7 +76,7 @@ def visits_csv():
 
 # --- sign out -------------------------------------------------------------------------------
 
-@bp.post("/visitors/<int:visit_id>/out")
+@bp.post("/visitors/<id:visit_id>/out")
 @allow(*USERS)
 def visit_out(visit_id: int):
     result = services.sign_out(g.community.id, visit_id, current_user)
@@ -108,7 +109,7 @@ def _form_context(form: VisitForm) -> dict:
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
     unit, options, search_error = found.unit, found.options, found.error
     if unit is not None:
-        form.unit_id.data = str(unit.id)
+        form.unit_id.data = unit.id
     return {"form": form, "unit": unit, "options": options, "search_error": search_error,
             "returning": _returning(form)}
 
@@ -126,7 +127,7 @@ def _returning(form: VisitForm):
 def _fill_from(form: VisitForm) -> None:
     """The 填入 button: copy the last visit's name and plate into empty fields."""
     ref = request.args.get("fill", "")
-    last = services.get_visit(g.community.id, int(ref)) if ref.isdigit() else None
+    last = services.get_visit(g.community.id, parse_id(ref)) if parse_id(ref) else None
     if last is None:
         return
     if not form.visitor_name.data:
@@ -135,8 +136,18 @@ def _fill_from(form: VisitForm) -> None:
         form.plate.data = last.plate
 
 
+def _registered(key: str) -> str | None:
+    """A double tap or a resend: the first one registered the visit."""
+    done = services.find_by_client_key(key)
+    if done is None:
+        return None
+    flash(f"{done.visitor_name} 已登记（{localtime(done.arrived_at, '%H:%M')}），未重复登记。", "notice")
+    return url_for("frontdesk.visitors")
+
+
 @bp.route("/visitors/new", methods=["GET", "POST"])
 @allow(*USERS)
+@idempotency.on_repeat(_registered)
 def visit_new():
     form = _visit_form()
     status = 200
@@ -145,27 +156,17 @@ def visit_new():
     if request.method == "POST":
         status = 422
         if form.validate():
-            done = services.find_by_client_key(form.client_key.data)
-            if done is not None and done.community_id == g.community.id:  # a double tap or a resend
-                flash(f"{done.visitor_name} 已登记（{localtime(done.arrived_at, '%H:%M')}），未重复登记。", "notice")
-                return redirect(url_for("frontdesk.visitors"), 303)
             try:
                 v = services.register(g.community.id, services.VisitIn(
-                    visitor_name=form.visitor_name.data, phone=form.phone.data, unit_id=int(form.unit_id.data),
+                    visitor_name=form.visitor_name.data, phone=form.phone.data, unit_id=form.unit_id.data,
                     purpose=form.purpose.data, purpose_note=form.purpose_note.data,
                     id_number=form.id_number.data or None, plate=form.plate.data or None,
-                    party_size=form.party_size.data, client_key=form.client_key.data), current_user)
+                    party_size=form.party_size.data, client_key=idempotency.current_key()), current_user)
                 db.session.commit()
             except services.VisitError as e:
                 db.session.rollback()
                 getattr(form, e.field or "unit_id").errors = [str(e)]
                 status = e.status
-            except IntegrityError:  # the same key raced in from a second tap
-                db.session.rollback()
-                if services.find_by_client_key(form.client_key.data) is None:
-                    raise
-                flash("此次登记已保存，未重复登记。", "notice")
-                return redirect(url_for("frontdesk.visitors"), 303)
             else:
                 flash(f"已登记访客 {v.visitor_name}（{v.party_size}人），到访 {v.unit.label}。", "ok")
                 return redirect(url_for("frontdesk.visitors"), 303)

@@ -1,32 +1,14 @@
 """Forms of the notices area. Labels and messages in Chinese; the service checks the same
 rules again (NoticeError), so a message lands next to its field either way."""
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import KeyedForm
+from ..core import limits
+from ..core.forms import ChineseDateField, Form, Required, Within, record_id
 from .models import NOTICE_KIND_LABELS
 from .services import BODY_MAX, TITLE_MAX
-
-
-class NoticeDateField(DateField):
-    """A date: empty is "not filled in" (one message from the required check), a bad value
-    says so in Chinese, a year outside 2000–2100 is refused."""
-
-    def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("日期格式不正确，请按“年-月-日”填写。") from None
-        if self.data and not 2000 <= self.data.year <= 2100:
-            self.data = None
-            raise ValueError("日期不正确。")
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -38,14 +20,7 @@ class MultiCheckboxField(SelectMultipleField):
             raise ValidationError("所选楼栋不属于本小区。")
 
 
-def _required(message: str):
-    def check(form, field):
-        if field.data is None and not field.process_errors:
-            raise StopValidation(message)
-    return check
-
-
-class NoticeForm(KeyedForm):
+class NoticeForm(Form):
     kind = RadioField("类型", choices=list(NOTICE_KIND_LABELS.items()), default="notice", validate_choice=False,
                       validators=[InputRequired("请选择公告类型。")])
     title = StringField("标题", validators=[DataRequired("请填写标题。"),
@@ -54,9 +29,9 @@ class NoticeForm(KeyedForm):
     body = TextAreaField("内容", validators=[DataRequired("请填写公告内容。"),
                                            Length(max=BODY_MAX, message=f"公告内容最多{BODY_MAX}字。")],
                          render_kw={"rows": 8, "placeholder": "尊敬的各位业主/住户：\n\n……（空一行分段）"})
-    building_ids = MultiCheckboxField("涉及楼栋（不选 = 全体住户）", coerce=int, choices=[])
-    valid_from = NoticeDateField("开始展示", validators=[_required("请填写开始展示日期。")])
-    valid_until = NoticeDateField("结束展示", validators=[_required("请填写结束展示日期。")])
+    building_ids = MultiCheckboxField("涉及楼栋（不选 = 全体住户）", coerce=record_id, choices=[])
+    valid_from = ChineseDateField("开始展示", validators=[Required("请填写开始展示日期。"), Within(limits.NOTICE_FROM)])
+    valid_until = ChineseDateField("结束展示", validators=[Required("请填写结束展示日期。")])
 
     def __init__(self, *a, buildings=(), **kw):
         super().__init__(*a, **kw)
@@ -78,7 +53,7 @@ class NoticeEditForm(NoticeForm):
     based_on = HiddenField()
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = StringField("撤回原因", validators=[DataRequired("请填写撤回原因。"),
                                              Length(max=200, message="撤回原因最多200字。")],
                          render_kw={"placeholder": "如：已提前恢复供水"})

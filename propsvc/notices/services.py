@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from ..core import limits
 from ..core.services import record
 from ..core.timefmt import site_today, utcnow
 from ..extensions import db
@@ -16,7 +17,7 @@ from .models import NOTICE_KIND_LABELS, Notice, notice_building
 
 TITLE_MAX = 60
 BODY_MAX = 3000
-MAX_DAYS = 366          # a notice is shown at most a year
+MAX_DAYS = limits.NOTICE_MAX_DAYS  # a notice is shown at most a year
 LIST_LIMIT = 100
 LISTS = {"current": "展示中", "upcoming": "未开始", "past": "已结束"}
 

@@ -1,7 +1,7 @@
 """Notice routes [F2]: the lists (current, upcoming, past), publishing and correcting (supervisor,
 manager), one notice with early withdrawal, and the A4 PDF for the notice boards.
 
-Each POST: validate the form → claim its one-time key → one service call → one commit (or
+Each POST (its one-time key claimed by core.idempotency first): validate the form → one service call → one commit (or
 rollback and the page again with the message next to the field: 422 bad input, 409 a step
 out of order)."""
 from flask import flash, g, make_response, redirect, request, url_for
@@ -49,8 +49,19 @@ def index():
                        status_labels=NOTICE_STATUS_LABELS, limit=services.LIST_LIMIT)
 
 
+def _published(key: str) -> str | None:
+    """A double tap of 发布: to the notice the first one published."""
+    done = services.by_client_key(key)
+    return url_for("notices.detail", notice_id=done.id) if done is not None else None
+
+
+def _to_notice(_key: str) -> str:
+    return url_for("notices.detail", notice_id=request.view_args["notice_id"])
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allow(*PUBLISHERS)
+@idempotency.on_repeat(_published)
 def new():
     today = site_today()
     form = NoticeForm(buildings=_buildings())
@@ -60,16 +71,11 @@ def new():
     if request.method == "POST":
         status = 422
         if form.validate():
-            done = services.by_client_key(form.client_key.data)
-            if done is not None and done.community_id == g.community.id:  # a double tap
-                return redirect(url_for("notices.detail", notice_id=done.id), 303)
-            if not idempotency.claim(f"notice:{form.client_key.data}"):
-                return redirect(url_for("notices.index"), 303)
             try:
                 n = services.publish(g.community.id, current_user._get_current_object(), title=form.title.data,
                                      body=form.body.data, kind=form.kind.data, building_ids=form.building_ids.data,
                                      valid_from=form.valid_from.data, valid_until=form.valid_until.data,
-                                     client_key=form.client_key.data, today=today)
+                                     client_key=idempotency.current_key(), today=today)
             except services.NoticeError as e:
                 db.session.rollback()
                 _show(form, e)
@@ -81,8 +87,9 @@ def new():
     return render_page("notices/new.html", block="content", status=status, form=form, today=today, n=None)
 
 
-@bp.route("/<int:notice_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:notice_id>/edit", methods=["GET", "POST"])
 @allow(*PUBLISHERS)
+@idempotency.on_repeat(_to_notice)
 def edit(notice_id: int):
     n = get_or_404(Notice, notice_id)
     today = site_today()
@@ -98,8 +105,6 @@ def edit(notice_id: int):
     form = NoticeEditForm(buildings=_buildings())
     status = 422
     if form.validate():
-        if not idempotency.claim(f"notice-edit:{form.client_key.data}"):
-            return back  # a double tap: the first one saved it
         try:
             changed = services.revise(n, current_user._get_current_object(), title=form.title.data,
                                       body=form.body.data, kind=form.kind.data, building_ids=form.building_ids.data,
@@ -126,13 +131,13 @@ def _detail(n: Notice, form=None, status: int = 200):
                        revisions=services.revisions(n))
 
 
-@bp.get("/<int:notice_id>")
+@bp.get("/<id:notice_id>")
 @allow()
 def detail(notice_id: int):
     return _detail(get_or_404(Notice, notice_id))
 
 
-@bp.post("/<int:notice_id>/withdraw")
+@bp.post("/<id:notice_id>/withdraw")
 @allow(*PUBLISHERS)
 def withdraw(notice_id: int):
     n = get_or_404(Notice, notice_id)
@@ -152,7 +157,7 @@ def withdraw(notice_id: int):
     return redirect(url_for("notices.detail", notice_id=n.id), 303)
 
 
-@bp.get("/<int:notice_id>.pdf")
+@bp.get("/<id:notice_id>.pdf")
 @allow()
 def pdf(notice_id: int):
     n = get_or_404(Notice, notice_id)

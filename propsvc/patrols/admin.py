@@ -222,7 +222,7 @@ def plans_page():
     return render_page(TEMPLATE, **_context("plans", day=_day_arg()))
 
 
-@bp.get("/admin/items/<int:item_id>")
+@bp.get("/admin/items/<id:item_id>")
 @allow(*ADMIN_ROLES)
 def admin_item(item_id: int):
     """One checklist item with its edit form (move, retire/restore too): with htmx just that row
@@ -312,7 +312,7 @@ def admin_template_add():
     return _done("checklists", f"已添加检查表“{t.name}”，请添加检查项。", open_template=t.id)
 
 
-@bp.post("/admin/templates/<int:template_id>")
+@bp.post("/admin/templates/<id:template_id>")
 @allow(*ADMIN_ROLES)
 def admin_template_edit(template_id: int):
     t = _own_template(template_id)
@@ -342,7 +342,7 @@ def _item_text_taken(t: ChecklistTemplate, text: str, except_id: int | None = No
     return any(it.text == text and it.id != except_id and it.active for it in t.items)
 
 
-@bp.post("/admin/templates/<int:template_id>/items")
+@bp.post("/admin/templates/<id:template_id>/items")
 @allow(*ADMIN_ROLES)
 def admin_item_add(template_id: int):
     t = _own_template(template_id)
@@ -363,7 +363,7 @@ def admin_item_add(template_id: int):
     return _done("checklists", f"已添加检查项“{it.text}”。", t.id)
 
 
-@bp.post("/admin/items/<int:item_id>")
+@bp.post("/admin/items/<id:item_id>")
 @allow(*ADMIN_ROLES)
 def admin_item_edit(item_id: int):
     it = _own_item(item_id)
@@ -384,7 +384,7 @@ def admin_item_edit(item_id: int):
     return _done("checklists", f"已保存检查项“{it.text}”{note}。", t.id)
 
 
-@bp.post("/admin/items/<int:item_id>/move")
+@bp.post("/admin/items/<id:item_id>/move")
 @allow(*ADMIN_ROLES)
 def admin_item_move(item_id: int):
     it = _own_item(item_id)
@@ -406,7 +406,7 @@ def admin_item_move(item_id: int):
                  open_item=it)
 
 
-@bp.post("/admin/items/<int:item_id>/active")
+@bp.post("/admin/items/<id:item_id>/active")
 @allow(*ADMIN_ROLES)
 def admin_item_active(item_id: int):
     it = _own_item(item_id)
@@ -490,7 +490,7 @@ def plan_add():
     return _done("plans", f"已添加巡查计划：{_plan_summary(p)}。")
 
 
-@bp.post("/plans/<int:plan_id>")
+@bp.post("/plans/<id:plan_id>")
 @allow(*ADMIN_ROLES)
 def plan_edit(plan_id: int):
     p = _own_plan(plan_id)
@@ -509,7 +509,7 @@ def plan_edit(plan_id: int):
     return _done("plans", f"已保存巡查计划：{_plan_summary(p)}。已完成的巡查记录不受影响。")
 
 
-@bp.post("/plans/<int:plan_id>/active")
+@bp.post("/plans/<id:plan_id>/active")
 @allow(*ADMIN_ROLES)
 def plan_active(plan_id: int):
     p = _own_plan(plan_id)

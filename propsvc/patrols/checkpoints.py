@@ -3,12 +3,12 @@ show they were there (the scan itself is patrols.checkpoint in runs.py)."""
 import secrets
 
 from flask import abort, flash, g, make_response, redirect, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..core.access import allow, get_or_404
+from ..core.forms import Form, record_id
 from ..core.roles import Role
 from ..core.services import record
 from ..core.web import render_page
@@ -20,10 +20,10 @@ from .models import Checkpoint
 ADMINS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 
 
-class CheckpointForm(FlaskForm):
+class CheckpointForm(Form):
     name = StringField("名称", validators=[DataRequired("请填写巡查点名称"), Length(max=64, message="名称最多64字")],
                        render_kw={"placeholder": "如：3栋大堂、北门岗亭、中心花园"})
-    building_id = SelectField("所在楼栋", coerce=int, default=0)
+    building_id = SelectField("所在楼栋", coerce=record_id, default=0)
 
 
 def _form() -> CheckpointForm:
@@ -64,11 +64,11 @@ def _load(checkpoint_id: int) -> Checkpoint:
     return cp
 
 
-@bp.post("/checkpoints/<int:checkpoint_id>/active")
+@bp.post("/checkpoints/<id:checkpoint_id>/active")
 @allow(*ADMINS)
 def checkpoint_active(checkpoint_id: int):
     cp = _load(checkpoint_id)
-    if not FlaskForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     cp.active = not cp.active
     record("checkpoint.enabled" if cp.active else "checkpoint.disabled", cp)
@@ -76,7 +76,7 @@ def checkpoint_active(checkpoint_id: int):
     return redirect(url_for("patrols.checkpoints"), 303)
 
 
-@bp.get("/checkpoints/<int:checkpoint_id>/qr.pdf")
+@bp.get("/checkpoints/<id:checkpoint_id>/qr.pdf")
 @allow(*ADMINS)
 def checkpoint_pdf(checkpoint_id: int):
     """An A6 sheet to print and post at the place: its name and the QR the phone scans."""

@@ -1,12 +1,11 @@
 """Forms of the patrol run on the phone, and the recheck step of a rectification ticket [D3]."""
 from datetime import datetime, timezone
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import HiddenField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..core.forms import KeyedForm
+from ..core.forms import Form, IdField, record_id
 from .models import RESULT_LABELS, TargetType
 from .services import AREA_MAX, NOTE_MAX
 
@@ -14,18 +13,14 @@ IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
 TARGET_LABELS = {TargetType.BUILDING: "楼栋", TargetType.UNIT: "房屋", TargetType.AREA: "区域"}
 
 
-def _int_or_none(value):
-    return int(value) if value not in (None, "") and str(value).isdigit() else None
-
-
-class StartForm(KeyedForm):
-    plan_id = HiddenField(filters=[_int_or_none])
-    template_id = SelectField("巡查表", coerce=int, default=0)
+class StartForm(Form):
+    plan_id = IdField()
+    template_id = SelectField("巡查表", coerce=record_id, default=0)
     target_type = RadioField("巡查对象", choices=list(TARGET_LABELS.items()), default=TargetType.BUILDING)
-    building_id = SelectField("楼栋", coerce=int, default=0)
+    building_id = SelectField("楼栋", coerce=record_id, default=0)
     unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
                          render_kw={"placeholder": "房号 3-2-1201 / 业主姓名", "autocomplete": "off"})
-    unit_id = HiddenField(filters=[_int_or_none])
+    unit_id = IdField(invalid="请从列表中选择房屋。")
     area = StringField("区域", validators=[Optional(), Length(max=AREA_MAX, message=f"区域名称最多{AREA_MAX}字")],
                        render_kw={"placeholder": "如：北门车库、中心花园、3栋地下室"})
 
@@ -47,7 +42,7 @@ def parse_tap_time(value: str | None) -> datetime | None:
     return at.astimezone(timezone.utc)
 
 
-class TapForm(FlaskForm):
+class TapForm(Form):
     """One tap. The CSRF token comes as the X-CSRFToken header (script) or a field (no script)."""
     result = RadioField(choices=list(RESULT_LABELS.items()), validators=[InputRequired("请选择：正常、有问题或不适用。")])
     key = StringField(validators=[DataRequired("缺少提交标识，请刷新页面后重试。"), Length(max=64)])
@@ -67,7 +62,7 @@ def _one_photo(form, field):
         raise ValidationError("复检需要拍照：请拍摄整改后的现场照片。")
 
 
-class RecheckForm(FlaskForm):
+class RecheckForm(Form):
     """The steward's recheck of a rectification ticket (巡查整改) [D3]: a photo is required."""
     outcome = RadioField("复检结果", choices=[("fixed", "已整改，关闭"), ("not_fixed", "未整改完成，退回重新处理")],
                          validators=[InputRequired("请选择复检结果")])

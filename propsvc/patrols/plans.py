@@ -18,6 +18,7 @@ from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User, UserRole, user_building, user_community
+from ..core.forms import parse_id
 from ..core.roles import Role
 from ..core.spreadsheet import cell, excel_csv
 from ..core.timefmt import SITE_TZ, day_range, localtime, site_now, site_today
@@ -378,7 +379,7 @@ class Page:
 def page_number(value) -> int:
     """A ?page= value as a page number (1 when missing or not a small positive integer)."""
     text = str(value or "")
-    return int(text) if text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
 
 
 def paginate(stmt, number: int, per_page: int = 50) -> Page:
@@ -422,8 +423,7 @@ class RecordFilters:
 
 
 def _id(value) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isdigit() and len(text) <= 9 else None
+    return parse_id(str(value or ""))
 
 
 def parse_record_filters(args, community_id: int, *, own_steward_id: int | None = None,

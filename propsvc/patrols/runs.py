@@ -5,11 +5,11 @@ A tap answers with the item's row only (a few hundred bytes) when sent by the pa
 (HX-Request header), or redirects back to the checklist for a plain form post (no script)."""
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from jinja2_fragments.flask import render_block
 
-from ..core import scope
+from ..core import idempotency, scope
 from ..core.access import allow, get_or_404
+from ..core.forms import Form, parse_id
 from ..core.roles import Role
 from ..core.timefmt import localtime
 from ..core.web import is_htmx, render_page
@@ -55,13 +55,20 @@ def _unit_choice(form: forms.StartForm) -> tuple[Unit | None, list[Unit], str | 
     return found.unit, found.options, found.error
 
 
+def _started(key: str) -> str | None:
+    """A resent start: to the patrol the first one started."""
+    p = services.patrol_by_client_key(key)
+    return url_for("patrols.run", patrol_id=p.id) if p is not None else None
+
+
 @bp.route("/start", methods=["GET", "POST"])
 @allow(*RUN_ROLES)
+@idempotency.on_repeat(_started)
 def start():
     plan = None
     plan_id = request.values.get("plan_id", "")
     if plan_id:
-        plan = db.session.get(PatrolPlan, int(plan_id)) if plan_id.isdigit() else None
+        plan = db.session.get(PatrolPlan, parse_id(plan_id)) if parse_id(plan_id) else None
         if plan is None or plan.community_id != g.community.id:
             abort(404)
         done = services.patrol_for_plan(plan, current_user)
@@ -79,7 +86,7 @@ def start():
                 p = services.start_patrol(
                     g.community.id, current_user, form.template_id.data or None, form.target_type.data,
                     building_id=form.building_id.data or None, unit_id=unit.id if unit else None,
-                    area=form.area.data, plan_id=plan.id if plan else None, client_key=form.client_key.data)
+                    area=form.area.data, plan_id=plan.id if plan else None, client_key=idempotency.current_key())
                 db.session.commit()
             except services.PatrolError as e:
                 db.session.rollback()
@@ -104,12 +111,12 @@ def _run_page(p: Patrol, status: int = 200, error: str | None = None, open_item:
                        labels=list(RESULT_LABELS.items()))
 
 
-@bp.get("/<int:patrol_id>")
+@bp.get("/<id:patrol_id>")
 @allow(*RUN_ROLES, Role.MANAGER)
 def run(patrol_id: int):
     p = load_patrol(patrol_id)
     open_item = request.args.get("open", "")
-    return _run_page(p, open_item=int(open_item) if open_item.isdigit() else None)
+    return _run_page(p, open_item=parse_id(open_item))
 
 
 def _row(p: Patrol, item_id: int, status: int = 200, error: str | None = None):
@@ -124,7 +131,7 @@ def _row(p: Patrol, item_id: int, status: int = 200, error: str | None = None):
     return resp
 
 
-@bp.post("/<int:patrol_id>/items/<int:item_id>")
+@bp.post("/<id:patrol_id>/items/<id:item_id>")
 @allow(*RUN_ROLES)
 def tap(patrol_id: int, item_id: int):
     """One tap: result, key, tapped_at (the phone's ISO time), and for a problem note + photo."""
@@ -165,11 +172,11 @@ def tap(patrol_id: int, item_id: int):
     return redirect(url_for("patrols.run", patrol_id=p.id, _anchor=f"i{item_id}"), 303)
 
 
-@bp.post("/<int:patrol_id>/finish")
+@bp.post("/<id:patrol_id>/finish")
 @allow(*RUN_ROLES)
 def finish(patrol_id: int):
     p = load_patrol(patrol_id, write=True)
-    if not FlaskForm().validate():
+    if not Form().validate():
         abort(400)
     if p.finished_at is not None:  # a double tap: it is done
         return redirect(url_for("patrols.run", patrol_id=p.id), 303)
@@ -186,7 +193,7 @@ def finish(patrol_id: int):
     return redirect(url_for("patrols.run", patrol_id=p.id), 303)
 
 
-@bp.get("/<int:patrol_id>/items/<int:item_id>/photo")
+@bp.get("/<id:patrol_id>/items/<id:item_id>/photo")
 @allow(*RUN_ROLES, Role.MANAGER)
 def photo(patrol_id: int, item_id: int):
     """The photo of a finding (?thumb=1: its thumbnail), to those who may see the patrol."""

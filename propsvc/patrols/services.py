@@ -69,7 +69,7 @@ def templates_for(community_id: int) -> list[ChecklistTemplate]:
     return sorted(rows, key=lambda t: (order.get(t.kind, 99), t.id))
 
 
-def _by_client_key(key: str | None) -> Patrol | None:
+def patrol_by_client_key(key: str | None) -> Patrol | None:
     if not key:
         return None
     return db.session.scalar(select(Patrol).where(Patrol.client_key == key))
@@ -104,7 +104,7 @@ def start_patrol(community_id: int, steward: User, template_id: int | None, targ
     target and checklist still open today). A planned patrol takes its checklist and target
     from the plan."""
     now = now or utcnow()
-    existing = _by_client_key(client_key)
+    existing = patrol_by_client_key(client_key)
     if existing is not None:
         _need(existing.steward_id == steward.id and existing.community_id == community_id, "提交标识重复，请刷新页面。")
         return existing
@@ -148,7 +148,7 @@ def start_patrol(community_id: int, steward: User, template_id: int | None, targ
             db.session.add(p)
             db.session.flush()
     except IntegrityError:  # the same start sent twice at once: the other request made it
-        existing = _by_client_key(client_key)
+        existing = patrol_by_client_key(client_key)
         if existing is None:
             raise
         return existing

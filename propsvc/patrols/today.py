@@ -7,12 +7,10 @@
   events, edited, saved or submitted. Bad input: 422 with the message next to the field.
 * GET /patrols/summaries?day= — the supervisor's view of who has and has not submitted;
   /patrols/summaries/<id> opens one read-only."""
-import uuid
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
-from ..core import idempotency
 from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.web import render_page
@@ -44,8 +42,7 @@ def _summary_page(day, text, errors, status=200, day_value=None):
     s = days.get_summary(current_user.id, day) if day is not None else None
     return render_page(SUMMARY_TEMPLATE, block="content", status=status, day=day,
                        day_value=day_value or (day.isoformat() if day else ""),
-                       day_label=days.day_label(day) if day else "", text=text, errors=errors, s=s,
-                       key=uuid.uuid4().hex)
+                       day_label=days.day_label(day) if day else "", text=text, errors=errors, s=s)
 
 
 @bp.route("/summary", methods=["GET", "POST"])
@@ -65,8 +62,6 @@ def summary():
 
     text = request.form.get("text", "")
     submit = request.form.get("action") == "submit"
-    if not idempotency.claim(request.form.get("key")):  # a double tap: the first one did it
-        return redirect(url_for("patrols.summary", day=day.isoformat()), 303)
     try:
         days.save_summary(user, g.community.id, day, text, submit)
     except days.DayError as e:
@@ -92,7 +87,7 @@ def summaries():
                        rows=rows, errors=errors)
 
 
-@bp.get("/summaries/<int:summary_id>")
+@bp.get("/summaries/<id:summary_id>")
 @allow(Role.SUPERVISOR, Role.MANAGER)
 def summary_show(summary_id: int):
     s = get_or_404(DailySummary, summary_id)

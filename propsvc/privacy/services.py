@@ -5,7 +5,8 @@ from datetime import date
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..core import scope
+from ..core import limits, scope
+from ..core.forms import parse_id
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.services import record
@@ -117,7 +118,7 @@ def parse_audit_filters(args, now=None) -> AuditFilters:
 
     start, end, errors = day_range(args, default_days=7, max_days=366, now=now)
     uid = args.get("user", "")
-    return AuditFilters(start, end, int(uid) if uid.isdigit() else None, (args.get("unit") or "").strip()[:40], errors)
+    return AuditFilters(start, end, parse_id(uid), (args.get("unit") or "").strip()[:40], errors)
 
 
 def _unit_ids(community_id: int, q: str) -> list[int] | None:
@@ -188,7 +189,7 @@ def audit_staff(community_id: int) -> list[User]:
 # --- cover (代班) ----------------------------------------------------------------------
 
 COVER_ROLES = (Role.SUPERVISOR, Role.MANAGER)
-MAX_COVER_DAYS = 92
+MAX_COVER_DAYS = limits.COVER_MAX_DAYS
 
 
 class CoverError(ValueError):

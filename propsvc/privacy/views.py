@@ -17,7 +17,7 @@ def back_url() -> str:
     return local_path(request.form.get("next")) or url_for("core.home")
 
 
-@bp.post("/reveal/<kind>/<int:record_id>/<attr>")
+@bp.post("/reveal/<kind>/<id:record_id>/<attr>")
 @allow()  # every staff role reaches the route; core.scope decides per role, field and building
 def reveal(kind: str, record_id: int, attr: str):
     """Show one confidential field in full, once, with a reason; audited [T9]. The value goes
@@ -101,7 +101,7 @@ def cover_new():
     return redirect(url_for("privacy.covers"), 303)
 
 
-@bp.post("/covers/<int:cover_id>/end")
+@bp.post("/covers/<id:cover_id>/end")
 @allow(*services.COVER_ROLES)
 def cover_end(cover_id: int):
     if not EndCoverForm().validate_on_submit():

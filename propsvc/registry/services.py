@@ -7,6 +7,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 
 from ..auth.models import User
 from ..core import scope
+from ..core.forms import parse_id
 from ..extensions import db
 from .models import Building, Occupancy, Person, Unit
 
@@ -94,8 +95,8 @@ def unit_lookup(community_id: int, unit_id, q: str | None) -> UnitLookup:
     """The unit of an intake form: `unit_id` when it is one of this community's, else a search
     for `q` (an exact hit is chosen at once). Another community's unit counts as not chosen."""
     unit = None
-    if unit_id and str(unit_id).isdigit():
-        unit = load_unit(int(unit_id))
+    if parse_id(unit_id):
+        unit = load_unit(parse_id(unit_id))
         if unit is not None and unit.building.community_id != community_id:
             unit = None
     if unit is not None or not q:

@@ -30,7 +30,7 @@ def _unit_page(unit_id: int):
     return render_page("registry/unit.html", block="occupants", unit=unit)
 
 
-@bp.get("/<int:unit_id>")
+@bp.get("/<id:unit_id>")
 @allow(*REGISTRY_READERS)
 def unit(unit_id: int):
     return _unit_page(unit_id)

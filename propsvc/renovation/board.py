@@ -8,6 +8,7 @@ from flask import g, make_response, request
 from flask_login import current_user
 
 from ..core.access import allow
+from ..core.forms import parse_id
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.timefmt import localtime, site_today
@@ -22,10 +23,8 @@ BOARD_ROLES = (*VIEWERS, Role.GUARD)
 
 
 def _building() -> Building | None:
-    raw = request.args.get("building", "")
-    if not raw.isdigit():
-        return None
-    return next((b for b in g.community.buildings if b.id == int(raw)), None)
+    wanted = parse_id(request.args.get("building", ""))
+    return next((b for b in g.community.buildings if b.id == wanted), None) if wanted else None
 
 
 @bp.get("/board")

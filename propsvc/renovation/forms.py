@@ -1,23 +1,17 @@
 """Forms of the renovation area. Labels and messages in Chinese."""
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
-from wtforms import (BooleanField, DateField, DecimalField, FileField, HiddenField, MultipleFileField,
-                     RadioField, StringField, TextAreaField)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, DecimalField, FileField, MultipleFileField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError, DataRequired
 
+from ..core import limits
+from ..core.forms import After, ChineseDateField, ChineseIntegerField, Form, IdField, Required, Within
 from ..registry.forms import valid_id_number, valid_phone
-from ..core.forms import ChineseIntegerField, KeyedForm
 from .services import APPLICANT_ROLES, INSPECTION_POINTS
 
 MAX_ATTACHMENTS = 6
 IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
-
-
-def _sane_day(form, field):
-    if field.data and not (2000 <= field.data.year <= 2100):
-        raise ValidationError("日期不正确。")
 
 
 def _max_files(form, field):
@@ -58,10 +52,10 @@ def _between(low, high, message):
     return check
 
 
-class ApplicationForm(KeyedForm):
+class ApplicationForm(Form):
     unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
                          render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
-    unit_id = HiddenField(validators=[DataRequired("请先查找并选择房屋。")])
+    unit_id = IdField(validators=[Required("请先查找并选择房屋。")], invalid="请从列表中选择房屋。")
     applicant_role = RadioField("办证人身份", choices=list(APPLICANT_ROLES.items()), default="owner",
                                 validators=[InputRequired("请选择办证人身份。")])
     applicant_name = StringField("办证人姓名", validators=[Optional(), Length(max=64, message="姓名最多64字")])
@@ -76,51 +70,47 @@ class ApplicationForm(KeyedForm):
     scope = TextAreaField("装修内容", validators=[DataRequired("请填写装修内容。"),
                                               Length(max=1000, message="装修内容最多1000字")],
                           render_kw={"placeholder": "如：厨卫改造、墙面刷漆、铺地板；不涉及承重墙"})
-    starts_on = DateField("计划开工日期", validators=[DataRequired("请填写计划开工日期。"), _sane_day])
-    ends_on = DateField("计划完工日期", validators=[Optional(), _sane_day])
+    starts_on = ChineseDateField("计划开工日期", validators=[Required("请填写计划开工日期。"),
+                                                      Within(limits.RENOVATION_STARTS)])
+    ends_on = ChineseDateField("计划完工日期", validators=[
+        Optional(), After("starts_on", limits.RENOVATION_LENGTH, limits.RENOVATION_LENGTH_MESSAGE)])
     first_renovation = BooleanField("首次装修（需管家陪同业主检查门窗、地漏）")
     photos = MultipleFileField("附件照片（装修图纸、业主授权等，可不传）", validators=[_max_files, FileAllowed(
         IMAGE_EXTS, "只能上传图片。")])
 
-    def validate_unit_id(self, field):
-        if field.data and not str(field.data).isdigit():
-            raise ValidationError("请从列表中选择房屋。")
-
-    def validate_ends_on(self, field):
-        if field.data and self.starts_on.data and field.data <= self.starts_on.data:
-            raise ValidationError("计划完工日期必须晚于开工日期。")
 
 
-class ReasonForm(KeyedForm):
+class ReasonForm(Form):
     reason = TextAreaField("驳回原因", validators=[DataRequired("请填写驳回原因。"), Length(max=500)])
 
 
-class NoteForm(KeyedForm):
+class NoteForm(Form):
     note = StringField("说明", validators=[Optional(), Length(max=200)])
 
 
-class ExtensionForm(KeyedForm):
+class ExtensionForm(Form):
     requester_role = RadioField("申请人身份", choices=list(APPLICANT_ROLES.items()), default="owner",
                                 validators=[InputRequired("请选择申请人身份。")])
     requester_name = StringField("申请人姓名", validators=[DataRequired("请填写申请人姓名。"), Length(max=64)])
     reason = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因。"), Length(max=500, message="最多500字")])
-    new_end = DateField("新的完工日期", validators=[DataRequired("请填写新的完工日期。"), _sane_day])
+    new_end = ChineseDateField("新的完工日期", validators=[Required("请填写新的完工日期。"),
+                                                    Within(limits.EXTENSION_NEW_END)])
     fee = MoneyField("延期费用（元）", places=2, default=0,
                      validators=[Optional(), _between(0, 100000, "费用须在0至100000元之间。")],
                      render_kw={"inputmode": "decimal"})
 
 
-class DecisionForm(KeyedForm):
+class DecisionForm(Form):
     decision = RadioField("意见", choices=[("agree", "同意"), ("refuse", "不同意")], default="agree",
                           validators=[InputRequired("请选择意见。")])
     note = StringField("意见说明", validators=[Optional(), Length(max=200)])
 
 
-class FeeForm(KeyedForm):
+class FeeForm(Form):
     receipt_no = StringField("收据号", validators=[DataRequired("请填写收据号。"), Length(max=32)])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     """The community's renovation amounts [R5] and default period [R1]."""
 
     deposit = MoneyField("押金（元/人）", places=2, validators=[
@@ -137,7 +127,7 @@ class SettingsForm(FlaskForm):
 def inspection_form_class():
     """The inspection form: for each point a result, a note and a photo [R2]."""
 
-    class InspectionForm(KeyedForm):
+    class InspectionForm(Form):
         rules_told = BooleanField("已向业主讲解装修管理规定（施工时间、垃圾清运、禁止改动承重结构等）")
         neighbours_told = BooleanField("已告知业主相邻房屋的装修情况")
 

@@ -48,7 +48,7 @@ def gate_check():
     return render_page("renovation/gate.html", block="result", result=result, q=q)
 
 
-@bp.post("/gate/slips/<int:slip_id>/release")
+@bp.post("/gate/slips/<id:slip_id>/release")
 @allow(*GUARDS)
 def gate_release(slip_id: int):
     """放行: once. 200 with 已放行 for the guard who released it; 409 with when and by whom (or

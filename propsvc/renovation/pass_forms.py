@@ -1,12 +1,12 @@
 """Forms of the worker passes: registering a worker, the fees, returning the pass, the gate."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..registry.forms import valid_id_number, valid_phone
-from ..core.forms import ChineseDateField, KeyedForm
+from ..core import limits
+from ..core.forms import ChineseDateField, Form, Within
 from .pass_services import APPLICANT_ROLES
 
 TRADES = ("水电", "泥瓦", "木工", "油漆", "防水", "安装", "杂工")
@@ -17,7 +17,7 @@ def _photo_present(form, field):
         raise ValidationError("请拍摄或选择工人的一寸照片。")
 
 
-class WorkerForm(KeyedForm):
+class WorkerForm(Form):
     applicant_name = StringField("办证人姓名", validators=[
         DataRequired("请填写办证人姓名"), Length(max=64, message="姓名最多64字")])
     applicant_role = RadioField("办证人身份", choices=list(APPLICANT_ROLES.items()), default="lead",
@@ -30,15 +30,15 @@ class WorkerForm(KeyedForm):
     trade = StringField("工种", validators=[Optional(), Length(max=32, message="工种最多32字")],
                         render_kw={"list": "trades", "placeholder": "如：水电、木工、油漆"})
     photo = FileField("一寸照片", validators=[_photo_present])
-    valid_until = ChineseDateField("有效期至", validators=[Optional()])
+    valid_until = ChineseDateField("有效期至", validators=[Optional(), Within(limits.PASS_VALID_UNTIL)])
 
 
-class PayForm(FlaskForm):
+class PayForm(Form):
     receipt_no = StringField("收据号", validators=[DataRequired("请填写收据号"), Length(max=32, message="收据号最多32位")],
                              render_kw={"autocomplete": "off"})
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     refund_receipt_no = StringField("退押金收据号", validators=[
         DataRequired("请填写退押金收据号"), Length(max=32, message="收据号最多32位")],
         render_kw={"autocomplete": "off"})

@@ -4,12 +4,12 @@ and the pass is issued; the pass card prints as a PDF; finance takes it back and
 deposit. The rules are in pass_services."""
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..core import idempotency
 from ..core.access import allow, get_or_404
+from ..core.forms import Form
 from ..core.roles import Role
 from ..core.timefmt import site_today
 from ..core.web import local_next, render_error, render_page
@@ -62,7 +62,7 @@ def _workers_page(r: Renovation, status: int = 200, error: str | None = None):
 
 # --- the list of a renovation's workers, and finance's list -----------------------------
 
-@bp.get("/<int:renovation_id>/workers")
+@bp.get("/<id:renovation_id>/workers")
 @allow(*VIEWERS)
 def workers(renovation_id: int):
     return _workers_page(load_renovation(renovation_id))
@@ -97,8 +97,14 @@ def _new_page(r: Renovation, form, status: int = 200, refused: str | None = None
                        today=site_today(), amounts=ps.amounts(r.community_id), trades=pass_forms.TRADES)
 
 
-@bp.route("/<int:renovation_id>/workers/new", methods=["GET", "POST"])
+def _to_workers(_key: str) -> str:
+    """A double tap of 登记: the first one registered; to the renovation's workers."""
+    return url_for("renovation.workers", renovation_id=request.view_args["renovation_id"])
+
+
+@bp.route("/<id:renovation_id>/workers/new", methods=["GET", "POST"])
 @allow(*REGISTRARS)
+@idempotency.on_repeat(_to_workers)
 def worker_new(renovation_id: int):
     r = load_renovation(renovation_id)
     form = _worker_form(r)
@@ -113,8 +119,6 @@ def worker_new(renovation_id: int):
     reg = ps.Registration(applicant_name=form.applicant_name.data, applicant_role=form.applicant_role.data,
                           name=form.name.data, id_number=form.id_number.data, phone=form.phone.data,
                           trade=form.trade.data, valid_until=form.valid_until.data)
-    if not idempotency.claim(f"worker-{form.client_key.data}"):  # a double tap: the first one registered
-        return redirect(url_for("renovation.workers", renovation_id=r.id), 303)
     stored = None
     try:
         ps.check_registration(r, reg)  # before the photo is stored
@@ -148,7 +152,7 @@ def _back(w: Worker):
     return redirect(_next() or url_for("renovation.workers", renovation_id=w.renovation_id), 303)
 
 
-@bp.post("/workers/<int:worker_id>/pay")
+@bp.post("/workers/<id:worker_id>/pay")
 @allow(Role.FINANCE)
 def worker_pay(worker_id: int):
     """Finance records the deposit and card fee with the receipt number; then the pass is issued."""
@@ -173,12 +177,12 @@ def _pass_helpers():
     return {"passes_to_extend": ps.passes_to_extend}
 
 
-@bp.post("/<int:renovation_id>/workers/extend")
+@bp.post("/<id:renovation_id>/workers/extend")
 @allow(Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE)
 def workers_extend(renovation_id: int):
     """[R6] After an extension: new passes valid until the renovation's new end."""
     r = load_renovation(renovation_id)
-    if not FlaskForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     try:
         issued = ps.extend_passes(r, current_user._get_current_object())
@@ -191,7 +195,7 @@ def workers_extend(renovation_id: int):
     return redirect(url_for("renovation.workers", renovation_id=r.id), 303)
 
 
-@bp.post("/workers/<int:worker_id>/return")
+@bp.post("/workers/<id:worker_id>/return")
 @allow(Role.FINANCE)
 def worker_return(worker_id: int):
     """The pass comes back: the deposit refund is recorded and the pass revoked (已退证)."""
@@ -213,7 +217,7 @@ def worker_return(worker_id: int):
     return _back(w)
 
 
-@bp.get("/workers/<int:worker_id>/pass.pdf")
+@bp.get("/workers/<id:worker_id>/pass.pdf")
 @allow(*PRINTERS)
 def worker_pass_pdf(worker_id: int):
     """The pass card (card size, photo, name, unit, valid until, QR), only once issued."""
@@ -232,7 +236,7 @@ def worker_pass_pdf(worker_id: int):
     return resp
 
 
-@bp.get("/workers/<int:worker_id>/photo")
+@bp.get("/workers/<id:worker_id>/photo")
 @allow(*PHOTO_VIEWERS)
 def worker_photo(worker_id: int):
     """The worker's one-inch photo (the small copy; ?size=full for the stored one), to staff

@@ -30,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..core import scope
+from ..core import limits, scope
 from ..core.models import Event, utcnow
 from ..core.services import record
 from ..core.timefmt import site_today
@@ -495,6 +495,9 @@ def request_extension(r: Renovation, actor, *, name: str, role: str, reason: str
         raise RenovationError("请填写延期原因。", 422)
     if new_end is None or new_end <= r.ends_on:
         raise RenovationError(f"新的完工日期必须晚于当前完工日期 {r.ends_on.isoformat()}。", 422)
+    if new_end > r.ends_on + limits.EXTENSION_MAX:
+        raise RenovationError(f"一次延期最多{limits.EXTENSION_MAX.days}天（至 {(r.ends_on + limits.EXTENSION_MAX).isoformat()}）。",
+                              422)
     fee = parse_fee(fee)
     ext = Extension(renovation_id=r.id, requested_by=name.strip(), requester_role=role, reason=reason.strip(),
                     new_end=new_end, fee=fee, state=ExtensionState.REQUESTED)

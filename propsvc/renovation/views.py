@@ -1,8 +1,8 @@
 """Renovation routes: the list, the application (装修申请表), its page with approval, rejection
 and finishing, the first-renovation inspection [R2], extensions [R6] and attachment photos.
 
-Each POST: load the renovation of this community → validate the form → claim its one-time key
-→ one service call → one commit (or rollback and show the page with the message: 409 for a
+Each POST (its one-time key claimed by core.idempotency first): load the renovation of this
+community → validate the form → one service call → one commit (or rollback and show the page with the message: 409 for a
 step out of order, 422 for bad input)."""
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_login import current_user
@@ -88,15 +88,24 @@ def _save_photos(files, folder: str) -> list:
     return stored
 
 
+def _applied(key: str) -> str | None:
+    """A resubmitted application: to the renovation the first one recorded."""
+    done = services.find_by_client_key(key)
+    return url_for("renovation.show", renovation_id=done.id) if done is not None else None
+
+
+def _to_renovation(_key: str) -> str:
+    """A repeated step: back to the renovation's page (it shows what the first one did)."""
+    return url_for("renovation.show", renovation_id=request.view_args["renovation_id"])
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allow(*INTAKE)
+@idempotency.on_repeat(_applied)
 def new():
     form = _application_form()
     error, status = None, 422
     if request.method == "POST" and form.validate():
-        done = services.find_by_client_key(form.client_key.data)
-        if done is not None and done.community_id == g.community.id:  # a resubmission
-            return redirect(url_for("renovation.show", renovation_id=done.id), 303)
         files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
         try:
             stored = _save_photos(files, _photo_folder())
@@ -105,12 +114,12 @@ def new():
         else:
             try:
                 r = services.apply(g.community.id, services.Application(
-                    unit_id=int(form.unit_id.data), applicant_name=form.applicant_name.data or "",
+                    unit_id=form.unit_id.data, applicant_name=form.applicant_name.data or "",
                     applicant_role=form.applicant_role.data, lead_company=form.lead_company.data,
                     lead_name=form.lead_name.data, lead_phone=form.lead_phone.data,
                     lead_id_number=form.lead_id_number.data, scope=form.scope.data,
                     starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                    first_renovation=bool(form.first_renovation.data), client_key=form.client_key.data,
+                    first_renovation=bool(form.first_renovation.data), client_key=idempotency.current_key(),
                     attachments=[{"path": s.path, "thumb": s.thumb_path} for s in stored]), current_user)
                 db.session.commit()
             except services.RenovationError as e:
@@ -118,14 +127,6 @@ def new():
                 for s in stored:
                     delete_photo(s)
                 error, status = str(e), e.status
-            except IntegrityError:  # the same key raced in from a second tap
-                db.session.rollback()
-                for s in stored:
-                    delete_photo(s)
-                done = services.find_by_client_key(form.client_key.data)
-                if done is None:
-                    raise
-                return redirect(url_for("renovation.show", renovation_id=done.id), 303)
             else:
                 flash(f"已登记 {r.unit.label} 的装修申请，待经理审批。", "ok")
                 return redirect(url_for("renovation.show", renovation_id=r.id), 303)
@@ -168,20 +169,19 @@ def _page(r: Renovation, status: int = 200, error: str | None = None, failed: st
         failed=failed, roles=services.APPLICANT_ROLES, ExtensionState=ExtensionState, RenovationState=RenovationState)
 
 
-@bp.get("/<int:renovation_id>")
+@bp.get("/<id:renovation_id>")
 @allow(*VIEWERS)
 def show(renovation_id: int):
     return _page(load(renovation_id))
 
 
 def _act(renovation_id: int, name: str, action, done_message: str):
-    """Validate the step's form, claim its key, run `action(r, form)`, commit; or show why not."""
+    """Validate the step's form, run `action(r, form)`, commit; or show why not. (Its one-time
+    key was claimed before: a repeat never gets here, see core.idempotency.)"""
     r = load(renovation_id, lock=True)
     form = STEP_FORMS[name](prefix=name)
     if not form.validate_on_submit():
         return _page(r, 422, failed=name, failed_form=form)
-    if not idempotency.claim(f"renovation-{name}-{form.client_key.data}"):
-        return redirect(url_for("renovation.show", renovation_id=r.id), 303)  # a repeat of a done step
     try:
         message = action(r, form) or done_message
         db.session.commit()
@@ -195,7 +195,7 @@ def _act(renovation_id: int, name: str, action, done_message: str):
     return redirect(url_for("renovation.show", renovation_id=r.id), 303)
 
 
-@bp.post("/<int:renovation_id>/approve")
+@bp.post("/<id:renovation_id>/approve")
 @allow(Role.MANAGER)
 def approve(renovation_id: int):
     def act(r, _form):
@@ -204,13 +204,13 @@ def approve(renovation_id: int):
     return _act(renovation_id, "approve", act, "已批准。")
 
 
-@bp.post("/<int:renovation_id>/reject")
+@bp.post("/<id:renovation_id>/reject")
 @allow(Role.MANAGER)
 def reject(renovation_id: int):
     return _act(renovation_id, "reject", lambda r, f: services.reject(r, current_user, f.reason.data), "已驳回申请。")
 
 
-@bp.post("/<int:renovation_id>/finish")
+@bp.post("/<id:renovation_id>/finish")
 @allow(*FINISHERS)
 def finish(renovation_id: int):
     def act(r, form):
@@ -221,7 +221,7 @@ def finish(renovation_id: int):
 
 # --- extensions [R6] -----------------------------------------------------------------------
 
-@bp.post("/<int:renovation_id>/extensions")
+@bp.post("/<id:renovation_id>/extensions")
 @allow(*INTAKE)
 def extend(renovation_id: int):
     def act(r, f):
@@ -244,7 +244,7 @@ def _moved(r: Renovation, ext: Extension) -> str:
     return f"已批准；待财务收取延期费用 {ext.fee} 元后生效。"
 
 
-@bp.post("/<int:renovation_id>/extensions/<int:extension_id>/review")
+@bp.post("/<id:renovation_id>/extensions/<id:extension_id>/review")
 @allow(Role.SUPERVISOR)
 def extension_review(renovation_id: int, extension_id: int):
     def act(r, f):
@@ -255,7 +255,7 @@ def extension_review(renovation_id: int, extension_id: int):
     return _act(renovation_id, "review", act, "已审核。")
 
 
-@bp.post("/<int:renovation_id>/extensions/<int:extension_id>/approve")
+@bp.post("/<id:renovation_id>/extensions/<id:extension_id>/approve")
 @allow(Role.MANAGER)
 def extension_approve(renovation_id: int, extension_id: int):
     def act(r, f):
@@ -266,7 +266,7 @@ def extension_approve(renovation_id: int, extension_id: int):
     return _act(renovation_id, "decide", act, "已审批。")
 
 
-@bp.post("/<int:renovation_id>/extensions/<int:extension_id>/fee")
+@bp.post("/<id:renovation_id>/extensions/<id:extension_id>/fee")
 @allow(Role.FINANCE)
 def extension_fee(renovation_id: int, extension_id: int):
     def act(r, f):
@@ -285,8 +285,9 @@ def _inspection_page(r: Renovation, form, status: int = 200, error: str | None =
                        neighbours=services.neighbours(r), owners=services.owners_of(r.unit), error=error)
 
 
-@bp.route("/<int:renovation_id>/inspection", methods=["GET", "POST"])
+@bp.route("/<id:renovation_id>/inspection", methods=["GET", "POST"])
 @allow(*INSPECTORS)
+@idempotency.on_repeat(_to_renovation)
 def inspect(renovation_id: int):
     r = load(renovation_id, lock=request.method == "POST")
     form = forms.InspectionForm()
@@ -297,8 +298,6 @@ def inspect(renovation_id: int):
     if services.inspection_of(r) is not None or r.state not in services.OPEN_STATES:
         msg = ("该装修已登记首次装修检查，不能重复登记。" if services.inspection_of(r) is not None
                else f"该装修当前为“{r.state_label}”，不能再登记首次装修检查。")
-        if not idempotency.claim(f"inspection-{form.client_key.data}"):
-            return redirect(url_for("renovation.show", renovation_id=r.id), 303)  # the repeat of a saved check
         return _inspection_page(r, form, 409, msg)
     files = {k: form[f"{k}_photo"].data for k in services.INSPECTION_POINTS}
     files = {k: f for k, f in files.items() if getattr(f, "filename", "")}
@@ -321,10 +320,6 @@ def inspect(renovation_id: int):
             delete_photo(s)
         form[f"{k}_photo"].errors = [str(e)]
         return _inspection_page(r, form, 422)
-    if not idempotency.claim(f"inspection-{form.client_key.data}"):
-        for s in stored.values():
-            delete_photo(s)
-        return redirect(url_for("renovation.show", renovation_id=r.id), 303)
     try:
         services.record_inspection(r, current_user, points, True, True)
         db.session.commit()
@@ -340,7 +335,7 @@ def inspect(renovation_id: int):
 
 # --- photos --------------------------------------------------------------------------------
 
-@bp.get("/<int:renovation_id>/photo")
+@bp.get("/<id:renovation_id>/photo")
 @allow(*VIEWERS)
 def photo(renovation_id: int):
     """An attachment or inspection photo of this renovation (only paths it recorded)."""

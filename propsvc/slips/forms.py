@@ -2,12 +2,11 @@
 import re
 
 from flask_wtf.file import FileAllowed
-from wtforms import (BooleanField, FieldList, FileField, Form, FormField, HiddenField,
-                     RadioField, StringField, TextAreaField)
+from wtforms import BooleanField, FieldList, FileField, FormField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..registry.forms import valid_id_number, valid_phone
-from ..core.forms import ChineseDateField, ChineseIntegerField, KeyedForm
+from ..core.forms import ChineseDateField, ChineseIntegerField, Form, IdField, Required, SubForm
 from . import services
 from .models import APPLICANT_ROLES, CONSENT_METHODS
 
@@ -16,16 +15,16 @@ IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
 PLATE_RE = re.compile(r"[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}[\u4e00-\u9fa5]?")
 
 
-class ItemForm(Form):
+class ItemForm(SubForm):
     name = StringField("物品名称", validators=[Optional(), Length(max=40, message="物品名称最多40字")])
     qty = ChineseIntegerField("数量", default=1, parse_error="数量须为整数。", validators=[Optional(), NumberRange(min=1, max=999, message="数量须为1至999")],
                        render_kw={"inputmode": "numeric", "min": 1, "max": 999})
 
 
-class SlipForm(KeyedForm):
+class SlipForm(Form):
     unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
                          render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
-    unit_id = HiddenField(validators=[DataRequired("请先查找并选择房屋。")])
+    unit_id = IdField(validators=[Required("请先查找并选择房屋。")], invalid="请从列表中选择房屋。")
     applicant_role = RadioField("申请人身份", choices=list(APPLICANT_ROLES.items()), default="owner",
                                 validators=[InputRequired("请选择申请人身份。")])
     applicant_name = StringField("申请人姓名", validators=[DataRequired("请填写申请人姓名。"),
@@ -47,10 +46,6 @@ class SlipForm(KeyedForm):
                                 render_kw={"placeholder": "如 粤B12345", "autocapitalize": "characters"})
     signature = HiddenField()
     sign_on_paper = BooleanField("申请人在纸质放行条上签字（不在屏幕上签）")
-
-    def validate_unit_id(self, field):
-        if field.data and not str(field.data).isdigit():
-            raise ValidationError("请从列表中选择房屋。")
 
     def validate_vehicle_plate(self, field):
         if field.data:
@@ -87,9 +82,9 @@ class SlipForm(KeyedForm):
             raise ValidationError(services.MSG_ITEMS)
 
 
-class ReasonForm(KeyedForm):
+class ReasonForm(Form):
     reason = TextAreaField("原因", validators=[DataRequired("请填写原因。"), Length(max=200, message="最多200字")])
 
 
-class StepForm(KeyedForm):
-    """A step without input (sign, stamp): the key makes a double tap act once."""
+class StepForm(Form):
+    """A step without input (sign, stamp); its one-time key makes a double tap act once."""

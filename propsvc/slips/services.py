@@ -33,6 +33,7 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from ..core.models import utcnow
+from ..core import limits
 from ..core.services import record
 from ..core.timefmt import localtime, site_today
 from ..documents.models import DocKind, DocState, Document
@@ -43,7 +44,7 @@ from ..renovation.services import active_renovation_for_unit
 from .models import APPLICANT_ROLES, CONSENT_METHODS, ReleaseSlip, SlipState
 
 MAX_ITEMS = 8            # lines on the printed slip
-MAX_DAYS_AHEAD = 30      # a moving date at most this far ahead
+MAX_DAYS_AHEAD = limits.SLIP_DAYS_AHEAD  # a moving date at most this far ahead
 SIGNATURE_MAX_BYTES = 400 * 1024
 SIGNATURE_MAX_SIDE = 2000
 SIGNATURE_PRINT_SIZE = (600, 200)

@@ -8,7 +8,6 @@ The guard's side (check and release at the gate) lives on the gate page
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
 from ..core import idempotency
@@ -65,7 +64,7 @@ def _context(form, error: str | None = None) -> dict:
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
     unit, options, search_error = found.unit, found.options, found.error
     if unit is not None:
-        form.unit_id.data = str(unit.id)
+        form.unit_id.data = unit.id
     if request.method == "GET" and not form.consent_staff.data:
         form.consent_staff.data = current_user.name
     people = {"owner": [], "tenant": []}
@@ -82,14 +81,14 @@ def _context(form, error: str | None = None) -> dict:
 def _input(form) -> services.SlipInput:
     photo = form.consent_photo.data if getattr(form.consent_photo.data, "filename", "") else None
     return services.SlipInput(
-        unit_id=int(form.unit_id.data), applicant_role=form.applicant_role.data,
+        unit_id=form.unit_id.data, applicant_role=form.applicant_role.data,
         applicant_name=form.applicant_name.data,
         carrier_name=form.carrier_name.data, carrier_id_number=form.carrier_id_number.data,
         carrier_phone=form.carrier_phone.data, items=form.item_rows(), moving_on=form.moving_on.data,
         vehicle_plate=form.vehicle_plate.data, signature_png=getattr(form, "signature_png", None),
         consent=services.Consent(method=form.consent_method.data or None, owner_name=form.consent_owner.data,
                                  staff_name=form.consent_staff.data),
-        consent_png=getattr(form, "consent_png", None), consent_photo=photo, client_key=form.client_key.data)
+        consent_png=getattr(form, "consent_png", None), consent_photo=photo, client_key=idempotency.current_key())
 
 
 def _field_error(form, e: services.SlipError) -> str | None:
@@ -100,15 +99,19 @@ def _field_error(form, e: services.SlipError) -> str | None:
     return str(e)
 
 
+def _registered(key: str) -> str | None:
+    """A resubmitted slip form: to the slip the first one registered."""
+    done = services.find_by_client_key(key)
+    return url_for("slips.detail", slip_id=done.id) if done is not None else None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allow(*INTAKE)
+@idempotency.on_repeat(_registered)
 def new():
     form = _form()
     error, status = None, 422
     if request.method == "POST" and form.validate():
-        done = services.find_by_client_key(form.client_key.data)
-        if done is not None and done.community_id == g.community.id:  # a resubmission
-            return redirect(url_for("slips.detail", slip_id=done.id), 303)
         written = []
         try:
             s, written = services.register(g.community.id, _input(form), current_user)
@@ -122,14 +125,6 @@ def new():
                 error = str(e)
             else:
                 error, status = _field_error(form, e), e.status
-        except IntegrityError:  # the same key raced in from a second tap
-            db.session.rollback()
-            for rel in written:
-                services.remove_file(rel)
-            done = services.find_by_client_key(form.client_key.data)
-            if done is None:
-                raise
-            return redirect(url_for("slips.detail", slip_id=done.id), 303)
         else:
             flash(f"已登记放行条 {s.serial}（{s.unit.label}），待值班主管签字。", "ok")
             return redirect(url_for("slips.detail", slip_id=s.id), 303)
@@ -162,7 +157,7 @@ def _page(s: ReleaseSlip, status: int = 200, error: str | None = None, failed: s
         see_images=current_user.has_role(*IMAGE_VIEWERS), SlipState=SlipState)
 
 
-@bp.get("/<int:slip_id>")
+@bp.get("/<id:slip_id>")
 @allow(*VIEWERS)
 def detail(slip_id: int):
     return _page(load(slip_id))
@@ -173,8 +168,6 @@ def _act(slip_id: int, name: str, action):
     form = STEP_FORMS[name](prefix=name)
     if not form.validate_on_submit():
         return _page(s, 422, failed=name, failed_form=form)
-    if not idempotency.claim(f"slip-{name}-{form.client_key.data}"):
-        return redirect(url_for("slips.detail", slip_id=s.id), 303)  # a repeat of a done step
     try:
         message = action(s, form)
         db.session.commit()
@@ -186,7 +179,7 @@ def _act(slip_id: int, name: str, action):
     return redirect(url_for("slips.detail", slip_id=s.id), 303)
 
 
-@bp.post("/<int:slip_id>/sign")
+@bp.post("/<id:slip_id>/sign")
 @allow(Role.SUPERVISOR)
 def sign(slip_id: int):
     def act(s, _f):
@@ -195,7 +188,7 @@ def sign(slip_id: int):
     return _act(slip_id, "sign", act)
 
 
-@bp.post("/<int:slip_id>/approve")
+@bp.post("/<id:slip_id>/approve")
 @allow(Role.MANAGER)
 def approve(slip_id: int):
     def act(s, _f):
@@ -204,7 +197,7 @@ def approve(slip_id: int):
     return _act(slip_id, "approve", act)
 
 
-@bp.post("/<int:slip_id>/refuse")
+@bp.post("/<id:slip_id>/refuse")
 @allow(*DECIDERS)
 def refuse(slip_id: int):
     def act(s, f):
@@ -213,7 +206,7 @@ def refuse(slip_id: int):
     return _act(slip_id, "refuse", act)
 
 
-@bp.post("/<int:slip_id>/cancel")
+@bp.post("/<id:slip_id>/cancel")
 @allow(*CANCELLERS)
 def cancel(slip_id: int):
     def act(s, f):
@@ -241,13 +234,13 @@ def _png(rel: str | None):
     return resp
 
 
-@bp.get("/<int:slip_id>/signature")
+@bp.get("/<id:slip_id>/signature")
 @allow(*IMAGE_VIEWERS)
 def signature(slip_id: int):
     return _png(load(slip_id).signature_path)
 
 
-@bp.get("/<int:slip_id>/consent")
+@bp.get("/<id:slip_id>/consent")
 @allow(*IMAGE_VIEWERS)
 def consent(slip_id: int):
     return _png(load(slip_id).consent_path)

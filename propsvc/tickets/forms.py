@@ -1,13 +1,12 @@
 """Forms of the ticket area. Labels and messages in Chinese; choices come from the models."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
-from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField, MultipleFileField, RadioField,
-                     SelectField, StringField, TextAreaField)
+from wtforms import BooleanField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from ..core import limits
+from ..core.forms import ChineseDateTimeField, Form, IdField, Required, Within, record_id
 from ..registry.forms import valid_phone
-from ..core.forms import KeyedForm
 from .models import CHANNEL_LABELS, INTAKE_KINDS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS
 from .services import CONTACT_METHODS
 
@@ -26,72 +25,68 @@ class PhotosMixin:
         ["jpg", "jpeg", "png", "webp", "heic", "heif"], "只能上传图片。")])
 
 
-class TicketForm(PhotosMixin, KeyedForm):
+class TicketForm(PhotosMixin, Form):
     kind = RadioField("类型", choices=[(k, KIND_LABELS[k]) for k in INTAKE_KINDS], default="repair",
                       validators=[InputRequired("请选择类型")])
     channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")
     unit_q = StringField("房屋", validators=[Optional(), Length(max=40)],
                          render_kw={"placeholder": "房号 3-2-1201 / 业主姓名 / 手机尾号", "autocomplete": "off"})
-    unit_id = HiddenField()
-    building_id = SelectField("公共区域所在楼栋", coerce=int, default=0)
+    unit_id = IdField(invalid="请从列表中选择房屋。")
+    building_id = SelectField("公共区域所在楼栋", coerce=record_id, default=0)
     location = StringField("公共区域位置", validators=[Optional(), Length(max=100, message="位置最多100字")],
                            render_kw={"placeholder": "如：3栋大堂、北门车库入口"})
     reporter_name = StringField("报事人", validators=[Optional(), Length(max=64, message="姓名最多64字")])
     reporter_phone = StringField("联系电话", validators=[Optional(), valid_phone], render_kw={"inputmode": "tel"})
-    category_id = SelectField("类别", coerce=int, validators=[DataRequired("请选择类别")])
+    category_id = SelectField("类别", coerce=record_id, validators=[DataRequired("请选择类别")])
     urgency = RadioField("紧急程度", choices=list(URGENCY_LABELS.items()), default="normal",
                          validators=[InputRequired("请选择紧急程度")])
     description = TextAreaField("描述", validators=[
         DataRequired("请填写描述"), Length(max=DESCRIPTION_MAX, message=f"描述最多{DESCRIPTION_MAX}字")])
-    reply_due = DateTimeLocalField("约定答复时间（咨询）", validators=[Optional()], format="%Y-%m-%dT%H:%M")
-
-    def validate_unit_id(self, field):
-        if field.data and not str(field.data).isdigit():
-            raise ValidationError("请从列表中选择房屋。")
+    reply_due = ChineseDateTimeField("约定答复时间（咨询）", validators=[Optional(), Within(limits.TICKET_REPLY_DUE)])
 
     def validate_location(self, field):
         if not self.unit_id.data and not (field.data or "").strip() and not self.building_id.data:
             raise ValidationError("请选择房屋，或填写公共区域位置。")
 
 
-class DispatchForm(FlaskForm):
-    department_id = SelectField("部门", coerce=int, validators=[DataRequired("请选择部门")])
-    assignee_id = SelectField("人员", coerce=int, default=0, validators=[Optional()])
+class DispatchForm(Form):
+    department_id = SelectField("部门", coerce=record_id, validators=[DataRequired("请选择部门")])
+    assignee_id = SelectField("人员", coerce=record_id, default=0, validators=[Optional()])
     task = TextAreaField("处理要求（处理人可见）", validators=[Optional(), Length(max=500)])
 
 
-class NoteForm(PhotosMixin, FlaskForm):
+class NoteForm(PhotosMixin, Form):
     text = TextAreaField("进展", validators=[DataRequired("请填写内容"), Length(max=2000)])
     public = BooleanField("业主可见")
 
 
-class DelayForm(FlaskForm):
+class DelayForm(Form):
     text = TextAreaField("延期原因", validators=[DataRequired("请填写延期原因"), Length(max=500)])
-    expected_at = DateTimeLocalField("新的预计完成时间", format="%Y-%m-%dT%H:%M",
-                                     validators=[DataRequired("请填写新的预计完成时间")])
+    expected_at = ChineseDateTimeField("新的预计完成时间", validators=[
+        Required("请填写新的预计完成时间"), Within(limits.TICKET_DELAY_TO)])
     owner_told = BooleanField("已告知业主")
 
 
-class PauseForm(FlaskForm):
+class PauseForm(Form):
     text = StringField("暂停原因", validators=[DataRequired("请填写暂停原因"), Length(max=100)],
                        render_kw={"placeholder": "如：业主不在家，约定上门时间"})
-    until = DateTimeLocalField("预约时间", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    until = ChineseDateTimeField("预约时间", validators=[Optional(), Within(limits.TICKET_PAUSE_UNTIL)])
 
 
-class MemoForm(PhotosMixin, FlaskForm):
+class MemoForm(PhotosMixin, Form):
     text = TextAreaField("工作函", validators=[DataRequired("请填写工作函内容"), Length(max=2000)])
 
 
-class ResolveForm(PhotosMixin, FlaskForm):
+class ResolveForm(PhotosMixin, Form):
     text = TextAreaField("处理结果", validators=[DataRequired("请填写处理结果"), Length(max=2000)])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     text = StringField("确认说明", validators=[Optional(), Length(max=200)],
                        render_kw={"placeholder": "如：业主电话确认已修好"})
 
 
-class VisitForm(FlaskForm):
+class VisitForm(Form):
     satisfaction = RadioField("满意度", coerce=int, choices=[(5, "5 非常满意"), (4, "4 满意"), (3, "3 一般"),
                                                             (2, "2 不满意"), (1, "1 很不满意")],
                               validators=[InputRequired("请选择满意度")])
@@ -99,28 +94,28 @@ class VisitForm(FlaskForm):
     text = TextAreaField("回访意见", validators=[Optional(), Length(max=1000)])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     text = TextAreaField("答复", validators=[DataRequired("请填写答复内容"), Length(max=2000)])
 
 
-class PromiseForm(FlaskForm):
-    reply_due = DateTimeLocalField("约定答复时间", format="%Y-%m-%dT%H:%M",
-                                   validators=[DataRequired("请填写约定答复时间")])
+class PromiseForm(Form):
+    reply_due = ChineseDateTimeField("约定答复时间", validators=[
+        Required("请填写约定答复时间"), Within(limits.TICKET_REPLY_DUE)])
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     method = RadioField("方式", choices=list(CONTACT_METHODS.items()), default="phone",
                         validators=[InputRequired("请选择联系方式")])
     text = TextAreaField("内容", validators=[DataRequired("请填写联系内容"), Length(max=1000)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     text = StringField("关闭原因", validators=[DataRequired("请填写关闭原因"), Length(max=200)])
 
 
-class AttachForm(FlaskForm):
-    ticket_id = IntegerField(validators=[DataRequired()])
-    unit_id = HiddenField()
+class AttachForm(Form):
+    ticket_id = IdField(validators=[Required("请选择要关联的工单。")])
+    unit_id = IdField(invalid="请从列表中选择房屋。")
     reporter_name = StringField("报事人", validators=[Optional(), Length(max=64)])
     reporter_phone = StringField("联系电话", validators=[Optional(), valid_phone])
     channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")

@@ -10,7 +10,6 @@ Renaming a category, a department or a person does not: that shows with the next
 change (or within a minute, for a fragment rendered anew).
 """
 import hashlib
-import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -25,7 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ..auth.models import Department, User
+from ..core import idempotency
 from ..core.access import allow
+from ..core.forms import parse_id
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.web import is_htmx, render_page
@@ -50,8 +51,8 @@ def _filters() -> dict:
     """The filters of the query string; an unknown or malformed value is ignored."""
     args, out = request.args, {}
     for name in ("department", "building"):
-        if args.get(name, "").isdigit():
-            out[name] = int(args[name])
+        if parse_id(args.get(name, "")):
+            out[name] = parse_id(args[name])
     if args.get("kind") in KIND_LABELS:
         out["kind"] = args["kind"]
     if args.get("urgency") in URGENCY_LABELS:
@@ -176,7 +177,7 @@ def _store(key, html: str) -> None:
 
 
 def _new_key() -> str:
-    return "q" + secrets.token_hex(6)
+    return idempotency.issue_key()  # a one-time key per dispatch form (core.idempotency)
 
 
 def _personalise(html: str, token: str, etag: str) -> str:

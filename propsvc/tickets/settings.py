@@ -176,7 +176,7 @@ def _name_taken(name: str, except_id: int | None = None) -> bool:
     return db.session.scalar(stmt) > 0
 
 
-@bp.post("/settings/categories/<int:category_id>")
+@bp.post("/settings/categories/<id:category_id>")
 @allow(*SETTINGS_ROLES)
 def settings_category(category_id: int):
     c = get_or_404(Category, category_id)
@@ -302,7 +302,7 @@ def settings_holiday_add():
     return _done("hours", f"已添加 {h.day:%Y-%m-%d}（{h.name or kind}，{kind}）。")
 
 
-@bp.post("/settings/holidays/<int:holiday_id>/delete")
+@bp.post("/settings/holidays/<id:holiday_id>/delete")
 @allow(*SETTINGS_ROLES)
 def settings_holiday_delete(holiday_id: int):
     h = get_or_404(Holiday, holiday_id)
@@ -339,7 +339,7 @@ def settings_outage_add():
                             "登记工单时会看到提示。")
 
 
-@bp.post("/settings/outages/<int:outage_id>/end")
+@bp.post("/settings/outages/<id:outage_id>/end")
 @allow(*SETTINGS_ROLES)
 def settings_outage_end(outage_id: int):
     o = get_or_404(Outage, outage_id)

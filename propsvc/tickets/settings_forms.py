@@ -2,14 +2,12 @@
 
 Each form is small and self-contained (one category, one urgency's deadlines, the working
 hours, one holiday, one outage), so it can be posted on its own with or without htmx."""
-from datetime import date
-
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, RadioField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..core import limits
+from ..core.forms import After, ChineseDateField, ChineseDateTimeField, Form, Required, Within, record_id
 from .calendar import parse_periods, parse_spec
 from .models import AssignMode
 
@@ -19,13 +17,7 @@ OUTAGE_KINDS = ["停水", "停电", "停气", "其他"]
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def _required(message: str):
-    """Required, for fields whose own parsing already reports a bad value (dates, times):
-    one message, not two."""
-    def check(form, field):
-        if field.data in (None, "", []) and not field.process_errors:
-            raise StopValidation(message)
-    return check
+_required = Required  # one message, not two, for fields whose parsing reports a bad value
 
 
 def _spec(form, field):
@@ -44,24 +36,6 @@ def _periods(form, field):
         raise ValidationError(str(e)) from None
 
 
-class _BlankIsMissing:
-    """An empty date/time input is "not filled in" (one message from _required), not a bad value."""
-
-    def process_formdata(self, valuelist):
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
-
-
-class LocalDateField(_BlankIsMissing, DateField):
-    pass
-
-
-class LocalDateTimeField(_BlankIsMissing, DateTimeLocalField):
-    pass
-
-
 class MultiCheckboxField(SelectMultipleField):
     """Several checkboxes (weekdays, buildings) instead of a multi-select list."""
 
@@ -69,10 +43,10 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(Form):
     name = StringField("名称", validators=[DataRequired("请填写类别名称。"),
                                          Length(max=32, message="类别名称最多32字。")])
-    department_id = SelectField("默认部门", coerce=int, default=0)
+    department_id = SelectField("默认部门", coerce=record_id, default=0)
     assign_mode = SelectField("派单方式", choices=list(ASSIGN_MODE_LABELS.items()), default=AssignMode.SUPERVISOR)
     active = BooleanField("启用（登记工单时可选）", default=True)
 
@@ -86,14 +60,14 @@ class CategoryForm(FlaskForm):
             raise ValidationError("部门抢单需要指定默认部门。")
 
 
-class SlaForm(FlaskForm):
+class SlaForm(Form):
     respond = StringField("响应时限", validators=[_spec], render_kw={"placeholder": "如 15m、2h", "inputmode": "text"})
     resolve = StringField("完成时限", validators=[_spec], render_kw={"placeholder": "如 4h、1d、3d"})
     clock = RadioField("计时方式", choices=[("working", "按工作时间"), ("wall", "按自然时间（24小时）")],
                        default="working", validators=[DataRequired("请选择计时方式。")])
 
 
-class HoursForm(FlaskForm):
+class HoursForm(Form):
     periods = StringField("上班时段", validators=[_periods], render_kw={"placeholder": "08:30-12:00,14:00-18:00"})
     weekdays = MultiCheckboxField("工作日", coerce=int, choices=list(enumerate(WEEKDAY_LABELS)))
 
@@ -102,27 +76,24 @@ class HoursForm(FlaskForm):
             raise ValidationError("请至少选择一个工作日。")
 
 
-class HolidayForm(FlaskForm):
-    day = LocalDateField("日期", validators=[_required("请选择日期。")], invalid_value_message="日期格式不正确。")
+class HolidayForm(Form):
+    day = ChineseDateField("日期", validators=[Required("请选择日期。"), Within(limits.HOLIDAY_DAY)],
+                           parse_error="日期格式不正确。")
     name = StringField("名称", validators=[Length(max=32, message="名称最多32字。")],
                        render_kw={"placeholder": "如：国庆节、国庆调休"})
     workday = RadioField("类型", choices=[("0", "放假（不计工作时间）"), ("1", "调休上班")], default="0",
                          validators=[DataRequired("请选择类型。")])
 
-    def validate_day(self, field):
-        if field.data and not (date(2000, 1, 1) <= field.data <= date(2100, 12, 31)):
-            raise ValidationError("日期不正确。")
 
-
-class OutageForm(FlaskForm):
+class OutageForm(Form):
     what = RadioField("类型", choices=[(k, k) for k in OUTAGE_KINDS], default="停水",
                       validators=[DataRequired("请选择类型。")])
     all_buildings = BooleanField("全部楼栋")
-    building_ids = MultiCheckboxField("楼栋", coerce=int, choices=[])
-    starts_at = LocalDateTimeField("开始时间", format=DATETIME_FORMAT, validators=[_required("请填写开始时间。")],
-                                   invalid_value_message="时间格式不正确。")
-    ends_at = LocalDateTimeField("预计恢复时间", format=DATETIME_FORMAT, validators=[_required("请填写预计恢复时间。")],
-                                 invalid_value_message="时间格式不正确。")
+    building_ids = MultiCheckboxField("楼栋", coerce=record_id, choices=[])
+    starts_at = ChineseDateTimeField("开始时间", format=DATETIME_FORMAT, validators=[
+        Required("请填写开始时间。"), Within(limits.OUTAGE_STARTS)])
+    ends_at = ChineseDateTimeField("预计恢复时间", format=DATETIME_FORMAT, validators=[
+        Required("请填写预计恢复时间。"), After("starts_at", limits.OUTAGE_LENGTH, limits.OUTAGE_LENGTH_MESSAGE)])
     script = TextAreaField("告知来电人的话术", validators=[DataRequired("请填写告知来电人的话术。"),
                                                     Length(max=500, message="话术最多500字。")],
                            render_kw={"placeholder": "如：因市政管道维修，3栋今日9:00-17:00停水，请提前储水，恢复供水后请先放水片刻。",
@@ -131,7 +102,3 @@ class OutageForm(FlaskForm):
     def validate_building_ids(self, field):
         if not field.data and not self.all_buildings.data:
             raise ValidationError("请选择停水/停电的楼栋，或勾选“全部楼栋”。")
-
-    def validate_ends_at(self, field):
-        if field.data and self.starts_at.data and field.data <= self.starts_at.data:
-            raise ValidationError("恢复时间应晚于开始时间。")

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..core.forms import parse_id
 from ..core.models import Event, utcnow
 from ..core.spreadsheet import excel_csv
 from ..core.timefmt import SITE_TZ, day_range, localtime, site_today
@@ -71,10 +72,11 @@ def _own(model, value: str | None, community_id: int):
     when it is not one of them."""
     if not value:
         return None
-    if not (value.isdigit() and len(value) <= 9) or db.session.scalar(select(model.id).where(
-            model.id == int(value), model.community_id == community_id)) is None:
+    ident = parse_id(value)
+    if ident is None or db.session.scalar(select(model.id).where(
+            model.id == ident, model.community_id == community_id)) is None:
         return False
-    return int(value)
+    return ident
 
 
 def parse_filters(args, community_id: int, now: datetime | None = None) -> Filters:

@@ -1,7 +1,6 @@
 """Intake (with look-before-you-create), the ticket page and its steps, ticket photos."""
 from flask import abort, flash, g, get_template_attribute, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -9,6 +8,7 @@ from ..auth.models import Department, User
 from ..core import idempotency
 from ..core import scope
 from ..core.access import allow, get_or_404
+from ..core.forms import Form
 from ..core.models import Event
 from ..core.roles import Role
 from ..core.timefmt import from_local
@@ -77,14 +77,18 @@ def _intake_context(form: forms.TicketForm) -> dict:
     }
 
 
+def _created(key: str) -> str | None:
+    """A resubmitted intake form: show what the first one created (core.idempotency)."""
+    done = services.find_by_client_key(key)
+    return url_for("tickets.show", ticket_id=done.id) if done is not None else None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
+@idempotency.on_repeat(_created)
 def new():
     form = _intake_form()
     if request.method == "POST" and form.validate():
-        done = services.find_by_client_key(form.client_key.data)
-        if done is not None:  # a resubmission: show what the first one created
-            return redirect(url_for("tickets.show", ticket_id=done.id), 303)
         try:
             stored = _save_photos(form.photos)
         except PhotoError as e:
@@ -94,10 +98,10 @@ def new():
                 t = services.create_ticket(g.community.id, services.Intake(
                     kind=form.kind.data, channel=form.channel.data, category_id=form.category_id.data,
                     urgency=form.urgency.data, description=form.description.data,
-                    unit_id=int(form.unit_id.data) if form.unit_id.data else None,
+                    unit_id=form.unit_id.data,
                     building_id=form.building_id.data or None, location=form.location.data,
                     reporter_name=form.reporter_name.data or None, reporter_phone=form.reporter_phone.data or None,
-                    reply_due=from_local(form.reply_due.data), client_key=form.client_key.data), current_user)
+                    reply_due=from_local(form.reply_due.data), client_key=idempotency.current_key()), current_user)
                 if stored:
                     ev = db.session.scalar(select(services.Event).where(
                         services.Event.object_type == "ticket", services.Event.object_id == t.id,
@@ -130,25 +134,23 @@ def check_field(name: str):
     return get_template_attribute("_macros.html", "field")(field)
 
 
-def _key(prefix: str) -> str | None:
-    """The intake form's one-time key, for a button that acts instead of creating a ticket."""
-    key = request.form.get("client_key")
-    return f"{prefix}-{key}" if key else None
+def _attached_to(_key: str) -> str | None:
+    """A repeated 关联来电: to the ticket the caller was attached to."""
+    ticket_id = forms.AttachForm().ticket_id
+    return url_for("tickets.show", ticket_id=ticket_id.data) if ticket_id.data and not ticket_id.errors else None
 
 
 @bp.post("/new/attach")
 @allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
+@idempotency.on_repeat(_attached_to)
 def attach():
     """Attach this caller to an open ticket (one more affected household) instead of a duplicate."""
     form = forms.AttachForm()
     if not form.validate_on_submit():
         abort(400)
     t = load_ticket(form.ticket_id.data)
-    unit_id = int(form.unit_id.data) if form.unit_id.data and form.unit_id.data.isdigit() else None
-    if not idempotency.claim(_key("attach")):
-        return redirect(url_for("tickets.show", ticket_id=t.id), 303)
     try:
-        services.attach_caller(t, current_user, unit_id=unit_id, name=form.reporter_name.data or None,
+        services.attach_caller(t, current_user, unit_id=form.unit_id.data, name=form.reporter_name.data or None,
                                phone=form.reporter_phone.data or None, channel=form.channel.data)
     except services.TicketError as e:
         db.session.rollback()
@@ -159,18 +161,16 @@ def attach():
     return redirect(url_for("tickets.show", ticket_id=t.id), 303)
 
 
-@bp.post("/outages/<int:outage_id>/call")
+@bp.post("/outages/<id:outage_id>/call")
 @allow(Role.STEWARD, Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER)
 def outage_call(outage_id: int):
     """Link a call to a recorded outage (停水/停电) instead of opening a ticket."""
     outage = get_or_404(Outage, outage_id)
     form = forms.AttachForm()
-    form.ticket_id.data = 0
-    unit_id = int(form.unit_id.data) if form.unit_id.data and str(form.unit_id.data).isdigit() else None
-    if idempotency.claim(_key("outage")):
-        services.link_to_outage(outage, current_user, unit_id=unit_id, name=form.reporter_name.data or None,
-                                phone=form.reporter_phone.data or None, channel=form.channel.data)
-        db.session.commit()
+    unit_id = form.unit_id.data if not form.unit_id.errors else None
+    services.link_to_outage(outage, current_user, unit_id=unit_id, name=form.reporter_name.data or None,
+                            phone=form.reporter_phone.data or None, channel=form.channel.data)
+    db.session.commit()
     flash(f"已记录来电并关联到{outage.what}通知（共 {len(outage.calls)} 个来电）。", "ok")
     return redirect(url_for("tickets.new"), 303)
 
@@ -190,8 +190,8 @@ def _dispatch_form(t: Ticket, formdata=None) -> forms.DispatchForm:
 
 
 STEP_FORMS = {
-    "dispatch": None, "accept": FlaskForm, "note": forms.NoteForm, "delay": forms.DelayForm,
-    "pause": forms.PauseForm, "resume": FlaskForm, "escalate": forms.MemoForm, "resolve": forms.ResolveForm,
+    "dispatch": None, "accept": Form, "note": forms.NoteForm, "delay": forms.DelayForm,
+    "pause": forms.PauseForm, "resume": Form, "escalate": forms.MemoForm, "resolve": forms.ResolveForm,
     "confirm": forms.ConfirmForm, "visit": forms.VisitForm, "answer": forms.AnswerForm,
     "promise": forms.PromiseForm, "contact": forms.ContactForm, "close": forms.CloseForm,
     "recheck": RecheckForm,  # patrols: rectification recheck [D3]
@@ -260,13 +260,13 @@ def _ticket_page(t: Ticket, status: int = 200, failed: str | None = None, failed
         messages=services.message_texts(t), labels=services.EVENT_LABELS, event_hidden=scope.ticket_event_hidden)
 
 
-@bp.get("/<int:ticket_id>")
+@bp.get("/<id:ticket_id>")
 @allow(*VIEWERS)
 def show(ticket_id: int):
     return _ticket_page(load_ticket(ticket_id))
 
 
-@bp.post("/<int:ticket_id>/<step>")
+@bp.post("/<id:ticket_id>/<step>")
 @allow(*VIEWERS)
 def step(ticket_id: int, step: str):
     """One step of the ticket's life; the service decides whether it is allowed now."""
@@ -276,8 +276,6 @@ def step(ticket_id: int, step: str):
     f = _dispatch_form(t, request.form) if step == "dispatch" else STEP_FORMS[step](prefix=step)
     if not f.validate_on_submit():
         return _ticket_page(t, 422, step, f)
-    if not idempotency.claim(request.form.get("key")):
-        return redirect(local_next() or url_for("tickets.show", ticket_id=t.id), 303)  # a repeat of a done step
     stored = []
     try:
         if "photos" in f:
@@ -299,8 +297,8 @@ def step(ticket_id: int, step: str):
     return redirect(local_next() or url_for("tickets.show", ticket_id=t.id), 303)
 
 
-@bp.get("/photos/<int:photo_id>")
-@bp.get("/photos/<int:photo_id>/thumb", endpoint="photo_thumb")
+@bp.get("/photos/<id:photo_id>")
+@bp.get("/photos/<id:photo_id>/thumb", endpoint="photo_thumb")
 @allow(*VIEWERS)
 def photo(photo_id: int):
     """Photos are served only to staff who may see their ticket."""

@@ -137,7 +137,7 @@ def fit(data: dict, lines: int, photos: int) -> dict:
     return wo
 
 
-@bp.get("/<int:ticket_id>/workorder.pdf")
+@bp.get("/<id:ticket_id>/workorder.pdf")
 @allow(*VIEWERS)
 def workorder(ticket_id: int):
     t = load_ticket(ticket_id)
