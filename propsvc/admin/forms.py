@@ -1,7 +1,7 @@
 """Administration: staff accounts, departments and importing the unit register."""
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..core.forms import Form, record_id
 from ..core.roles import ROLE_LABELS, Role
@@ -9,13 +9,7 @@ from ..tickets.settings_forms import MultiCheckboxField as _Checkboxes
 
 
 class MultiCheckboxField(_Checkboxes):
-    """Checkboxes (shown as chips by _macros.field, which goes by this class name) whose refusal
-    of a value not offered speaks Chinese."""
-
-    def pre_validate(self, form):
-        offered = {value for value, *_ in self.iter_choices()}
-        if any(self.coerce(v) not in {self.coerce(o) for o in offered} for v in self.data or []):
-            raise ValidationError("所选项不在可选范围内，请刷新页面后重新选择。")
+    """Checkboxes shown as chips by _macros.field, which goes by this class name."""
 
 
 class ImportForm(Form):

@@ -5,7 +5,7 @@
   catalogue WTForms ships (locale zh). Flask-WTF's FlaskForm.Meta would hand translation to
   Flask-Babel, which this app does not use, and fall back to English; the Meta below asks
   WTForms' own catalogue instead (tests/test_forms.py proves which message comes out).
-- Record ids (`parse_id`, `IdField`, `record_id` for select fields): 1 … 2^63−1 in ASCII digits,
+- Record ids (`parse_id`, `IdField`, `record_id` for select fields): 1 … ID_MAX in ASCII digits,
   anything else a field error in Chinese, so no query ever sees an id the database cannot hold.
   The URL converter `id` (core.web) uses the same `parse_id`.
 - Dates and times (`ChineseDateField`, `ChineseDateTimeField`): blank is "not filled in", a bad
@@ -61,12 +61,15 @@ def Required(message: str):
 
 # --- record ids ----------------------------------------------------------------------------
 
-ID_MAX = 2**63 - 1  # the largest BIGINT; SQLite's INTEGER holds the same
-_ID_RE = re.compile(r"[1-9][0-9]{0,18}")
+# The id columns are INTEGER (migrations 0001…): 32 bits on PostgreSQL, so an id above 2^31−1
+# ("integer out of range") could never name a row and must not reach a query. (2^63−1, the
+# BIGINT limit, would still fail there: widen this only together with the columns.)
+ID_MAX = 2**31 - 1
+_ID_RE = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def parse_id(value) -> int | None:
-    """A record id (from a path, a form or a query string): 1 … 2^63−1 written in ASCII digits
+    """A record id (from a path, a form or a query string): 1 … ID_MAX written in ASCII digits
     without a sign or leading zeros; None for anything else (full-width or other digits too)."""
     if isinstance(value, bool):
         return None

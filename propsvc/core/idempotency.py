@@ -55,6 +55,12 @@ class SubmissionKey(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class MissingKey(BadRequest):
+    """A keyed POST without a valid key (empty, missing, made up, or from another server)."""
+
+    description_zh = MSG_MISSING
+
+
 class RepeatedSubmission(Conflict):
     """A commit found its key spent by a twin that committed first."""
 
@@ -148,7 +154,7 @@ def require_key():
         return None
     key = request.form.get(FIELD, "")
     if not is_valid(key):
-        raise BadRequest(description=MSG_MISSING)
+        raise MissingKey()
     g.form_key = key
     if not _claim(key):
         return repeat_answer()

@@ -28,10 +28,10 @@ bp = Blueprint("static_files", __name__)
 
 
 class IdConverter(BaseConverter):
-    """`<id:name>` in a route: a record id, 1 … 2^63−1 (core.forms.parse_id, the same rule as
+    """`<id:name>` in a route: a record id, 1 … ID_MAX (core.forms.parse_id, the same rule as
     forms use). Anything else matches no route: 404, and no query ever sees it."""
 
-    regex = r"[1-9][0-9]{0,18}"
+    regex = r"[1-9][0-9]{0,9}"  # at most 10 digits; parse_id checks the value
     weight = 50  # as werkzeug's int: a number ranks before a free string in the same place
 
     def to_python(self, value: str) -> int:

@@ -37,10 +37,17 @@ def _periods(form, field):
 
 
 class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes (weekdays, buildings) instead of a multi-select list."""
+    """Several checkboxes (weekdays, buildings) instead of a multi-select list. A value not
+    offered is refused in Chinese (WTForms' zh catalogue has this message only as "fuzzy", so
+    it would come out in English)."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        offered = {self.coerce(value) for value, *_ in self.iter_choices()}
+        if any(self.coerce(v) not in offered for v in self.data or []):
+            raise ValidationError("所选项不在可选范围内，请刷新页面后重新选择。")
 
 
 class CategoryForm(Form):
