@@ -270,8 +270,8 @@ def test_dates_renovation_start_and_length_are_inside_their_limits(clock, app, s
     base = {"unit_id": str(site["unit"].id), "applicant_role": "owner", "lead_name": "李师傅",
             "lead_phone": "13812345678", "lead_id_number": "110101199003071233", "scope": "刷墙"}
     for starts, ends, message in [
-            (today - timedelta(days=limits.RENOVATION_BACK_DAYS + 1), None, "计划开工日期最早为30天前"),
-            (today + timedelta(days=400), None, "最晚为一年后"),
+            (today - timedelta(days=limits.RENOVATION_BACK_DAYS + 1), None, limits.RENOVATION_STARTS.message),
+            (today + timedelta(days=400), None, limits.RENOVATION_STARTS.message),
             (today, today, limits.RENOVATION_LENGTH_MESSAGE),
             (today, today + timedelta(days=800), limits.RENOVATION_LENGTH_MESSAGE)]:
         data = {**base, "starts_on": starts.isoformat(), "ends_on": ends.isoformat() if ends else ""}

@@ -45,9 +45,8 @@ OUTAGE_LENGTH_MESSAGE = f"预计恢复时间应晚于开始时间，且在开始
 HOLIDAY_DAY = Window(days(366), days(2 * 366), "日期须在一年前至两年后之间。")
 
 # --- renovation [R1], its extensions [R6] and worker passes [R4] ------------------------------
-RENOVATION_BACK_DAYS = 30
-RENOVATION_STARTS = Window(days(RENOVATION_BACK_DAYS), days(366),
-                           f"计划开工日期最早为{RENOVATION_BACK_DAYS}天前，最晚为一年后。")
+RENOVATION_BACK_DAYS = 366  # a renovation already under way may be recorded late (taking over a site)
+RENOVATION_STARTS = Window(days(RENOVATION_BACK_DAYS), days(366), "计划开工日期须在一年前至一年后之间。")
 RENOVATION_LENGTH = days(731)  # the longest default period is 24 months
 RENOVATION_LENGTH_MESSAGE = "计划完工日期必须晚于开工日期，装修期最长两年。"
 EXTENSION_NEW_END = Window(timedelta(0), days(2 * 366), "新的完工日期不能早于今天，且在两年之内。")
