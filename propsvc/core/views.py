@@ -47,7 +47,21 @@ def home():
 
         notices = board(g.community.id)
     return render_page("core/home.html", block="content", desk=desk, desk_tasks=DESK_TASKS, tiles=TILES,
-                       notices=notices)
+                       notices=notices, calendar_warnings=calendar_warnings_for_me())
+
+
+def calendar_warnings_for_me() -> list:
+    """For those who keep the working calendar (supervisors, managers, admins): the years whose
+    statutory holidays are not known yet and that nobody has set by hand (tickets.services)."""
+    if "tickets.settings" not in current_app.view_functions or g.get("community") is None:
+        return []
+    from ..tickets.settings import SETTINGS_ROLES
+
+    if not current_user.has_role(*SETTINGS_ROLES):
+        return []
+    from ..tickets.services import calendar_warnings
+
+    return [w for w in calendar_warnings(g.community.id) if w.urgent]
 
 
 @bp.get("/healthz")
