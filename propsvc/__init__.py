@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     load_config(app, config)
+    _make_upload_folder(app)
 
     # Models must be imported before the metadata is used (migrations, create_all).
     from . import models  # noqa: F401
@@ -64,6 +65,17 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _make_upload_folder(app: Flask) -> None:
+    """Create the upload folder on start, so a fresh install is healthy before its first photo;
+    if it cannot be made, /healthz says so (503) instead of the app refusing to start."""
+    folder = app.config.get("UPLOAD_FOLDER")
+    if folder:
+        try:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            app.logger.warning("cannot create the upload folder %s: %s", folder, e)
 
 
 def _template_helpers(app: Flask, idle_seconds) -> None:

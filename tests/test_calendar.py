@@ -49,11 +49,12 @@ def test_default_policies_match_spec():
         parse_spec(resolve)
 
 
-def test_default_calendar_is_split_day_every_day_in_shanghai(cal):
+def test_d1_default_calendar_is_split_day_monday_to_friday_in_shanghai(cal):
     assert cal.periods == ((time(8, 30), time(12, 0)), (time(14, 0), time(18, 0)))
-    assert cal.weekdays == frozenset(range(7))
+    assert cal.weekdays == frozenset(range(5))
+    assert cal.statutory is True
     assert cal.tz == "Asia/Shanghai"
-    assert all(cal.is_working_day(date(2026, 3, d)) for d in range(2, 9))  # weekends too
+    assert [cal.is_working_day(date(2026, 3, d)) for d in range(2, 9)] == [True] * 5 + [False] * 2
 
 
 @pytest.mark.parametrize(
@@ -196,22 +197,23 @@ def test_t2_weekends_skipped_on_a_weekday_calendar():
 
 
 def test_t2_holidays_are_skipped():
-    cal = WorkCalendar(holidays=NATIONAL_DAY)  # every weekday works, except the holiday week
+    cal = WorkCalendar(weekdays=range(7), holidays=NATIONAL_DAY, statutory=False)  # every day but the holiday week
     assert local(cal.add(at(2026, 9, 30, 17, 0), "2h", True)) == at(2026, 10, 8, 9, 30)
     assert local(cal.add(at(2026, 9, 30, 17, 0), "1d", True)) == at(2026, 10, 8, 17, 0)
     assert local(cal.add(at(2026, 10, 3, 10, 0), "2h", True)) == at(2026, 10, 8, 10, 30)
 
 
 def test_t2_long_weekend_and_holiday_across_several_days():
-    cal = WorkCalendar(weekdays=MON_FRI, holidays=NATIONAL_DAY)
+    cal = WorkCalendar(weekdays=MON_FRI, holidays=NATIONAL_DAY, statutory=False)
     # Wed 09-30, then Thu 10-08, Fri 10-09, (weekend), Mon 10-12
     assert local(cal.add(at(2026, 9, 30, 17, 0), "3d", True)) == at(2026, 10, 12, 17, 0)
     assert local(cal.add(at(2026, 9, 30, 17, 0), "8h", True)) == at(2026, 10, 8, 17, 30)
 
 
 def test_t2_make_up_day_overrides_weekend():
-    plain = WorkCalendar(weekdays=MON_FRI, holidays=NATIONAL_DAY)
-    tiaoxiu = WorkCalendar(weekdays=MON_FRI, holidays=NATIONAL_DAY, extra_workdays={date(2026, 10, 10)})
+    plain = WorkCalendar(weekdays=MON_FRI, holidays=NATIONAL_DAY, statutory=False)
+    tiaoxiu = WorkCalendar(weekdays=MON_FRI, holidays=NATIONAL_DAY, extra_workdays={date(2026, 10, 10)},
+                           statutory=False)
     friday = at(2026, 10, 9, 17, 0)
     assert local(plain.add(friday, "2h", True)) == at(2026, 10, 12, 9, 30)
     assert local(tiaoxiu.add(friday, "2h", True)) == at(2026, 10, 10, 9, 30)
@@ -337,13 +339,14 @@ def test_extend_rejects_negative_seconds(cal):
 @pytest.mark.parametrize(
     "cal",
     [
-        WorkCalendar(weekdays=frozenset()),
+        WorkCalendar(weekdays=frozenset(), statutory=False),
         WorkCalendar(periods=()),
-        WorkCalendar(weekdays=frozenset(), extra_workdays={date(2020, 1, 1)}),  # only in the past
-        # only Mondays, and every Monday for four years is a holiday
+        WorkCalendar(weekdays=frozenset(), extra_workdays={date(2020, 1, 1)}, statutory=False),  # only in the past
+        # only Mondays, and every Monday for four years is a holiday (no statutory make-up days)
         WorkCalendar(
             weekdays={0},
             holidays={date(2026, 3, 2) + timedelta(weeks=w) for w in range(4 * 53)},
+            statutory=False,
         ),
     ],
     ids=["no-weekdays", "no-periods", "past-make-up-day-only", "all-holidays"],

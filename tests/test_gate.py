@@ -151,3 +151,33 @@ def test_gate_page_takes_slip_numbers_too(app, site):
     assert "放行条编号" in page and "FX" in page
     html = _body(guard.get("/renovations/gate/check", query_string={"q": "FX2026-9999"}))
     assert 'data-status="unknown"' in html and "无此证件" in html
+
+
+@pytest.mark.parametrize("typed", ["upper", "lower", "fullwidth", "no_dash", "spaces", "long_dash", "short_number"])
+def test_gate_serial_ime_ignores_case_width_and_dashes(app, site, passes, typed):
+    """A guard typing on a Chinese IME: full-width, lower case, without the dash, with spaces or
+    the IME's long dash — the same pass. Recorded as a check of that pass."""
+    import unicodedata
+
+    serial = passes["docs"][0].serial  # CRZ2026-0001
+    prefix, number = serial.split("-")
+    fullwidth = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in serial)
+    assert unicodedata.normalize("NFKC", fullwidth) == serial and fullwidth != serial
+    q = {"upper": serial, "lower": serial.lower(), "fullwidth": fullwidth, "no_dash": prefix + number,
+         "spaces": f" {prefix[:3]} {prefix[3:]} {number} ", "long_dash": f"{prefix}—{number}",
+         "short_number": f"{prefix.lower()}-{int(number)}"}[typed]
+    guard = client_for(app, site["users"]["guard"])
+    html = _body(guard.get("/renovations/gate/check", query_string={"q": q}))
+    assert 'data-status="valid"' in html and "工人1" in html
+    checked = events(app, "pass.checked")
+    assert checked[-1].data["serial"] == serial and checked[-1].data["result"] == "valid"
+
+
+@pytest.mark.parametrize("typed", ["\x00", "%00", " \u200b "])
+def test_gate_serial_ime_nul_is_an_empty_box(app, site, passes, typed):
+    guard = client_for(app, site["users"]["guard"])
+    before = len(events(app, "pass.checked"))
+    resp = guard.get("/renovations/gate/check?q=%00") if typed == "%00" else guard.get(
+        "/renovations/gate/check", query_string={"q": typed})
+    assert resp.status_code == 200 and "工人" not in resp.get_data(as_text=True)
+    assert len(events(app, "pass.checked")) == before  # nothing was checked

@@ -13,6 +13,17 @@ from test_analysis import SH, act, new_ticket, resolved_ticket, utc_now
 from test_tickets import client_for, site  # noqa: F401
 
 
+def every_day_a_working_day(app, site):  # noqa: F811
+    """These tests are about the lists ("resolved yesterday, visit due today"), not the working
+    calendar [D1]: a seven-day week without statutory holidays, so that holds on any day."""
+    from propsvc.tickets.models import WorkSchedule
+
+    with app.app_context():
+        ws = db.session.get(WorkSchedule, site["community"].id)
+        ws.weekdays, ws.statutory = "0123456", False
+        db.session.commit()
+
+
 def own_buildings(app, user, *buildings):
     with app.app_context():
         db.session.get(User, user.id).buildings = [db.session.get(Building, b.id) for b in buildings]
@@ -91,6 +102,7 @@ def test_d2_overdue_tickets_come_first(clock, app, site):  # noqa: F811
 
 
 def test_t5_return_visit_due_shows_on_stewards_list(app, site):  # noqa: F811
+    every_day_a_working_day(app, site)
     steward = site["users"]["steward"]
     own_buildings(app, steward, site["building"])
     # Resolved yesterday at 10:00: the return visit is due today at 10:00 (one working day).
@@ -148,6 +160,7 @@ def test_each_ticket_appears_once(clock, app, site):  # noqa: F811
 
 
 def test_front_desk_and_supervisor_get_their_lists(clock, app, site):  # noqa: F811
+    every_day_a_working_day(app, site)
     yesterday = local_today_at(10, days=-1)
     visit = resolved_ticket(app, site, yesterday - timedelta(hours=1), yesterday, assignee="supervisor")
     reply = new_ticket(app, site, utc_now(), kind="inquiry", category="费用", description="咨询",

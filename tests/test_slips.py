@@ -418,6 +418,15 @@ def gate_check(client, q):
     return client.get("/renovations/gate/check", query_string={"q": q})
 
 
+def test_gate_serial_ime_finds_the_slip_typed_full_width_or_without_dash(app, site):
+    sid = approved_slip(app, site)
+    serial = doc_of(app, sid).serial  # FX2026-0001
+    guard = client_for(app, site["users"]["guard"])
+    fullwidth = "".join(chr(ord(ch) + 0xFEE0) if "!" <= ch <= "~" else ch for ch in serial.lower())
+    for q in (fullwidth, serial.replace("-", ""), serial.replace("-", "－"), " ".join(serial)):
+        assert 'data-status="valid"' in text_of(gate_check(guard, q)), q
+
+
 def test_gate_first_release_ok_second_shows_who_and_when(app, site):
     sid = approved_slip(app, site)
     doc = doc_of(app, sid)

@@ -183,9 +183,9 @@ def test_switching_a_policy_to_working_time(clock, app, site):
                           urgency="low", description="草坪枯黄", unit_id=site["unit"].id), actor, now=at)
         db.session.commit()
         t = db.session.get(Ticket, t.id)
-        # 16:00 + 4 working hours: 2 h today, then 08:30 + 2 h tomorrow
-        assert t.respond_due.astimezone(SHANGHAI) == datetime(2026, 11, 28, 10, 30, tzinfo=SHANGHAI)
-        assert t.resolve_due.astimezone(SHANGHAI) == datetime(2026, 11, 29, 16, 0, tzinfo=SHANGHAI)
+        # Friday 16:00 + 4 working hours: 2 h today, then Monday 08:30 + 2 h [D1: Monday to Friday]
+        assert t.respond_due.astimezone(SHANGHAI) == datetime(2026, 11, 30, 10, 30, tzinfo=SHANGHAI)
+        assert t.resolve_due.astimezone(SHANGHAI) == datetime(2026, 12, 1, 16, 0, tzinfo=SHANGHAI)
 
 
 def test_bad_spec_is_refused_with_the_chinese_message_and_nothing_saved(app, site):
@@ -222,7 +222,7 @@ def test_working_hours_are_saved_normalised_and_recorded(app, site):
         ws = db.session.get(WorkSchedule, site["community"].id)
         assert (ws.periods, ws.weekdays) == ("09:00-12:00,13:30-17:30", "012345")
     (ev,) = events(app, "schedule.updated")
-    assert ev.object_type == "community" and ev.data["changes"]["weekdays"] == ["0123456", "012345"]
+    assert ev.object_type == "community" and ev.data["changes"]["weekdays"] == ["01234", "012345"]
     html = sup.get("/tickets/settings").get_data(as_text=True)
     assert 'value="09:00-12:00,13:30-17:30"' in html
 
@@ -241,7 +241,7 @@ def test_bad_periods_or_no_weekday_are_refused(app, site):
         assert message in resp.get_data(as_text=True), message
     with app.app_context():
         ws = db.session.get(WorkSchedule, site["community"].id)
-        assert (ws.periods, ws.weekdays) == ("08:30-12:00,14:00-18:00", "0123456")
+        assert (ws.periods, ws.weekdays) == ("08:30-12:00,14:00-18:00", "01234")
     assert events(app, "schedule.updated") == []
 
 

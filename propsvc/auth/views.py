@@ -101,11 +101,15 @@ def idle_seconds() -> int | None:
 
 
 LAPSED_OK = ("auth.login", "auth.kiosk", "auth.kiosk_lock", "static_files.static_file")
+# Routes that never look at the session cookie (no user loaded, no session touched or ended).
+SESSIONLESS = ("core.healthz",)
 
 
 def check_session():
     """before_request: a cookie whose server-side session is over (ended, idle, account
     deactivated) is dropped and the request treated as signed out; kiosks go to the lock screen."""
+    if request.endpoint in SESSIONLESS:
+        return None
     if session.get("_user_id") is None or current_user.is_authenticated:
         return None
     was_kiosk = bool(session.get("kiosk_id"))

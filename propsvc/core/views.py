@@ -8,7 +8,7 @@ the role) simply do not appear, and url_for is never called for them."""
 from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
-from ..core.access import allow
+from ..core.access import allow, public
 from ..core.nav import NAV
 from ..core.roles import Role
 from ..core.web import render_page
@@ -47,10 +47,29 @@ def home():
 
         notices = board(g.community.id)
     return render_page("core/home.html", block="content", desk=desk, desk_tasks=DESK_TASKS, tiles=TILES,
-                       notices=notices)
+                       notices=notices, calendar_warnings=calendar_warnings_for_me())
+
+
+def calendar_warnings_for_me() -> list:
+    """For those who keep the working calendar (supervisors, managers, admins): the years whose
+    statutory holidays are not known yet and that nobody has set by hand (tickets.services)."""
+    if "tickets.settings" not in current_app.view_functions or g.get("community") is None:
+        return []
+    from ..tickets.settings import SETTINGS_ROLES
+
+    if not current_user.has_role(*SETTINGS_ROLES):
+        return []
+    from ..tickets.services import calendar_warnings
+
+    return [w for w in calendar_warnings(g.community.id) if w.urgent]
 
 
 @bp.get("/healthz")
-@allow(scope="none")
+@public
 def healthz():
-    return {"ok": True}
+    """For a load balancer: no sign-in, no data; 200 when the database and the upload folder
+    work, else 503 (propsvc.core.health). The session hooks leave it alone (auth.views)."""
+    from .health import report
+
+    body, status = report()
+    return body, status

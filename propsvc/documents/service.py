@@ -51,6 +51,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..core.normalize import document_serial
 from ..core.services import record
 from ..core.timefmt import SITE_TZ, site_today, utcnow
 from ..extensions import db
@@ -269,12 +270,14 @@ def by_code(code: str | None) -> Document | None:
 
 
 def by_serial(community_id: int, serial: str | None) -> Document | None:
-    """The document with this serial in a community (typed at the gate), or None."""
-    serial = (serial or "").strip().upper()
-    if not serial or len(serial) > 32:
+    """The document with this serial in a community (typed at the gate), or None. Case, width,
+    spaces and dashes do not matter (core.normalize.document_serial): ｃｒｚ２０２６－０００１,
+    crz20260001 and CRZ2026-1 find CRZ2026-0001."""
+    wanted = document_serial(serial)
+    if not wanted:
         return None
     return db.session.scalar(select(Document).where(Document.community_id == community_id,
-                                                    Document.serial == serial))
+                                                    Document.serial == wanted))
 
 
 # --- printing ----------------------------------------------------------------------------

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User
 from ..core import limits
 from ..core.forms import parse_id
 from ..core.models import utcnow
+from ..core.normalize import QueryTooLong, clean_query, half_width
 from ..core.services import record
 from ..core.timefmt import localtime
 from ..extensions import db
@@ -180,7 +181,8 @@ def _recipient(unit: Unit, person_id, name: str | None, phone: str | None) -> tu
 
 
 def normalize_tracking(value: str | None) -> str:
-    return re.sub(r"[\s\-]", "", value or "").upper()
+    """Stored and searched without case, width, spaces or dashes (core.normalize)."""
+    return re.sub(r"[\s\-]", "", half_width(value or "")).upper()
 
 
 # --- notifications ---------------------------------------------------------------------------
@@ -344,11 +346,9 @@ def get_item(model, community_id: int, item_id: int):
 def _search(stmt, model, community_id: int, q: str | None, *, tracking: bool = True):
     """Narrow a list to what the clerk typed: a unit (3-2-1201), a name, a phone's last 4 digits
     or a tracking number (or its last digits)."""
-    q = (q or "").strip()
+    q = _clean(q)
     if not q:
         return stmt
-    if len(q) > 40:
-        raise ErrandError("查询内容太长。", field="q")
     compact = normalize_tracking(q)
     if re.fullmatch(r"\d{4}", q):
         conds = [model.recipient_phone.like(f"%{q}"), Unit.number == q]
@@ -360,16 +360,28 @@ def _search(stmt, model, community_id: int, q: str | None, *, tracking: bool = T
         if tracking:
             conds.append(model.tracking_no.contains(q, autoescape=True))
         return stmt.where(or_(*conds))
-    if tracking and re.fullmatch(r"[A-Za-z0-9 ]{5,40}", q) and re.search(r"\d", q):
-        return stmt.where(or_(model.tracking_no.contains(compact, autoescape=True), Unit.number == q.upper()))
     try:
-        uq = registry.parse_query(q)
+        uq, error = registry.parse_query(q), None
     except registry.SearchError as e:
-        raise ErrandError(str(e), field="q") from None
-    if uq is not None and uq.number is not None:
-        stmt = stmt.where(Building.number == uq.building, Unit.number == uq.number)
-        return stmt.where(Unit.entrance == uq.entrance) if uq.entrance is not None else stmt
+        uq, error = None, e
+    if tracking and re.fullmatch(r"[A-Za-z0-9 ]{5,40}", q) and re.search(r"\d", q):
+        conds = [model.tracking_no.contains(compact, autoescape=True), Unit.number == q.upper()]
+        if uq is not None and uq.is_code:  # 3 2 1201: a unit typed with spaces
+            conds.append(and_(*registry.unit_conditions(uq)))
+        return stmt.where(or_(*conds))
+    if error is not None:
+        raise ErrandError(str(error), field="q") from None
+    if uq is not None and uq.is_code:
+        return stmt.where(*registry.unit_conditions(uq))
     return stmt.where(model.recipient_name.contains(q, autoescape=True))
+
+
+def _clean(q: str | None) -> str:
+    """The list's search box through the one normaliser (core.normalize): "" = no filter."""
+    try:
+        return clean_query(q)
+    except QueryTooLong as e:
+        raise ErrandError(str(e), field="q") from None
 
 
 def _listing(model, community_id: int):
@@ -482,7 +494,7 @@ class CardIn:
 
 
 def normalize_card_no(value: str | None) -> str:
-    return re.sub(r"\s", "", value or "").upper()
+    return re.sub(r"\s", "", half_width(value or "")).upper()
 
 
 def current_card_no(person_id: int | None) -> str | None:
@@ -585,10 +597,8 @@ def cancel_card(card: CardRequest, actor, note: str | None = None, now: datetime
 def cards(community_id: int, which: str = "open", q: str | None = None, limit: int = LIST_LIMIT) -> list[CardRequest]:
     _label, states = CARD_FILTERS.get(which, CARD_FILTERS["open"])
     stmt = _listing(CardRequest, community_id)
-    q = (q or "").strip()
+    q = _clean(q)
     if q:
-        if len(q) > 40:
-            raise ErrandError("查询内容太长。", field="q")
         if re.fullmatch(r"[0-9A-Za-z]{5,}", q):
             stmt = stmt.where(CardRequest.card_no.contains(q.upper(), autoescape=True))
         else:
@@ -596,14 +606,12 @@ def cards(community_id: int, which: str = "open", q: str | None = None, limit: i
                 uq = registry.parse_query(q)
             except registry.SearchError as e:
                 raise ErrandError(str(e), field="q") from None
-            if uq.number is not None:
-                stmt = stmt.where(Building.number == uq.building, Unit.number == uq.number)
-                if uq.entrance is not None:
-                    stmt = stmt.where(Unit.entrance == uq.entrance)
+            if uq.is_code:
+                stmt = stmt.where(*registry.unit_conditions(uq))
             elif uq.digits is not None:
                 stmt = stmt.where(Unit.number == uq.digits)
             else:
-                stmt = stmt.where(CardRequest.person_name.contains(q, autoescape=True))
+                stmt = stmt.where(CardRequest.person_name.contains(uq.name, autoescape=True))
     if states:
         stmt = stmt.where(CardRequest.state.in_([str(s) for s in states]))
     order = (CardRequest.created_at, CardRequest.id) if which in ("open", "applied", "paid") else (

@@ -434,7 +434,7 @@ def _resolve_unit(f: af.PlanForm) -> Unit | None:
     except SearchError as e:
         f.unit_code.errors.append(str(e))
         return None
-    if q is None or q.number is None:
+    if q is None or q.number is None or q.building is None:
         f.unit_code.errors.append("请按“栋-单元-房号”输入，如 3-2-1201。")
         return None
     found = search_units(g.community.id, code)

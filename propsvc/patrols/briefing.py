@@ -13,6 +13,7 @@ from ..core.access import allow
 from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.timefmt import localtime
+from ..core.views import calendar_warnings_for_me
 from ..core.web import render_page
 from ..documents import render_pdf
 from ..extensions import db
@@ -38,7 +39,8 @@ def _page(day, error=None, priorities=None, priorities_error=None, status=200):
     return render_page(TEMPLATE, block="content", status=status, b=b, day_error=error,
                        day_value=request.args.get("day") if error else day.isoformat(),
                        priorities=b.priorities if priorities is None else priorities,
-                       priorities_error=priorities_error, can_write=current_user.has_role(*WRITERS))
+                       priorities_error=priorities_error, can_write=current_user.has_role(*WRITERS),
+                       calendar_warnings=calendar_warnings_for_me())
 
 
 @bp.get("/briefing")

@@ -123,7 +123,7 @@ def parse_audit_filters(args, now=None) -> AuditFilters:
 
 def _unit_ids(community_id: int, q: str) -> list[int] | None:
     """Units matching the unit box (3-2-1201, 3栋2单元1201, 1201 …) or None for no filter."""
-    from ..registry.services import SearchError, parse_query
+    from ..registry.services import SearchError, parse_query, unit_conditions
 
     if not q:
         return None
@@ -133,11 +133,9 @@ def _unit_ids(community_id: int, q: str) -> list[int] | None:
         return []
     stmt = select(Unit.id).join(Unit.building).where(Building.community_id == community_id)
     if uq is None:
-        return None
-    if uq.number is not None:
-        stmt = stmt.where(Building.number == uq.building, Unit.number == uq.number)
-        if uq.entrance is not None:
-            stmt = stmt.where(Unit.entrance == uq.entrance)
+        return None  # nothing left after cleaning (spaces, a NUL): the box is empty
+    if uq.is_code:
+        stmt = stmt.where(*unit_conditions(uq))
     elif uq.digits is not None:
         stmt = stmt.where(Unit.number == uq.digits)
     else:

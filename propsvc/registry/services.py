@@ -8,15 +8,16 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload, selectinload
 from ..auth.models import User
 from ..core import scope
 from ..core.forms import parse_id
+from ..core.normalize import QueryTooLong, clean_query
 from ..extensions import db
 from .models import Building, Occupancy, Person, Unit
+from .query import UnitCode, UnitCodeError, parse_unit_query
 
 SEARCH_LIMIT = 30
 
-# 3-2-1201, 3栋2单元1201, 3-1201 (building-number), 3栋1201
-_UNIT_CODE = re.compile(r"^(?P<b>[0-9A-Za-z]+)\s*(?:-|栋|幢|号楼)\s*(?:(?P<e>\d+)\s*(?:-|单元)\s*)?(?P<n>[0-9A-Za-z]+)(?:室|号)?$")
-_LOOKS_LIKE_CODE = re.compile(r"^[0-9A-Za-z\-\s栋幢号楼单元室]+$")
 _DIGITS = re.compile(r"^\d+$")
+# A phone typed with spaces or dashes (138 1234 5678, 020-1234-5678): searched as digits.
+_PHONE = re.compile(r"1\d{10}|0\d{9,11}")
 
 
 class SearchError(ValueError):
@@ -25,33 +26,67 @@ class SearchError(ValueError):
 
 @dataclass
 class UnitQuery:
+    """What a unit search asks for: a unit code (whole or in part: building, entrance and/or
+    number), or a bare number (a unit number or a phone's last 4 digits), or a name."""
+
     building: str | None = None
     entrance: int | None = None
     number: str | None = None
     digits: str | None = None  # a bare number: unit number or a phone's last 4 digits
     name: str | None = None
 
+    @property
+    def is_code(self) -> bool:
+        return self.building is not None or self.entrance is not None or self.number is not None
 
-def parse_query(q: str) -> UnitQuery | None:
-    """Read what the clerk typed. Raises SearchError for a malformed unit number."""
-    q = (q or "").strip()
-    if not q:
+    @property
+    def label(self) -> str:
+        """The code as the app writes it (3栋2单元1201, 3栋2单元), "" for a number or a name."""
+        return UnitCode(self.building, self.entrance, self.number).label if self.is_code else ""
+
+
+def parse_query(q: str | None) -> UnitQuery | None:
+    """Read what the clerk typed, through the one normaliser (core.normalize.clean_query and
+    registry.query: full-width, IME dashes, 栋/单元/室, #, /, Chinese numerals; NUL and control
+    characters dropped). None when nothing is left to search for. Raises SearchError (a Chinese
+    sentence) for a query too long or a unit code that cannot be read."""
+    try:
+        text = clean_query(q)
+    except QueryTooLong as e:
+        raise SearchError(str(e)) from None
+    if not text:
         return None
-    if len(q) > 40:
-        raise SearchError("查询内容太长。")
-    if _DIGITS.match(q):
-        return UnitQuery(digits=q)
-    m = _UNIT_CODE.match(q)
-    if m:
-        return UnitQuery(building=m["b"], entrance=int(m["e"]) if m["e"] else None, number=m["n"])
-    if _LOOKS_LIKE_CODE.match(q) and any(ch.isdigit() for ch in q):
-        raise SearchError("房号格式不正确，请按“栋-单元-房号”输入，如 3-2-1201。")
-    return UnitQuery(name=q)
+    if _DIGITS.match(text):
+        return UnitQuery(digits=text)
+    compact = re.sub(r"[\s\-]", "", text)
+    if compact.isdigit() and _PHONE.fullmatch(compact):
+        return UnitQuery(digits=compact)
+    try:
+        code = parse_unit_query(text)
+    except UnitCodeError as e:
+        raise SearchError(str(e)) from None
+    if code is not None:
+        return UnitQuery(building=code.building, entrance=code.entrance, number=code.number)
+    return UnitQuery(name=text)
 
 
-def search_units(community_id: int, q: str, user=None) -> list[Unit]:
-    """Units matching `q`; a steward's (`user`) own and covered buildings first [D2]."""
-    uq = parse_query(q)
+def unit_conditions(uq: UnitQuery) -> list:
+    """The WHERE conditions on Building and Unit for a unit code (whole or in part); every unit
+    picker and filter narrows with these (join Unit.building first)."""
+    conds = []
+    if uq.building is not None:
+        conds.append(Building.number == uq.building)
+    if uq.entrance is not None:
+        conds.append(Unit.entrance == uq.entrance)
+    if uq.number is not None:
+        conds.append(Unit.number == uq.number)
+    return conds
+
+
+def search_units(community_id: int, q: "str | UnitQuery | None", user=None) -> list[Unit]:
+    """Units matching `q` (typed text, or what parse_query made of it); a steward's (`user`) own
+    and covered buildings first [D2]. Nothing for an empty query (not every unit)."""
+    uq = q if isinstance(q, UnitQuery) else parse_query(q)
     if uq is None:
         return []
     stmt = (
@@ -63,10 +98,8 @@ def search_units(community_id: int, q: str, user=None) -> list[Unit]:
                   Building.sort_key, Building.number, Unit.entrance, Unit.number)
         .limit(SEARCH_LIMIT)
     )
-    if uq.number is not None:
-        stmt = stmt.where(Building.number == uq.building, Unit.number == uq.number)
-        if uq.entrance is not None:
-            stmt = stmt.where(Unit.entrance == uq.entrance)
+    if uq.is_code:
+        stmt = stmt.where(*unit_conditions(uq))
     else:
         people = select(Occupancy.unit_id).join(Occupancy.person).where(Person.community_id == community_id)
         if uq.digits is not None:

@@ -14,13 +14,16 @@ bp = Blueprint("registry", __name__, url_prefix="/units")
 @allow(*REGISTRY_READERS)
 def search():
     q = request.args.get("q", "")
-    error, units = None, []
+    error, units, uq = None, [], None
     try:
-        units = services.search_units(g.community.id, q, current_user)
+        uq = services.parse_query(q)
+        units = services.search_units(g.community.id, uq, current_user)
     except services.SearchError as e:
         error = str(e)
+    # What was searched for, as read: the box may hold full-width text, a NUL or only spaces.
+    shown = uq.label or uq.digits or uq.name if uq is not None else ""
     return render_page("registry/search.html", block="results", status=400 if error else 200,
-                       q=q, units=units, error=error)
+                       q=q, shown=shown, as_code=uq is not None and uq.is_code, units=units, error=error)
 
 
 def _unit_page(unit_id: int):

@@ -34,18 +34,19 @@ def gate_check():
     """?q=<serial, code or scanned URL>. htmx swaps the result block; without JS a full page."""
     from ..slips import services as slips
 
-    q = (request.args.get("q") or "").strip()[:200]
-    if not q:
+    q = (request.args.get("q") or "").strip()[:ps.GATE_QUERY_LENGTH]
+    term = ps.parse_query(q)
+    if not term:  # empty, or nothing left once cleaned (spaces, a NUL)
         return render_page("renovation/gate.html", block="result", result=None, q="", empty=True)
     actor = current_user._get_current_object()
-    slip = slips.find_slip(g.community.id, ps.parse_query(q))
+    slip = slips.find_slip(g.community.id, term)
     if slip is not None:
         result = slips.check(slip, actor)
         db.session.commit()
-        return render_page("renovation/gate.html", block="result", result=None, slip=result, q=q)
-    result = ps.check_pass(g.community.id, q, actor=actor)
+        return render_page("renovation/gate.html", block="result", result=None, slip=result, q=term)
+    result = ps.check_pass(g.community.id, term, actor=actor)
     db.session.commit()
-    return render_page("renovation/gate.html", block="result", result=result, q=q)
+    return render_page("renovation/gate.html", block="result", result=result, q=term)
 
 
 @bp.post("/gate/slips/<id:slip_id>/release")

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from ..core.models import utcnow
+from ..core.normalize import QueryTooLong, clean_query
 from ..core.roles import Role
 from ..core.services import record
 from ..core.timefmt import site_today
@@ -417,9 +418,17 @@ class GateResult:
         return GATE_LABELS[self.status]
 
 
+GATE_QUERY_LENGTH = 200  # a scanned verification URL is the longest thing the gate box gets
+
+
 def parse_query(q: str | None) -> str:
-    """A scanned URL (…/v/<code>), a code or a typed serial → the code or serial, trimmed."""
-    q = (q or "").strip()[:200]
+    """A scanned URL (…/v/<code>), a code or a typed serial → the code or serial, trimmed;
+    through the one normaliser (full-width, IME dashes, NUL and control characters dropped).
+    "" when nothing is left. The serial's own rules (case, dashes) are documents.by_serial's."""
+    try:
+        q = clean_query((q or "")[:GATE_QUERY_LENGTH], limit=GATE_QUERY_LENGTH)
+    except QueryTooLong:
+        return ""
     m = _CODE_IN_URL.search(q)
     if m:
         return m.group(1)

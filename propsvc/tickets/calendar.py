@@ -18,9 +18,16 @@ Rules implemented (see the product spec for the defaults in DEFAULT_POLICIES):
     same day, not 08:30 the next day);
   - a zero duration therefore gives next_working_instant(start) (the limit of ever smaller
     durations), while extend(deadline, 0, ...) leaves the deadline unchanged.
-* Working days: a date is a working day when it is in extra_workdays (调休, makes a non-working
-  weekday a working day; it also wins over a holiday listed for the same date), or when its
-  weekday is in weekdays and it is not in holidays. Every working day has the same periods.
+* Working days [D1]: Monday to Friday by default. The first rule that speaks decides:
+  1. the community's own days: extra_workdays (调休上班 or an extra working day; it also wins
+     over a holiday listed for the same date) and holidays (放假);
+  2. with statutory=True (the default), China's statutory holidays and make-up working days
+     (调休) from the maintained `chinesecalendar` package (import chinese_calendar): a
+     statutory holiday is not a working day, a make-up day is one, whatever its weekday;
+  3. the weekday: a working day when it is in weekdays.
+  A year the package has no data for (it covers STATUTORY_YEARS) skips rule 2: its dates fall
+  back to weekdays (Monday to Friday by default, never "every day"); unknown_statutory_years()
+  names such years so the admin can be warned. Every working day has the same periods.
 * Working time is measured on the community's local wall clock (tz, default Asia/Shanghai,
   which has no daylight saving time).
 * Inputs must be timezone-aware datetimes in any zone; every datetime returned is aware and in
@@ -36,15 +43,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import chinese_calendar
+
 __all__ = [
     "DEFAULT_PERIODS",
     "DEFAULT_POLICIES",
+    "DEFAULT_WEEKDAYS",
     "MAX_SEARCH_DAYS",
     "MAX_SPEC_DAYS",
+    "STATUTORY_YEARS",
     "WorkCalendar",
     "format_periods",
     "parse_periods",
     "parse_spec",
+    "statutory_days",
+    "statutory_known",
+    "unknown_statutory_years",
 ]
 
 DEFAULT_PERIODS: tuple[tuple[time, time], ...] = (
@@ -58,6 +72,18 @@ DEFAULT_POLICIES: dict[str, tuple[str, str, bool]] = {
     "normal": ("2h", "1d", True),
     "low": ("1d", "3d", True),
 }
+
+DEFAULT_WEEKDAYS: frozenset[int] = frozenset(range(5))  # Monday (0) to Friday (4) [D1]
+
+# Statutory holidays and make-up working days (调休), as the State Council announces them each
+# year, from the chinesecalendar package: {date: holiday}, for the years it has data for.
+_STATUTORY_OFF: dict[date, object] = chinese_calendar.holidays
+_STATUTORY_ON: dict[date, object] = chinese_calendar.workdays
+STATUTORY_YEARS = range(min(_STATUTORY_OFF).year, max(_STATUTORY_OFF).year + 1)
+_NAMES = {"tomb_sweeping_day": "清明节", "dragon_boat_festival": "端午节", "mid_autumn_festival": "中秋节",
+          "anti_fascist_70th_day": "抗战胜利纪念日"}
+# The package's (English) holiday value -> its name on the State Council's notice.
+STATUTORY_NAMES = {h.value: _NAMES.get(h.name, h.chinese) for h in chinese_calendar.Holiday}
 
 MAX_SEARCH_DAYS = 3 * 366  # calendar days one computation may walk before giving up
 MAX_SPEC_DAYS = 366  # longest duration parse_spec accepts, days and minutes together
@@ -147,6 +173,27 @@ def parse_periods(text: str) -> tuple[tuple[time, time], ...]:
     return _check_periods(periods)
 
 
+def statutory_known(year: int) -> bool:
+    """Whether the package has the statutory holidays and make-up days of `year`."""
+    return year in STATUTORY_YEARS
+
+
+def unknown_statutory_years(first: date, last: date) -> list[int]:
+    """The years from first to last (dates, inclusive) whose statutory days are not known."""
+    return [y for y in range(first.year, last.year + 1) if not statutory_known(y)]
+
+
+def statutory_days(first: date, last: date) -> list[tuple[date, str, bool]]:
+    """Statutory days from first to last (inclusive), in order: (date, name, is_make_up_workday).
+    Holidays on a weekend are listed too (they are part of the announced period)."""
+    out = []
+    for table, workday in ((_STATUTORY_OFF, False), (_STATUTORY_ON, True)):
+        for d, holiday in table.items():
+            if first <= d <= last:
+                out.append((d, STATUTORY_NAMES.get(holiday, str(holiday)), workday))
+    return sorted(out)
+
+
 def _utc(t: datetime) -> datetime:
     return t.astimezone(timezone.utc)
 
@@ -163,10 +210,11 @@ class WorkCalendar:
     iterable and are stored as frozensets."""
 
     periods: tuple[tuple[time, time], ...] = DEFAULT_PERIODS
-    weekdays: frozenset[int] = frozenset(range(7))  # Monday=0
-    holidays: frozenset[date] = frozenset()
-    extra_workdays: frozenset[date] = frozenset()
+    weekdays: frozenset[int] = DEFAULT_WEEKDAYS  # Monday=0
+    holidays: frozenset[date] = frozenset()  # the community's own days off (放假)
+    extra_workdays: frozenset[date] = frozenset()  # the community's own working days (调休上班)
     tz: str = "Asia/Shanghai"
+    statutory: bool = True  # follow China's statutory holidays and make-up days (chinesecalendar)
 
     def __post_init__(self):
         object.__setattr__(self, "periods", _check_periods(self.periods))
@@ -191,13 +239,20 @@ class WorkCalendar:
         return ZoneInfo(self.tz)
 
     def is_working_day(self, d: date) -> bool:
-        """extra_workdays win; otherwise the weekday must be a working weekday and the date not
-        a holiday. An aware datetime is first converted to the local date."""
+        """The community's own days, then the statutory calendar (in the years it knows), then
+        the weekday (module docstring). An aware datetime is first converted to the local date."""
         if isinstance(d, datetime):
             d = d.astimezone(self.zone).date() if d.tzinfo else d.date()
         if d in self.extra_workdays:
             return True
-        return d.weekday() in self.weekdays and d not in self.holidays
+        if d in self.holidays:
+            return False
+        if self.statutory:
+            if d in _STATUTORY_ON:
+                return True
+            if d in _STATUTORY_OFF:
+                return False
+        return d.weekday() in self.weekdays
 
     # ---- public operations -------------------------------------------------------------------
 
@@ -273,7 +328,7 @@ class WorkCalendar:
     def _require_working_time(self) -> None:
         if not self.periods:
             raise ValueError("工作日历没有设置工作时段")
-        if not self.weekdays and not self.extra_workdays:
+        if not self.weekdays and not self.extra_workdays and not self.statutory:
             raise ValueError("工作日历没有任何工作日")
 
     def _no_working_time(self, start: date) -> ValueError:

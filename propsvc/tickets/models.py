@@ -5,7 +5,7 @@ and return visit is an Event, so the audit trail and the timeline are one record
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint, true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import UTCDateTime, utcnow
@@ -116,8 +116,11 @@ class WorkSchedule(db.Model):
 
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), primary_key=True)
     periods: Mapped[str] = mapped_column(String(64), default="08:30-12:00,14:00-18:00")
-    weekdays: Mapped[str] = mapped_column(String(7), default="0123456")
+    weekdays: Mapped[str] = mapped_column(String(7), default="01234")  # Monday (0) to Friday (4)
     tz: Mapped[str] = mapped_column(String(32), default="Asia/Shanghai")
+    # Follow China's statutory holidays and make-up working days (调休) from the chinesecalendar
+    # package; the community's Holiday rows override single days either way.
+    statutory: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 
 class Holiday(db.Model):

@@ -1,7 +1,7 @@
 """The rules of a ticket's life [T1]–[T9]. Views call these; these never commit (the view
 commits once), except where noted. Every step records an Event: the ticket's timeline."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -79,14 +79,61 @@ def ensure_defaults(community_id: int) -> None:
 
 
 def calendar_for(community_id: int) -> WorkCalendar:
+    """The community's working calendar [D1]: its hours and working weekdays (Monday to Friday
+    by default), China's statutory holidays and make-up days unless switched off, and its own
+    Holiday rows, which win over both (tickets.calendar)."""
     ws = db.session.get(WorkSchedule, community_id)
     rows = list(db.session.scalars(select(Holiday).where(Holiday.community_id == community_id)))
     kwargs = {}
     if ws is not None:
         kwargs = {"periods": parse_periods(ws.periods), "weekdays": frozenset(int(c) for c in ws.weekdays),
-                  "tz": ws.tz}
+                  "tz": ws.tz, "statutory": ws.statutory is not False}
     return WorkCalendar(holidays=frozenset(h.day for h in rows if not h.workday),
                         extra_workdays=frozenset(h.day for h in rows if h.workday), **kwargs)
+
+
+# A year's statutory days are announced late in the year before: warn this long ahead when the
+# calendar data does not have the coming year yet (deadlines near the new year reach into it).
+CALENDAR_WARN_AHEAD = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class CalendarWarning:
+    year: int
+    own_days: int  # days the community set by hand in that year (Holiday rows)
+
+    @property
+    def message(self) -> str:
+        if self.own_days:
+            return (f"{self.year} 年的法定节假日尚未收录：目前按本小区手动设置的 {self.own_days} 天和周一至周五计算，"
+                    "国务院放假通知发布后请核对，或升级日历数据。")
+        return f"{self.year} 年的法定节假日尚未收录，请在工作日历中手动设置或升级日历数据。"
+
+    @property
+    def urgent(self) -> bool:
+        """Nothing set by hand for that year: shown on the supervisors' home and briefing too."""
+        return not self.own_days
+
+
+def calendar_warnings(community_id: int, today=None) -> list[CalendarWarning]:
+    """Years the statutory calendar does not know yet that this community's deadlines reach:
+    this year, and next year from CALENDAR_WARN_AHEAD before it starts. Their dates count as
+    Monday to Friday (the community's weekdays) plus its own Holiday rows, never as "every day
+    a working day". None for a community that does not follow the statutory calendar."""
+    from ..core.timefmt import site_today
+    from .calendar import unknown_statutory_years
+
+    ws = db.session.get(WorkSchedule, community_id)
+    if ws is not None and ws.statutory is False:
+        return []
+    today = today or site_today()
+    years = unknown_statutory_years(today, today + CALENDAR_WARN_AHEAD)
+    out = []
+    for year in years:
+        own = db.session.scalar(select(func.count()).select_from(Holiday).where(
+            Holiday.community_id == community_id, Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)))
+        out.append(CalendarWarning(year, own or 0))
+    return out
 
 
 def policy_for(community_id: int, urgency: str) -> tuple[str, str, bool]:

@@ -77,6 +77,7 @@ class SlaForm(Form):
 class HoursForm(Form):
     periods = StringField("上班时段", validators=[_periods], render_kw={"placeholder": "08:30-12:00,14:00-18:00"})
     weekdays = MultiCheckboxField("工作日", coerce=int, choices=list(enumerate(WEEKDAY_LABELS)))
+    statutory = BooleanField("按国家法定节假日放假、调休上班（国务院每年的放假安排，随日历数据更新）")
 
     def validate_weekdays(self, field):
         if not field.data:
