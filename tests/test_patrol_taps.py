@@ -177,3 +177,31 @@ def test_tap_keys_already_stored_are_remembered_after_the_upgrade(clock, app, si
         assert db.session.scalar(select(func.count()).select_from(Event).where(
             Event.action == "patrol.tapped", Event.object_id == pid)) == 1
         assert db.session.scalar(select(PatrolResult.tap_key).where(PatrolResult.patrol_id == pid)) == "old-key"
+
+
+def test_tap_order_holds_when_two_taps_of_an_item_race(clock, app, site):
+    """The original and a newer tap of the same item reach the server at the same moment (two
+    connections): whichever is handled first, the newer one is what stays."""
+    import threading
+
+    stw, pid, item_id = run(app, site)
+    other = app.test_client()
+    other.set_cookie("session", stw.get_cookie("session").value)
+    other.token = stw.token
+    barrier, answers = threading.Barrier(2), {}
+
+    def go(name, client, result, seq):
+        barrier.wait()
+        answers[name] = tap(client, pid, item_id, result, key=f"tap-{name}", device="phone1", seq=seq)
+
+    threads = [threading.Thread(target=go, args=("a", stw, "ok", 1)),
+               threading.Thread(target=go, args=("b", other, "na", 2))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert answers["b"].headers["X-Tap-Status"] == "saved"
+    assert answers["a"].headers["X-Tap-Status"] in ("saved", "stale")
+    assert results(app, pid)[item_id].result == "na"
+    assert keys_of_events(app, pid)[-1] == "tap-b"
+    assert len(keys_of_events(app, pid)) == (2 if answers["a"].headers["X-Tap-Status"] == "saved" else 1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
@@ -195,9 +195,11 @@ class TapOutcome:
 
 
 def _lock(patrol: Patrol) -> None:
-    """Serialise the taps and the finish of one patrol (PostgreSQL: the patrol row FOR UPDATE;
-    SQLite: a writing request holds the database's write lock from BEGIN IMMEDIATE), and
-    read the patrol afresh under the lock."""
+    """Serialise the taps and the finish of one patrol, and read the patrol afresh under the
+    lock: on PostgreSQL the patrol row FOR UPDATE; SQLite needs nothing, a writing request
+    holds the database's write lock from its first statement (BEGIN IMMEDIATE, see engine)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
     db.session.scalars(select(Patrol).where(Patrol.id == patrol.id).with_for_update()
                        .execution_options(populate_existing=True)).one()
 
@@ -242,8 +244,11 @@ def tap(patrol: Patrol, steward: User, item_id: int, result: str, *, tapped_at: 
 
     existing = db.session.scalar(select(PatrolResult).where(
         PatrolResult.patrol_id == patrol.id, PatrolResult.item_id == item.id))
-    seen = db.session.scalar(select(PatrolTap).where(
-        PatrolTap.patrol_id == patrol.id, PatrolTap.item_id == item.id, PatrolTap.key == key))
+    # This key, and the taps of this device, already seen for the item (one query: a few rows).
+    mine = PatrolTap.key == key if device is None else or_(PatrolTap.key == key, PatrolTap.device == device)
+    known = db.session.execute(select(PatrolTap.key, PatrolTap.applied, PatrolTap.device, PatrolTap.seq).where(
+        PatrolTap.patrol_id == patrol.id, PatrolTap.item_id == item.id, mine)).all()
+    seen = next((k for k in known if k.key == key), None)
     if seen is not None:
         return TapOutcome(TapStatus.REPEAT if seen.applied else TapStatus.STALE, existing)
     if existing is not None and existing.tap_key == key:  # a result stored before keys were remembered
@@ -253,13 +258,10 @@ def tap(patrol: Patrol, steward: User, item_id: int, result: str, *, tapped_at: 
         db.session.add(PatrolTap(patrol_id=patrol.id, item_id=item.id, key=key, device=device, seq=seq,
                                  result=result, tapped_at=at, received_at=now, applied=applied))
 
-    if device is not None:
-        newest = db.session.scalar(select(func.max(PatrolTap.seq)).where(
-            PatrolTap.patrol_id == patrol.id, PatrolTap.item_id == item.id, PatrolTap.device == device))
-        if newest is not None and newest >= seq:  # overtaken by a newer tap of this device
-            remember(False)
-            db.session.flush()
-            return TapOutcome(TapStatus.STALE, existing)
+    if device is not None and any(k.device == device and k.seq >= seq for k in known):
+        remember(False)  # overtaken by a newer tap of this device: never applied
+        db.session.flush()
+        return TapOutcome(TapStatus.STALE, existing)
 
     if result == ItemResult.PROBLEM:
         _need(note is not None, MSG_NOTE)
