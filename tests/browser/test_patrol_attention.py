@@ -97,6 +97,8 @@ def test_refused_taps_wait_in_the_needs_attention_list(app, live_server, page, m
 
 
 def test_a_new_choice_replaces_the_tap_that_needs_attention(app, live_server, page, make):
+    """A tap answered 404 waits in the list until the steward taps the item again; a tap
+    answered 409 (the patrol was finished elsewhere) waits there too."""
     steward, _supervisor = _site(app, make)
     sign_in(page, live_server, steward)
     page.goto(f"{live_server}/patrols/start")
@@ -117,4 +119,13 @@ def test_a_new_choice_replaces_the_tap_that_needs_attention(app, live_server, pa
     expect(page.locator("#pa")).to_be_hidden()
     expect(row.locator(".pu")).to_have_count(0)
     assert [(i, r) for i, r, _k in _results(app, pid)] == [(item, "na")]
+
+    # Finished elsewhere (409): the tap is kept in the list too, not thrown away.
+    second = page.locator("#pl li.pi").nth(1)
+    item2 = int(second.get_attribute("id")[1:])
+    page.route(_tap_route(pid, item2), lambda route: route.fulfill(status=409, body="<h1>巡查已结束</h1>"))
+    second.get_by_role("button", name="正常").click()
+    expect(page.locator("#pa li")).to_have_count(1)
+    expect(page.locator("#pa li .error")).to_have_text("巡查已结束，此项未能保存。")
+    expect(page.locator("#pq")).to_contain_text("巡查已结束，不能再修改。")
     assert page.js_errors == []
