@@ -7,7 +7,7 @@ Builds the app on a temporary SQLite file, loads the demo (propsvc.registry.demo
 as the demo steward through the Flask test client, starts a patrol of building 1 with the
 楼栋单元 checklist, and taps its items N times round-robin, each tap a real change (ok ↔ na,
 a new key, a later phone time), exactly as static/js/patrol.js sends it: an urlencoded body
-`result=…&key=…&tapped_at=…`, the X-CSRFToken and HX-Request headers, the session cookie.
+`result=…&key=…&tapped_at=…&device=…&seq=…`, the X-CSRFToken and HX-Request headers, the session cookie.
 Then a repeat of a tap already saved (the retry after a lost answer), and a few problem taps
 with a photo as shrink.js leaves it (1600 px JPEG).
 
@@ -70,6 +70,9 @@ BROWSER_REQUEST_HEADERS = [
 ]
 SERVER_RESPONSE_HEADERS = [("Server", "gunicorn"), ("Date", "Mon, 04 May 2026 01:23:45 GMT"),
                            ("Connection", "keep-alive")]
+
+
+DEVICE = "k3v9x2m7q1w8e5r4t6y0"  # a device id as patrol.js makes one (20 base-36 characters)
 
 
 def new_key() -> str:
@@ -177,10 +180,13 @@ def main() -> int:
 
         page = steward.get(run_url)
         page_html = page.get_data()
+        numbers: dict[str, int] = {}
 
         def tap(item_id: int, result: str, key: str, at: datetime):
-            # as patrol.js builds it: base-36 key and the tap time in epoch milliseconds
-            body = f"result={result}&key={key}&tapped_at={int(at.timestamp() * 1000)}"
+            # as patrol.js builds it: base-36 key, the tap time in epoch milliseconds, the phone's
+            # device id and its tap number (a repeat sends the number again: same tap, same key)
+            seq = numbers.setdefault(key, len(numbers) + 1)
+            body = f"result={result}&key={key}&tapped_at={int(at.timestamp() * 1000)}&device={DEVICE}&seq={seq}"
             headers = {"X-CSRFToken": token}
             counter["n"] = 0
             t0 = time.perf_counter()

@@ -4,7 +4,7 @@ from .core.models import Event  # noqa: F401
 from .registry.models import Building, Community, Occupancy, Person, Unit  # noqa: F401
 from .tickets.models import Caller, Category, Holiday, Outage, Photo, SlaPolicy, Ticket, WorkSchedule, outage_building  # noqa: F401
 from .core.idempotency import SubmissionKey  # noqa: F401
-from .patrols.models import BriefingNote, ChecklistItem, ChecklistTemplate, Checkpoint, DailySummary, Patrol, PatrolPlan, PatrolResult, PatrolSettings  # noqa: F401
+from .patrols.models import BriefingNote, ChecklistItem, ChecklistTemplate, Checkpoint, DailySummary, Patrol, PatrolPlan, PatrolResult, PatrolSettings, PatrolTap  # noqa: F401
 from .documents.models import Document  # noqa: F401
 from .renovation.models import Extension, Inspection, Renovation, RenovationSettings, Worker  # noqa: F401
 from .slips import models as slips_models  # noqa: F401

@@ -90,9 +90,17 @@ def iso(dt):
     return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def tap(client, pid, item_id, result, key=None, tapped_at=None, note=None, photo=None, script=True):
-    """A tap as patrol.js sends it (CSRF header, HX-Request), or as the plain form posts it."""
+_seq = [0]
+
+
+def tap(client, pid, item_id, result, key=None, tapped_at=None, note=None, photo=None, script=True, device=None,
+        seq=None):
+    """A tap as patrol.js sends it (CSRF header, HX-Request, the phone's device id and its next
+    tap number unless given), or as the plain form posts it (no order of its own)."""
     data = {"result": result, "key": key or _key(), "tapped_at": iso(tapped_at or datetime.now(timezone.utc))}
+    if script:
+        _seq[0] += 1
+        data["device"], data["seq"] = device or "test-phone", str(seq if seq is not None else _seq[0])
     if note is not None:
         data["note"] = note
     if photo is not None:
@@ -230,10 +238,11 @@ def test_late_older_tap_does_not_overwrite_newer(clock, app, site):
     pid = started(app, stw, site)
     item_id = items_of(app, site["templates"][PatrolKind.BUILDING])[1][0]
     now = datetime.now(timezone.utc)
-    assert tap(stw, pid, item_id, "na", tapped_at=now - timedelta(minutes=1)).status_code == 200
-    # The queued older tap arrives afterwards: the newer choice stays.
-    resp = tap(stw, pid, item_id, "ok", tapped_at=now - timedelta(minutes=10))
+    assert tap(stw, pid, item_id, "na", tapped_at=now - timedelta(minutes=1), seq=2).status_code == 200
+    # The queued older tap (the phone's tap number 1) arrives afterwards: the newer choice stays.
+    resp = tap(stw, pid, item_id, "ok", tapped_at=now - timedelta(minutes=10), seq=1)
     assert resp.status_code == 200 and 'value="na" aria-pressed="true"' in resp.get_data(as_text=True)
+    assert resp.headers["X-Tap-Status"] == "stale"
     r = results(app, pid)[item_id]
     assert r.result == "na" and abs(r.tapped_at - (now - timedelta(minutes=1))) < timedelta(seconds=1)
     assert len(events(app, "patrol.tapped", pid)) == 1

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..core.forms import Form, IdField, record_id
 from .models import RESULT_LABELS, TargetType
-from .services import AREA_MAX, NOTE_MAX
+from .services import AREA_MAX, DEVICE_MAX, MSG_SEQ, NOTE_MAX
 
 IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
 TARGET_LABELS = {TargetType.BUILDING: "楼栋", TargetType.UNIT: "房屋", TargetType.AREA: "区域"}
@@ -47,6 +47,9 @@ class TapForm(Form):
     result = RadioField(choices=list(RESULT_LABELS.items()), validators=[InputRequired("请选择：正常、有问题或不适用。")])
     key = StringField(validators=[DataRequired("缺少提交标识，请刷新页面后重试。"), Length(max=64)])
     tapped_at = StringField(validators=[Optional(), Length(max=40)])
+    # The phone's order of its taps (patrol.js): its device id and that device's tap counter.
+    device = StringField(validators=[Optional(), Length(max=DEVICE_MAX, message=MSG_SEQ)])
+    seq = StringField(validators=[Optional(), Length(max=16, message=MSG_SEQ)])
     note = TextAreaField("问题说明", validators=[Optional(), Length(max=NOTE_MAX, message=f"问题说明最多{NOTE_MAX}字")])
     photo = FileField("照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
 
@@ -55,6 +58,16 @@ class TapForm(Form):
             field.parsed = parse_tap_time(field.data)
         except ValueError:
             raise ValidationError("点击时间格式不正确。") from None
+
+    def validate_seq(self, field):
+        value = (field.data or "").strip()
+        if value and not (value.isascii() and value.isdigit()):
+            raise ValidationError(MSG_SEQ)
+
+    @property
+    def seq_number(self) -> int | None:
+        value = (self.seq.data or "").strip()
+        return int(value) if value else None
 
 
 def _one_photo(form, field):

@@ -4,7 +4,7 @@ supervisor's notes for the morning briefing [D1]."""
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import UTCDateTime, utcnow
@@ -154,8 +154,8 @@ class Patrol(db.Model):
 
 
 class PatrolResult(db.Model):
-    """The result of one item in one patrol: the last tap wins (by the phone's tap time);
-    a tap resent by the phone's retry carries the same key and changes nothing."""
+    """The result of one item in one patrol: the newest tap wins, by the phone's own tap
+    sequence (see PatrolTap), never by its clock; a key already seen changes nothing."""
 
     __tablename__ = "patrol_result"
     __table_args__ = (UniqueConstraint("patrol_id", "item_id"),)
@@ -168,7 +168,7 @@ class PatrolResult(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     photo_path: Mapped[str | None] = mapped_column(String(255))
     thumb_path: Mapped[str | None] = mapped_column(String(255))
-    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's time of the tap
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's time of the tap (shown, never compared)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     tap_key: Mapped[str] = mapped_column(String(64))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)  # rectification
@@ -176,6 +176,29 @@ class PatrolResult(db.Model):
     patrol: Mapped[Patrol] = relationship(back_populates="results")
     item: Mapped[ChecklistItem] = relationship()
     ticket: Mapped["Ticket | None"] = relationship()  # noqa: F821
+
+
+class PatrolTap(db.Model):
+    """Every tap key the server has answered for an item of a patrol, applied or not: a key
+    seen before is a repeat (the phone's resend, or a late original overtaken by its resend)
+    and never applies twice. device + seq are the phone's own order of its taps (a random id
+    and a counter kept in its localStorage): a tap whose seq is not above the highest one
+    already seen from that device for the item is stale and is ignored. A tap without them
+    (a plain form post) goes in the server's order of arrival."""
+
+    __tablename__ = "patrol_tap"
+    __table_args__ = (UniqueConstraint("patrol_id", "item_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patrol_id: Mapped[int] = mapped_column(ForeignKey("patrol.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("checklist_item.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    device: Mapped[str | None] = mapped_column(String(32))
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    result: Mapped[str] = mapped_column(String(16))
+    tapped_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the phone's time, as stored on the result
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    applied: Mapped[bool] = mapped_column(Boolean)  # False: stale, a newer tap of the device was there first
 
 
 class Checkpoint(db.Model):

@@ -2,7 +2,11 @@
 finish (problems become rectification tickets), checkpoint scans, the finding photos.
 
 A tap answers with the item's row only (a few hundred bytes) when sent by the page's script
-(HX-Request header), or redirects back to the checklist for a plain form post (no script)."""
+(HX-Request header), or redirects back to the checklist for a plain form post (no script).
+The script's answer says what became of the tap in the X-Tap-Status header: saved, repeat (a
+key already applied) or stale (ignored: a newer tap of the same phone was there first); the
+row is the item as stored either way. Refusals: 422 (with the row and its message), 413 (too
+big), 404 (no such item), 409 (the patrol is finished)."""
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
@@ -119,7 +123,7 @@ def run(patrol_id: int):
     return _run_page(p, open_item=parse_id(open_item))
 
 
-def _row(p: Patrol, item_id: int, status: int = 200, error: str | None = None):
+def _row(p: Patrol, item_id: int, status: int = 200, error: str | None = None, tap_status: str | None = None):
     """The item's row alone, for the page's script."""
     row = services.row_of(p, item_id)
     if row is None:
@@ -128,13 +132,16 @@ def _row(p: Patrol, item_id: int, status: int = 200, error: str | None = None):
                         labels=list(RESULT_LABELS.items()), row_error=error)
     resp = make_response(body, status)
     resp.headers["Content-Security-Policy"] = FRAGMENT_CSP
+    if tap_status:
+        resp.headers["X-Tap-Status"] = tap_status
     return resp
 
 
 @bp.post("/<id:patrol_id>/items/<id:item_id>")
 @allow(*RUN_ROLES)
 def tap(patrol_id: int, item_id: int):
-    """One tap: result, key, tapped_at (the phone's ISO time), and for a problem note + photo."""
+    """One tap: result, key, device + seq (the phone's order), tapped_at (the phone's time, kept
+    for the record), and for a problem note + photo."""
     p = load_patrol(patrol_id, write=True)
     form = forms.TapForm()
     script = is_htmx() or "f" in request.args  # patrol.js marks its taps with ?f
@@ -155,8 +162,9 @@ def tap(patrol_id: int, item_id: int):
         except PhotoError as e:
             return refused(422, str(e))
     try:
-        r = services.tap(p, current_user, item_id, form.result.data, key=form.key.data, note=form.note.data,
-                         tapped_at=forms.parse_tap_time(form.tapped_at.data), photo=stored)
+        done = services.tap(p, current_user, item_id, form.result.data, key=form.key.data, note=form.note.data,
+                            tapped_at=forms.parse_tap_time(form.tapped_at.data), photo=stored,
+                            device=form.device.data, seq=form.seq_number)
         db.session.commit()
     except services.PatrolError as e:
         db.session.rollback()
@@ -165,10 +173,10 @@ def tap(patrol_id: int, item_id: int):
         if isinstance(e, services.PatrolNotFound):
             abort(404)
         return refused(409 if isinstance(e, services.PatrolFinished) else 422, str(e))
-    if stored is not None and r.photo_path != stored.path:  # a repeat or an older tap: nothing changed
-        delete_photo(stored)
+    if stored is not None and (done.status != services.TapStatus.SAVED or done.result.photo_path != stored.path):
+        delete_photo(stored)  # a repeat or a stale tap: nothing changed
     if script:
-        return _row(p, item_id)
+        return _row(p, item_id, tap_status=done.status)
     return redirect(url_for("patrols.run", patrol_id=p.id, _anchor=f"i{item_id}"), 303)
 
 

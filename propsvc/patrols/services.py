@@ -4,16 +4,21 @@ once). Every state change records an Event.
 * start_patrol: a target (building, unit or area) of the community, an active checklist of the
   community, the local day (Asia/Shanghai); the same client key, or an open patrol of the same
   target and checklist today, gives back the patrol already started (a reload resumes it).
-* tap: one result per item. The phone sends each tap with a random key and the time it was
-  tapped: the same key twice changes nothing; of two different taps the later tap (by the
-  phone's time) wins, so a tap queued offline that arrives after a newer one loses.
+* tap: one result per item. The phone sends each tap with a random key, its device id and
+  the device's next sequence number (kept in its localStorage). Every key is remembered
+  (PatrolTap): a key seen before changes nothing and is answered "repeat" (or "stale" again).
+  Of two taps from one device the higher sequence wins, whatever order they arrive in: a late
+  original overtaken by a newer tap is answered "stale" and ignored. Taps without a sequence
+  (plain form posts) and taps of different devices go in the server's order of arrival. The
+  phone's clock is stored for the record and never compared: it may be hours off.
 * finish: every active item has a result; each problem becomes a rectification ticket
   (Kind.PATROL) in the ordinary dispatch queue — no second workflow.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
@@ -25,17 +30,21 @@ from ..extensions import db
 from ..photos.services import StoredPhoto, open_photo
 from ..registry.models import Building, Unit
 from .models import (RESULT_LABELS, Checkpoint, ChecklistItem, ChecklistTemplate, ItemResult, Patrol, PatrolKind,
-                     PatrolPlan, PatrolResult, TargetType)
+                     PatrolPlan, PatrolResult, PatrolTap, TargetType)
 
 MSG_FINISHED = "巡查已结束，不能再修改"
 MSG_NOTE = "请填写问题说明。"
 MSG_PHOTO = "此项有问题时需要拍照。"
 NOTE_MAX = 500
 AREA_MAX = 100
-# The phone's clock: a tap may be stamped a little in the future (clock drift); later than
-# this it is taken as received. Further off than ABSURD it is refused: a wrong phone clock.
+# The phone's clock, stored with a tap for the record (never used to order taps): a tap may
+# be stamped a little in the future (clock drift); later than this it is stored as received.
+# Further off than ABSURD it is refused: a wrong phone clock.
 FUTURE_SKEW = timedelta(minutes=5)
 ABSURD = timedelta(days=1)
+DEVICE_MAX = 32
+SEQ_MAX = 2**53 - 1  # what the phone's JavaScript counts exactly
+MSG_SEQ = "点击序号不正确，请刷新页面后重试。"
 
 
 class PatrolError(ValueError):
@@ -172,6 +181,29 @@ def patrol_for_plan(plan: PatrolPlan, steward: User, now: datetime | None = None
 
 # --- tapping -----------------------------------------------------------------------------
 
+class TapStatus(StrEnum):
+    """What became of a tap; the phone is told (X-Tap-Status) and can tell them apart."""
+    SAVED = "saved"    # applied now: the item's result is this tap
+    REPEAT = "repeat"  # this key was applied before (the first answer was lost): nothing changed
+    STALE = "stale"    # a newer tap of the same device was there first: ignored, never applied
+
+
+@dataclass
+class TapOutcome:
+    status: TapStatus
+    result: PatrolResult | None  # the item's result as it stands afterwards
+
+
+def _lock(patrol: Patrol) -> None:
+    """Serialise the taps and the finish of one patrol, and read the patrol afresh under the
+    lock: on PostgreSQL the patrol row FOR UPDATE; SQLite needs nothing, a writing request
+    holds the database's write lock from its first statement (BEGIN IMMEDIATE, see engine)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return
+    db.session.scalars(select(Patrol).where(Patrol.id == patrol.id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
+
+
 def _tap_time(tapped_at: datetime | None, patrol: Patrol, now: datetime) -> datetime:
     """The phone's time of the tap, within reason (see FUTURE_SKEW, ABSURD)."""
     if tapped_at is None:
@@ -182,11 +214,23 @@ def _tap_time(tapped_at: datetime | None, patrol: Patrol, now: datetime) -> date
     return min(tapped_at, now + FUTURE_SKEW)
 
 
+def _order(device: str | None, seq: int | None) -> tuple[str | None, int | None]:
+    """The phone's own order of its taps: both or neither."""
+    device = (device or "").strip() or None
+    _need((device is None) == (seq is None), MSG_SEQ)
+    if device is not None:
+        _need(len(device) <= DEVICE_MAX and device.isascii() and device.replace("-", "").isalnum(), MSG_SEQ)
+        _need(0 < seq <= SEQ_MAX, MSG_SEQ)
+    return device, seq
+
+
 def tap(patrol: Patrol, steward: User, item_id: int, result: str, *, tapped_at: datetime | None, key: str,
-        note: str | None = None, photo: StoredPhoto | None = None, now: datetime | None = None) -> PatrolResult:
-    """Record one tap. Returns the item's result as it stands afterwards: unchanged for a
-    repeated key or for a tap older than the one stored."""
+        note: str | None = None, photo: StoredPhoto | None = None, device: str | None = None,
+        seq: int | None = None, now: datetime | None = None) -> TapOutcome:
+    """Record one tap (see the module's notes on the order of taps). The outcome says whether
+    it was applied now, was a repeat of a key already seen, or was stale."""
     now = now or utcnow()
+    _lock(patrol)
     _need(patrol.finished_at is None, MSG_FINISHED, PatrolFinished)
     _need(patrol.steward_id == steward.id, "只能修改自己的巡查。", PatrolNotFound)
     item = db.session.get(ChecklistItem, item_id)
@@ -194,20 +238,37 @@ def tap(patrol: Patrol, steward: User, item_id: int, result: str, *, tapped_at: 
     _need(result in set(ItemResult), "请选择：正常、有问题或不适用。")
     key = (key or "").strip()
     _need(0 < len(key) <= 64, "缺少提交标识，请刷新页面后重试。")
+    device, seq = _order(device, seq)
     at = _tap_time(tapped_at, patrol, now)
     note = (note or "").strip() or None
 
     existing = db.session.scalar(select(PatrolResult).where(
         PatrolResult.patrol_id == patrol.id, PatrolResult.item_id == item.id))
-    if existing is not None and (existing.tap_key == key or at <= existing.tapped_at):
-        return existing  # the phone's retry, or an older tap that arrived late: no change
+    # This key, and the taps of this device, already seen for the item (one query: a few rows).
+    mine = PatrolTap.key == key if device is None else or_(PatrolTap.key == key, PatrolTap.device == device)
+    known = db.session.execute(select(PatrolTap.key, PatrolTap.applied, PatrolTap.device, PatrolTap.seq).where(
+        PatrolTap.patrol_id == patrol.id, PatrolTap.item_id == item.id, mine)).all()
+    seen = next((k for k in known if k.key == key), None)
+    if seen is not None:
+        return TapOutcome(TapStatus.REPEAT if seen.applied else TapStatus.STALE, existing)
+    if existing is not None and existing.tap_key == key:  # a result stored before keys were remembered
+        return TapOutcome(TapStatus.REPEAT, existing)
+
+    def remember(applied: bool) -> None:
+        db.session.add(PatrolTap(patrol_id=patrol.id, item_id=item.id, key=key, device=device, seq=seq,
+                                 result=result, tapped_at=at, received_at=now, applied=applied))
+
+    if device is not None and any(k.device == device and k.seq >= seq for k in known):
+        remember(False)  # overtaken by a newer tap of this device: never applied
+        db.session.flush()
+        return TapOutcome(TapStatus.STALE, existing)
 
     if result == ItemResult.PROBLEM:
         _need(note is not None, MSG_NOTE)
         _need(len(note) <= NOTE_MAX, f"问题说明最多{NOTE_MAX}字。")
         had_photo = existing is not None and existing.photo_path is not None
         _need(photo is not None or had_photo or not item.photo_required, MSG_PHOTO)
-    values = {"result": result, "item_text": item.text, "tapped_at": at, "received_at": now, "tap_key": key[:64]}
+    values = {"result": result, "item_text": item.text, "tapped_at": at, "received_at": now, "tap_key": key}
     if result == ItemResult.PROBLEM:
         values["note"] = note
     if photo is not None:
@@ -216,27 +277,17 @@ def tap(patrol: Patrol, steward: User, item_id: int, result: str, *, tapped_at: 
     previous = existing.result if existing is not None else None
     if existing is None:
         r = PatrolResult(patrol_id=patrol.id, item_id=item.id, **values)
-        try:
-            with db.session.begin_nested():  # add inside: beginning the savepoint flushes what is pending
-                db.session.add(r)
-                db.session.flush()
-        except IntegrityError:  # the first tap of this item arrived twice at once: apply to that one
-            return tap(patrol, steward, item_id, result, tapped_at=tapped_at, key=key, note=note, photo=photo,
-                       now=now)
+        db.session.add(r)
     else:
-        # Conditional, so two taps of one item racing each other still end with the later one.
-        won = db.session.execute(
-            update(PatrolResult).where(PatrolResult.id == existing.id, PatrolResult.tapped_at < at,
-                                       PatrolResult.tap_key != key[:64])
-            .values(**values).execution_options(synchronize_session=False)).rowcount
-        db.session.refresh(existing)
-        if won != 1:
-            return existing
         r = existing
+        for name, value in values.items():
+            setattr(r, name, value)
+    remember(True)
+    db.session.flush()
     ev = record("patrol.tapped", patrol, actor=steward, item_id=item.id, result=result, previous=previous,
-                tapped_at=at.isoformat(), key=key[:64], photo=bool(photo) or None)
+                tapped_at=at.isoformat(), key=key, device=device, seq=seq, photo=bool(photo) or None)
     ev.at = now
-    return r
+    return TapOutcome(TapStatus.SAVED, r)
 
 
 # --- the page's state --------------------------------------------------------------------
@@ -362,6 +413,7 @@ def finish(patrol: Patrol, steward: User, now: datetime | None = None) -> list:
     """Finish the patrol: every active item must have a result. Each problem becomes a
     rectification ticket (巡查整改) in the dispatch queue. Returns those tickets."""
     now = now or utcnow()
+    _lock(patrol)  # no tap slips in between the check below and the finish
     _need(patrol.finished_at is None, MSG_FINISHED, PatrolFinished)
     _need(patrol.steward_id == steward.id, "只能结束自己的巡查。", PatrolNotFound)
     state = resume_state(patrol)

@@ -1,13 +1,25 @@
 /* propsvc: the patrol checklist on the phone — every tap is saved at once, nothing tapped is lost.
    Without this file the buttons are plain form posts that redirect back (it all still works).
 
-   Each tap gets a random key and the phone's time (toISOString) and goes into a queue kept in
-   localStorage ("propsvc.patrol.<id>") before it is sent, so a dropped signal, a closed tab
-   or a reload loses nothing. The queue is sent in order, one request at a time (XHR, CSRF
-   header from <body hx-headers>); on failure it is retried with backoff (2 s … 60 s) and at
-   once when the browser says it is online again. The server ignores a key it has seen and a
-   tap older than the one it has, so a resend never counts twice. Rows waiting show 未同步 and
-   a banner counts them; on load, queued taps are laid over the server's state and sent.
+   Each tap gets a random key, the phone's time (toISOString, kept for the record only) and
+   its place in this phone's order: the device id and the next number of a counter, both kept
+   in localStorage ("propsvc.tapseq") so they outlive a reload or a closed tab. The server
+   orders a device's taps by that number, never by the phone's clock: an original request
+   held up in the network and arriving after a newer tap of the same item is ignored. The tap
+   goes into a queue kept in localStorage ("propsvc.patrol.<id>") before it is sent, so a
+   dropped signal, a closed tab or a reload loses nothing. The queue is sent in order, one
+   request at a time (XHR, CSRF header from <body hx-headers>); on failure it is retried with
+   backoff (2 s … 60 s) and at once when the browser says it is online again. The server
+   remembers every key, so a resend never counts twice; its answer says saved, repeat (the key
+   was saved before) or stale (a newer tap of this phone was there first: nothing to do, the
+   row shows what is stored) in the X-Tap-Status header. Rows waiting show 未同步 and a banner
+   counts them; on load, queued taps are laid over the server's state and sent.
+
+   A tap the server cannot take (422 with its reason, 413 too big, 404 no such item, 409 the
+   patrol is finished) is not dropped: it moves to the 需处理 list above the checklist
+   ("propsvc.patrol.<id>.held"), with the reason in Chinese and 重试 / 放弃 for each; the rest
+   of the queue carries on. 重试 sends it again as the newest choice for its item (a new number
+   and time); a new tap of the same item replaces it; finishing waits until the list is empty.
 
    Photos of problems are shrunk by shrink.js, sent with the tap, and kept in the queue as a
    data URL; a photo too big for localStorage stays in memory only (the banner says to keep
@@ -16,24 +28,58 @@
   "use strict";
   var list = document.getElementById("pl");
   if (!list || !window.JSON || !window.XMLHttpRequest) return;
-  var STORE = "propsvc.patrol." + list.getAttribute("data-patrol");
+  var STORE = "propsvc.patrol." + list.getAttribute("data-patrol"), HELD = STORE + ".held", SEQ = "propsvc.tapseq";
   var bar = document.getElementById("pq"), tpl = document.getElementById("pt");
-  var queue = load(), mem = {}, inflight = null, timer = null, wait = 2000, halted = "", memOnly = false;
+  var box = document.getElementById("pa"), boxList = box && box.querySelector("ul");
+  var queue = load(STORE), held = load(HELD), mem = {}, truth = {}, order = null;
+  var inflight = null, timer = null, wait = 2000, halted = "", memOnly = false;
+  var LABELS = { ok: "正常", problem: "有问题", na: "不适用" };
 
   // --- storage ----------------------------------------------------------------------------
-  function load() {
+  function load(name) {
     try {
-      var q = JSON.parse(window.localStorage.getItem(STORE) || "[]");
+      var q = JSON.parse(window.localStorage.getItem(name) || "[]");
       return Object.prototype.toString.call(q) === "[object Array]" ? q : [];
     } catch (e) { return []; }
   }
 
-  function save() {
+  function put(name, list) {
     try {
-      if (queue.length) window.localStorage.setItem(STORE, JSON.stringify(queue));
-      else window.localStorage.removeItem(STORE);
+      if (list.length) window.localStorage.setItem(name, JSON.stringify(list));
+      else window.localStorage.removeItem(name);
       return true;
     } catch (e) { return false; }
+  }
+
+  function save() { return put(STORE, queue); }
+
+  function saveHeld() {
+    if (put(HELD, held)) return;
+    for (var i = 0; i < held.length; i++) held[i].ph = null;  // too big: the photos stay in this page only
+    put(HELD, held);
+  }
+
+  // This phone's order of its taps: { d: device id, n: the last number given }. Read afresh each
+  // time (another tab of the same phone counts on the same counter); kept in memory as well, so
+  // a full storage never makes the numbers go back.
+  function nextOrder() {
+    var st = null;
+    try { st = JSON.parse(window.localStorage.getItem(SEQ) || "null"); } catch (e) {}
+    if (!st || typeof st.d !== "string" || !/^[a-z0-9]{1,32}$/.test(st.d) || typeof st.n !== "number" || !(st.n >= 0)) {
+      st = null;
+    }
+    if (st && (!order || st.d === order.d)) order = { d: st.d, n: Math.max(st.n, order ? order.n : 0) };
+    else if (!order) order = { d: newKey(), n: 0 };
+    order.n += 1;
+    try { window.localStorage.setItem(SEQ, JSON.stringify(order)); } catch (e) {}
+    return order;
+  }
+
+  function stamp(tap) {  // the tap's place in this phone's order, and its time
+    var o = nextOrder();
+    tap.d = o.d;
+    tap.s = o.n;
+    return tap;
   }
 
   function newKey() {
@@ -116,9 +162,126 @@
     }
   }
 
+  // --- 需处理: taps the server could not take ----------------------------------------------
+  function heldOf(item) {
+    for (var i = 0; i < held.length; i++) if (held[i].i === item) return held[i];
+    return null;
+  }
+
+  function labelOf(tap) {  // the item's text (without the row's 未同步/需处理 badge)
+    var row = rowOf(tap.i), pt = row && row.querySelector(".pt"), text = "", c;
+    for (c = pt ? pt.firstChild : null; c; c = c.nextSibling) if (c.nodeType === 3) text += c.nodeValue;
+    return text.replace(/^\s+|\s+$/g, "") || tap.x || "检查项";
+  }
+
+  function drawHeld() {
+    if (!box || !boxList) return;
+    while (boxList.firstChild) boxList.removeChild(boxList.firstChild);
+    var i, t, li, p, b, buttons;
+    for (i = 0; i < held.length; i++) {
+      t = held[i];
+      li = document.createElement("li");
+      li.setAttribute("data-k", t.k);
+      p = document.createElement("p");
+      p.className = "pa-t";
+      p.textContent = labelOf(t) + " · " + (LABELS[t.r] || t.r) + (t.n ? "：" + t.n : "");
+      li.appendChild(p);
+      p = document.createElement("p");
+      p.className = "error";
+      p.textContent = t.m;
+      li.appendChild(p);
+      buttons = document.createElement("p");
+      buttons.className = "pa-b";
+      b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("data-retry", "");
+      b.textContent = "重试";
+      buttons.appendChild(b);
+      b = document.createElement("button");
+      b.type = "button";
+      b.setAttribute("data-discard", "");
+      b.textContent = "放弃";
+      buttons.appendChild(b);
+      li.appendChild(buttons);
+      boxList.appendChild(li);
+    }
+    var n = box.querySelector("[data-count]");
+    if (n) n.textContent = held.length;
+    box.hidden = !held.length;
+  }
+
+  function dropHeld(t) {
+    var i = held.indexOf(t);
+    if (i >= 0) held.splice(i, 1);
+    saveHeld();
+  }
+
+  // Keep a tap the server refused, with the reason; the row shows what the server has.
+  function hold(tap, message, next) {
+    delete tap.m;
+    var row = rowOf(tap.i), old = heldOf(tap.i), file = mem[tap.k];
+    if (pending(tap.i)) { delete mem[tap.k]; return; }  // a newer choice of this item is on its way
+    if (old) {
+      if (old.k !== tap.k) delete mem[old.k];
+      dropHeld(old);
+    }
+    if (next) truth[tap.i] = next.cloneNode(true);
+    if (row && !row.querySelector(".pp") && (next || truth[tap.i])) {
+      var fresh = next || truth[tap.i].cloneNode(true);
+      row.parentNode.replaceChild(fresh, row);
+      row = fresh;
+    }
+    tap.m = message;
+    tap.x = labelOf(tap);
+    held.push(tap);
+    if (file) mem[tap.k] = file;
+    saveHeld();
+    if (row) badge(row, "需处理");
+    drawHeld();
+  }
+
+  function retry(t) {
+    dropHeld(t);
+    delete t.m;
+    delete t.x;
+    t.t = new Date().toISOString();
+    halted = "";
+    drawHeld();
+    enqueue(stamp(t), mem[t.k]);
+  }
+
+  function discard(t) {
+    dropHeld(t);
+    delete mem[t.k];
+    var row = rowOf(t.i);
+    if (row && !pending(t.i)) {
+      badge(row, "");
+      for (var c = row.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 1 && c.className === "error") { row.removeChild(c); break; }
+      }
+    }
+    drawHeld();
+  }
+
+  var REASONS = {
+    404: "此检查项已不在本巡查表中（或巡查已不属于您），未能保存。",
+    409: "巡查已结束，此项未能保存。",
+    413: "照片太大，超过上传限制，未能保存：请放弃此项，重新点“有问题”并拍照。",
+    422: "内容不符合要求，未能保存。"
+  };
+
   // --- the queue ----------------------------------------------------------------------------
   function enqueue(tap, file) {
-    var i, old;
+    var i, old, was = heldOf(tap.i);
+    if (was && was !== tap) {  // a new choice of this item replaces the one that could not be saved
+      if (tap.r === "problem" && !file && !tap.ph && (was.ph || mem[was.k])) {
+        tap.ph = was.ph;
+        if (mem[was.k]) file = mem[was.k];
+      }
+      delete mem[was.k];
+      dropHeld(was);
+      drawHeld();
+    }
     for (i = queue.length - 1; i >= 0; i--) {  // a newer choice replaces one not yet sent
       old = queue[i];
       if (old.i === tap.i && old !== inflight) {
@@ -177,12 +340,14 @@
       body.append("result", tap.r);
       body.append("key", tap.k);
       body.append("tapped_at", tap.t);
+      body.append("device", tap.d);
+      body.append("seq", tap.s);
       if (tap.n) body.append("note", tap.n);
       if (photo) body.append("photo", photo, "photo.jpg");
     } else {
       xhr.setRequestHeader("Content-Type", "application/x-www-form-urlencoded");
-      // Key (base 36) and ISO time need no escaping: the smallest body that says it all.
-      body = "result=" + tap.r + "&key=" + tap.k + "&tapped_at=" + Date.parse(tap.t);
+      // Key and device (base 36), numbers: no escaping needed, the smallest body that says it all.
+      body = "result=" + tap.r + "&key=" + tap.k + "&tapped_at=" + Date.parse(tap.t) + "&device=" + tap.d + "&seq=" + tap.s;
     }
     xhr.onload = function () { end(xhr.status); };
     xhr.onerror = xhr.ontimeout = xhr.onabort = function () { end(0); };
@@ -197,6 +362,7 @@
 
   function settle(tap, html) {  // the server's row, unless a newer tap or an open panel owns it
     var row = rowOf(tap.i), next = fresh(html);
+    if (next) truth[tap.i] = next.cloneNode(true);
     if (!row) return;
     if (pending(tap.i) || row.querySelector(".pp") || !next) {
       if (!pending(tap.i)) badge(row, "");
@@ -213,6 +379,8 @@
       inflight = null;
       var login = xhr.responseURL && /\/login|\/kiosk/.test(xhr.responseURL);
       if (status >= 200 && status < 300 && !login) {
+        // saved, repeat or stale (X-Tap-Status): either way the server's row is the truth and
+        // nothing is left to send; a stale tap was overtaken by a newer one of this phone.
         remove(tap);
         settle(tap, xhr.responseText);
         wait = 2000;
@@ -221,18 +389,20 @@
         banner();
         flush();
       } else if (status === 409) {  // finished (elsewhere): nothing can change any more
+        var rest = queue.slice(0), i;
         queue = [];
-        mem = {};
         save();
+        for (i = 0; i < rest.length; i++) hold(rest[i], REASONS[409], null);
         halted = "巡查已结束，不能再修改。";
+        progress();
         banner();
       } else if (status === 422 || status === 404 || status === 413) {  // this tap cannot be saved
+        var next = status === 422 ? fresh(xhr.responseText || "") : null, why = next && next.querySelector(".error");
+        var file = mem[tap.k];
         remove(tap);
-        var row = rowOf(tap.i), next = fresh(xhr.responseText || "");
-        if (row && next && !pending(tap.i)) {
-          row.parentNode.replaceChild(next, row);
-          if (tap.r === "problem") openPanel(next, tap.n);
-        }
+        if (file) mem[tap.k] = file;
+        hold(tap, (why && why.textContent) || REASONS[status], next);
+        if (next && tap.r === "problem" && rowOf(tap.i) === next) openPanel(next, tap.n);
         progress();
         banner();
         flush();
@@ -298,7 +468,7 @@
 
   function tapRow(row, result, note, file, dataUrl) {
     var b = row.querySelector(".pb button");
-    var tap = { i: itemOf(row), r: result, k: newKey(), t: new Date().toISOString(), u: b.getAttribute("formaction") };
+    var tap = stamp({ i: itemOf(row), r: result, k: newKey(), t: new Date().toISOString(), u: b.getAttribute("formaction") });
     if (note) tap.n = note;
     if (dataUrl && dataUrl.length < 3000000) tap.ph = dataUrl;
     else if (file) memOnly = true;
@@ -339,10 +509,28 @@
     tapRow(row, b.value);
   });
   list.addEventListener("submit", function (e) { e.preventDefault(); });
+  if (box) {
+    box.addEventListener("click", function (e) {
+      var b = closest(e.target, "button"), li = b && closest(b, "li"), k = li && li.getAttribute("data-k"), i;
+      if (!k) return;
+      for (i = 0; i < held.length; i++) {
+        if (held[i].k !== k) continue;
+        if (b.hasAttribute("data-retry")) retry(held[i]);
+        else if (b.hasAttribute("data-discard")) discard(held[i]);
+        return;
+      }
+    });
+  }
 
   var fin = document.getElementById("pf");
   if (fin) {
     fin.addEventListener("submit", function (e) {
+      if (!queue.length && held.length) {
+        e.preventDefault();
+        banner("还有 " + held.length + " 项需处理：请重试或放弃后再完成巡查。");
+        if (box) box.scrollIntoView();
+        return;
+      }
       if (!queue.length) return;
       e.preventDefault();
       halted = "";
@@ -355,13 +543,16 @@
   window.addEventListener("offline", function () { unsynced(); banner(); });
   document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
 
-  // Resume: lay the queued taps over the server's state, then send them.
+  // Resume: remember the server's rows, lay the queued taps over them, then send them. Taps
+  // queued by an older version of this page have no number yet: they get theirs in queue order.
   (function () {
-    var i, t, row, kept = [];
+    var i, t, row, kept = [], rows = list.querySelectorAll("li.pi");
+    for (i = 0; i < rows.length; i++) truth[itemOf(rows[i])] = rows[i].cloneNode(true);
     for (i = 0; i < queue.length; i++) {
       t = queue[i];
       row = t && rowOf(t.i);
       if (!row || !t.k || !t.u) continue;  // an item no longer on this checklist
+      if (!t.d || !t.s) stamp(t);
       kept.push(t);
       show(row, t.r);
       if (t.r === "problem") noteOf(row, t.n || "");
@@ -369,6 +560,17 @@
     }
     queue = kept;
     save();
+    kept = [];
+    for (i = 0; i < held.length; i++) {
+      t = held[i];
+      if (!t || !t.k || !t.u || !t.m) continue;
+      kept.push(t);
+      row = rowOf(t.i);
+      if (row && !pending(t.i)) badge(row, "需处理");
+    }
+    held = kept;
+    saveHeld();
+    drawHeld();
     progress();
     banner();
     flush();
