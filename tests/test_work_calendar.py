@@ -251,7 +251,7 @@ def _my_migration():
     cfg = Config()
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     for rev in ScriptDirectory.from_config(cfg).walk_revisions():
-        if "i14_search_work_calendar" in (rev.path or ""):
+        if "0012_work_calendar" in (rev.path or ""):
             return rev.revision, rev.down_revision
     raise AssertionError("the working-calendar migration is missing")
 

@@ -1,18 +1,18 @@
 """patrol taps: every tap key of an item, with the phone's own order (device, seq)
 
-Revision ID: 0012_i14_taps
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-08 09:00:00
 
-Branch i14-taps: the merge re-chains down_revision after the other 0012s.
+Follows 0012 (working calendar).
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_i14_taps'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""i14-search: working calendar Monday to Friday with China's statutory holidays
+"""Working calendar Monday to Friday with China's statutory holidays
 
 work_schedule.statutory (follow the statutory holidays and make-up days of the chinesecalendar
 package; default on), and the working week of schedules still on the old default.
@@ -11,7 +11,7 @@ schedule a supervisor set, to seven days or anything else, is kept. Deadlines al
 computed for open tickets are not recomputed (they were promised that way); new tickets,
 pauses and return visits use the new calendar.
 
-Branch i14-search: the merge re-chains this revision after the others.
+Follows 0011.
 
 Revision ID: 0012
 Revises: 0011
