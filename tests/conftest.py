@@ -61,8 +61,8 @@ def pytest_terminal_summary(terminalreporter):
                      f"form x route targets, {f['examples']} examples, {f['accepted']} accepted, "
                      f"{f['refused']} refused, {f['errors']} answered 5xx")
     for backend, per_role in sorted(GENERATED.get("crawl", {}).items()):
-        lines.append(f"crawl [{backend}]: " + ", ".join(f"{who} {n}" for who, n in per_role.items())
-                     + f" = {sum(per_role.values())} pages and fragments")
+        lines.append(f"crawl [{backend}] (pages, fragments, CSVs, GET forms; requests per account): "
+                     + ", ".join(f"{who} {n}" for who, n in per_role.items()))
     if lines:
         terminalreporter.write_sep("-", "tests generated from the app")
         for line in lines:
