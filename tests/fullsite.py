@@ -177,7 +177,7 @@ def build_site(app) -> Site:
     ou = Unit(building_id=ob.id, entrance=1, number="101", floor=1, status=UnitStatus.OCCUPIED, area=80)
     db.session.add(ou)
     db.session.flush()
-    op = Person(community_id=other.id, name="李外人", phone="13900001111", id_number="110101199003071233")
+    op = Person(community_id=other.id, name="李外人", phone="13900001111", id_number="440106198506123457")
     db.session.add(op)
     db.session.flush()
     db.session.add(Occupancy(unit_id=ou.id, person_id=op.id, role="owner", since=date(2020, 1, 1)))
