@@ -51,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
                errands_bp, privacy_bp):
         app.register_blueprint(bp)
 
+    app.before_request(web.refuse_nul)
     app.before_request(check_session)
     app.before_request(access.enforce_access)
     app.after_request(web.security_headers)

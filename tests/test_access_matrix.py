@@ -23,7 +23,7 @@ def names_record(rule) -> bool:
     return any(a.endswith("_id") or a == "token" for a in rule.arguments)
 
 
-def test_every_rule_has_a_row(app):
+def test_every_rule_has_a_row(app, full_site):  # full_site: this module keeps its data (conftest._clean_db)
     """A new route fails here until tests/access_matrix.py says who may use it."""
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     missing = sorted(endpoints - ROUTES.keys())

@@ -40,7 +40,7 @@ FORM_CLASSES = all_forms()
 FUZZED = sorted(name for name, entry in FORMS.items() if not isinstance(entry, BASE))
 
 
-def test_every_form_has_a_route(app):
+def test_every_form_has_a_route(app, full_site):  # full_site: this module keeps its data
     """A new form fails here until tests/form_targets.py says where it is posted (so it gets fuzzed)."""
     missing = sorted(set(FORM_CLASSES) - set(FORMS))
     assert not missing, ("these forms have no entry in tests/form_targets.py: add the route(s) that use each, the "
