@@ -35,6 +35,24 @@ def full_numbers() -> set[str]:
     return out
 
 
+@pytest.fixture
+def demo(app):
+    """The demo site alone, for one test (tests/test_t9_privacy.py imports it); returns its
+    confidential numbers."""
+    from propsvc.cli import ensure_departments, find_community
+    from propsvc.registry.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
+
+    with app.app_context():
+        ensure_departments()
+        seed_demo()
+        cid = find_community(COMMUNITY_NAME).id
+        seed_demo_activity(cid)
+        seed_demo_areas(cid)
+        found = full_numbers()
+        db.session.remove()
+    return found
+
+
 @pytest.fixture(scope="module")
 def numbers(app, full_site):
     with app.app_context():
