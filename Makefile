@@ -21,7 +21,7 @@ test-moments: setup
 	@bash scripts/test-moments.sh $(ARGS)
 
 # The form fuzzer's long profile: 500 examples per form and route (make test runs 4 of each,
-# plus the sharpest edges), on SQLite and on PostgreSQL when it answers. About an hour.
+# plus the sharpest edges), on SQLite and on PostgreSQL when it answers. Roughly half an hour.
 fuzz: setup
 	@PROPSVC_FUZZ=long bash scripts/test.sh tests/test_form_fuzz.py $(ARGS)
 
