@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 # renders ~10-15 % faster than on a plain source build such as pyenv's); else python3.
 PYTHON ?= $(shell test -x /usr/bin/python3.11 && echo /usr/bin/python3.11 || echo python3)
 
-.PHONY: run test test-moments setup sysdeps venv db demo bench serve clean
+.PHONY: run test test-moments fuzz setup sysdeps venv db demo bench serve clean
 
 run: setup db
 	$(FLASK) seed-demo --if-empty
@@ -19,6 +19,11 @@ test: setup
 # proves no test depends on the day it runs (issue 12). ~3 min per moment.
 test-moments: setup
 	@bash scripts/test-moments.sh $(ARGS)
+
+# The form fuzzer's long profile: 500 examples per form and route (make test runs 4 of each,
+# plus the sharpest edges), on SQLite and on PostgreSQL when it answers. Roughly half an hour.
+fuzz: setup
+	@PROPSVC_FUZZ=long bash scripts/test.sh tests/test_form_fuzz.py $(ARGS)
 
 setup: sysdeps venv
 

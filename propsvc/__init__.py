@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
                errands_bp, privacy_bp):
         app.register_blueprint(bp)
 
+    app.before_request(web.refuse_nul)
     app.before_request(check_session)
     app.before_request(access.enforce_access)
     idempotency.init_app(app)  # after access: a one-time key is checked for those let in

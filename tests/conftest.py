@@ -44,6 +44,33 @@ def clock(request):
         yield traveller
 
 
+# What the tests the app generates for itself covered (matrix, fuzz, crawl), per database; printed
+# at the end of the run by pytest_terminal_summary so a closing note can quote the counts.
+GENERATED: dict[str, dict] = {}
+
+
+def backend_of(app) -> str:
+    return "sqlite" if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else "postgresql"
+
+
+def pytest_terminal_summary(terminalreporter):
+    lines = []
+    for (backend, rules), columns in sorted(GENERATED.get("matrix", {}).items()):
+        lines.append(f"access matrix [{backend}]: {rules} url_map rules x {len(columns)} columns "
+                     f"({', '.join(columns)}) = {rules * len(columns)} requests")
+    for backend, f in sorted(GENERATED.get("fuzz", {}).items()):
+        lines.append(f"form fuzz [{backend}] (profile {f['profile']}): {len(f['forms'])} forms, {f['targets']} "
+                     f"form x route targets, {f['examples']} examples, {f['accepted']} accepted, "
+                     f"{f['refused']} refused, {f['errors']} answered 5xx")
+    for backend, per_role in sorted(GENERATED.get("crawl", {}).items()):
+        lines.append(f"crawl [{backend}] (pages, fragments, CSVs, GET forms; requests per account): "
+                     + ", ".join(f"{who} {n}" for who, n in per_role.items()))
+    if lines:
+        terminalreporter.write_sep("-", "tests generated from the app")
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
 def pytest_sessionstart(session):
     if os.environ.get("CI") == "true" and not os.environ.get("TEST_DATABASE_URL"):
         pytest.exit("CI=true needs PostgreSQL: set TEST_DATABASE_URL (make test does when 127.0.0.1:5432 answers)", 3)
@@ -95,17 +122,34 @@ def app(request, tmp_path_factory):
         drop()
 
 
-@pytest.fixture(autouse=True)
-def _clean_db(request):
-    yield
-    if "app" not in request.fixturenames:
-        return
-    app = request.getfixturevalue("app")
+def _wipe(app):
     with app.app_context():
         _db.session.remove()
         with _db.engine.begin() as conn:
             for table in reversed(_db.metadata.sorted_tables):
                 conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _clean_db(request):
+    yield
+    if "app" not in request.fixturenames or "full_site" in request.fixturenames:
+        return  # full_site's data lives as long as its module and is wiped at the module's end
+    _wipe(request.getfixturevalue("app"))
+
+
+@pytest.fixture(scope="module")
+def full_site(app):
+    """The demo community plus what it leaves out, and another community (tests/fullsite.py),
+    built once per module: a module that uses it uses it in every test."""
+    from fullsite import build_site
+
+    _wipe(app)
+    with app.app_context():
+        site = build_site(app)
+        _db.session.remove()
+    yield site
+    _wipe(app)
 
 
 @pytest.fixture

@@ -2,12 +2,15 @@
 
 crawl(client) follows every link reachable from a start page by GET only: <a href> targets as
 pages and hx-get targets as htmx fragments (sent with HX-Request: true), within this site,
-bounded by `limit`, skipping sign-out/lock, PDFs, static files and images. It returns what it
-saw: each HTML or CSV body by URL, and every response of 500 or more."""
+bounded by `limit`, skipping sign-out/lock, PDFs, static files and images. With `searches`
+({field name: [values]}) it also submits every GET form (search boxes, day pickers) as the page
+fills it, and once more per value for each field named there (so a search for "3-2-1201" leads
+on to the unit's page). It returns what it saw: each HTML or CSV body by URL, and every
+response of 500 or more."""
 import re
 from dataclasses import dataclass, field
 from html import unescape
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import urldefrag, urlencode, urlsplit
 
 HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1""", re.I | re.S)
 HX_GET = re.compile(r"""\bhx-get\s*=\s*(["'])(.*?)\1""", re.I | re.S)
@@ -29,6 +32,48 @@ def _links(html: str) -> list[tuple[str, bool]]:
     return out
 
 
+FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.I | re.S)
+ATTR = re.compile(r"""\b([a-z-]+)\s*=\s*(["'])(.*?)\2""", re.I | re.S)
+INPUT = re.compile(r"<input\b([^>]*)>", re.I | re.S)
+SELECT = re.compile(r"<select\b([^>]*)>(.*?)</select>", re.I | re.S)
+OPTION = re.compile(r"<option\b([^>]*)>", re.I | re.S)
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    return {m.group(1).lower(): unescape(m.group(3)) for m in ATTR.finditer(tag)}
+
+
+def _get_forms(html: str, searches: dict[str, list[str]]) -> list[str]:
+    """The URLs that submitting each GET form gives: as filled in, and with each search value."""
+    out = []
+    for m in FORM.finditer(html):
+        form = _attrs(m.group(1))
+        if form.get("method", "get").lower() != "get" or not form.get("action"):
+            continue
+        fields, free = [], []
+        for tag in INPUT.findall(m.group(2)):
+            a = _attrs(tag)
+            kind, name = a.get("type", "text").lower(), a.get("name")
+            if not name or kind in ("submit", "button", "file", "image", "reset"):
+                continue
+            if kind in ("checkbox", "radio") and "checked" not in tag.lower():
+                continue
+            fields.append((name, a.get("value", "")))
+            if kind in ("text", "search") and name in searches:
+                free.append(name)
+        for sel_tag, options in SELECT.findall(m.group(2)):
+            name = _attrs(sel_tag).get("name")
+            opts = [_attrs(o) | {"_selected": "selected" in o.lower()} for o in OPTION.findall(options)]
+            chosen = next((o for o in opts if o["_selected"]), opts[0] if opts else None)
+            if name and chosen is not None:
+                fields.append((name, chosen.get("value", "")))
+        out.append(f"{form['action']}?{urlencode(fields)}")
+        for name in free:
+            for value in searches[name]:
+                out.append(f"{form['action']}?{urlencode([(k, value if k == name else v) for k, v in fields])}")
+    return out
+
+
 def _local(url: str) -> str | None:
     url = urldefrag(url.strip())[0]
     if not url.startswith("/") or url.startswith("//"):
@@ -39,7 +84,8 @@ def _local(url: str) -> str | None:
     return url
 
 
-def crawl(client, start: str = "/", limit: int = 400, skip: re.Pattern | None = None) -> Crawl:
+def crawl(client, start: str = "/", limit: int = 400, skip: re.Pattern | None = None,
+          searches: dict[str, list[str]] | None = None) -> Crawl:
     seen: set[tuple[str, bool]] = set()
     queue: list[tuple[str, bool]] = [(start, False)]
     result = Crawl()
@@ -68,7 +114,8 @@ def crawl(client, start: str = "/", limit: int = 400, skip: re.Pattern | None = 
         body = resp.get_data(as_text=True)
         result.pages[key] = body
         if ctype.startswith("text/html"):
-            for link, is_htmx in _links(body):
+            links = _links(body) + [(u, False) for u in (_get_forms(body, searches) if searches is not None else [])]
+            for link, is_htmx in links:
                 target = _local(link)
                 if target and not (skip and skip.search(target)) and (target, is_htmx) not in seen:
                     queue.append((target, is_htmx))

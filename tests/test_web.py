@@ -52,3 +52,25 @@ def test_htmx_request_for_any_page_renders_its_block(app, client, make):
         resp = client.get(path, headers={"HX-Request": "true"})
         assert resp.status_code in (200, 403), path
     assert client.get("/tickets/new", headers={"HX-Request": "true"}).status_code == 200
+
+
+def test_a_form_value_with_nul_is_refused_in_chinese_before_anything_is_written(app, make):
+    """PostgreSQL cannot store NUL in text (it was a 500 there); every form refuses it alike."""
+    from conftest import post
+    from propsvc.extensions import db
+    from propsvc.frontdesk.models import Visit
+
+    c = make.community()
+    u = make.unit(make.building(c, "3"), 2, "1201")
+    desk = make.user("front_desk", communities=[c])
+    client = app.test_client()
+    assert login(client, desk.username).status_code == 303
+    resp = post(client, "/desk/visitors/new", {"visitor_name": "陈\x00", "phone": "13800138000",
+                                               "unit_id": str(u.id), "purpose": "family", "party_size": "1"})
+    assert resp.status_code == 400
+    assert "空字符（NUL）" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Visit).count() == 0
+    ok = post(client, "/desk/visitors/new", {"visitor_name": "陈先生", "phone": "13800138000",
+                                             "unit_id": str(u.id), "purpose": "family", "party_size": "1"})
+    assert ok.status_code == 303

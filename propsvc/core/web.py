@@ -135,6 +135,21 @@ def render_error(status: int, message: str | None = None):
     return render_page("core/error.html", block="content", status=status, status_code=status, message=message)
 
 
+NUL_REFUSED = "提交的内容含有无法保存的空字符（NUL），请删除后重新填写。"
+
+
+def refuse_nul():
+    """before_request: a form value holding NUL (U+0000) is refused before any view sees it.
+    PostgreSQL cannot store it in a text column (the insert fails: a 500), SQLite would keep it
+    silently, and no keyboard types it: it only comes from pasted binary or a crafted request."""
+    if request.method != "POST" or request.mimetype not in ("application/x-www-form-urlencoded",
+                                                            "multipart/form-data"):
+        return None
+    if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+        return render_error(400, NUL_REFUSED)
+    return None
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e):
