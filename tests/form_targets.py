@@ -16,7 +16,7 @@ form is on (its one-time key, a version) before each example, as a browser would
 from dataclasses import dataclass, field
 
 from fullsite import PASSWORD, jpeg_bytes
-from formfuzz import MISSING, Upload, now_local, today_plus
+from formfuzz import MISSING, fresh_key, Upload, now_local, today_plus
 
 VALID_ID = "110101199003071233"
 PHONE = "13800138000"
@@ -76,13 +76,13 @@ TICKET_STEP = "tickets.step"
 
 
 def step(name: str, role: str, valid: dict | None = None, fresh: str | None = None, form_prefix: str | None = None):
-    """A step of the ticket page: the key is the page's hidden "key" input of that step."""
+    """A step of the ticket page (its one-time key read from the ticket's page)."""
     return T(TICKET_STEP, role, prefix=form_prefix or name, args={"step": name}, valid=valid or {}, fresh=fresh,
-             from_page=("key",), page="tickets.show")
+             page="tickets.show")
 
 
 FORMS: dict[str, list[T] | BASE] = {
-    "propsvc.core.forms.KeyedForm": BASE("the base of every form with a one-time key"),
+    "propsvc.core.forms.Form": BASE("the base of every form (Chinese messages); the one-time key is rendered by form_key()"),
     "propsvc.errands.forms.UnitForm": BASE("the unit look-up shared by the parcel, mail and card forms"),
     # --- sign-in and own account ---------------------------------------------------------------------
     "propsvc.auth.forms.LoginForm": [T("auth.login", "anon", valid={"username": "fuzzdesk", "password": PASSWORD},
@@ -169,7 +169,7 @@ FORMS: dict[str, list[T] | BASE] = {
                                                        "weekdays": ["0", "1", "2", "3", "4"]})],
     "propsvc.tickets.settings_forms.HolidayForm": [T("tickets.settings_holiday_add", "supervisor", prefix="holiday",
                                                      page="tickets.settings", valid={
-                                                         "day": lambda c: f"2040-{1 + c.n() % 12:02d}-{1 + c.n() % 28:02d}",
+                                                         "day": lambda c: today_plus(30 + c.n() % 600),
                                                          "name": "节日", "workday": "0"})],
     "propsvc.tickets.settings_forms.OutageForm": [T("tickets.settings_outage_add", "supervisor", prefix="outage",
                                                     page="tickets.settings", valid={
@@ -181,7 +181,8 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.patrols.forms.StartForm": [T("patrols.start", "steward", valid={
         "plan_id": "", "target_type": "building", "unit_id": "", "area": ""})],
     "propsvc.patrols.forms.TapForm": [T("patrols.tap", "steward", page="patrols.run", from_page=(), valid={
-        "result": "ok", "key": lambda c: c.key(), "tapped_at": "", "photo": MISSING})],
+        "result": "ok", "key": lambda c: fresh_key(), "tapped_at": "", "device": "fuzz-phone-1",
+        "seq": lambda c: str(c.n()), "photo": MISSING})],
     "propsvc.patrols.checkpoints.CheckpointForm": [T("patrols.checkpoints", "supervisor",
                                                      valid={"name": "测试巡查点", "building_id": "0"})],
     "propsvc.patrols.admin_forms.TemplateAddForm": [T("patrols.admin_template_add", "supervisor", prefix="newtpl",

@@ -21,6 +21,7 @@ from form_targets import BASE, DEFAULTS, FORMS, T
 from formfuzz import (MISSING, ErrorLog, Finding, Submission, explicit_examples, field_specs, fresh_key, key_of, now_local,
                       profile_name, refused, row_counts, submissions, today_plus, unbound_fields)
 from fullsite import PASSWORD
+from propsvc.core.idempotency import issue_key
 from propsvc.extensions import db
 
 
@@ -257,7 +258,7 @@ class Fuzz:
         self.counter = 0
         self.log = ErrorLog()
         self.stats = {"profile": profile_name(), "forms": set(), "targets": 0, "examples": 0, "accepted": 0,
-                      "refused": 0, "errors": 0, "keys_made_up": 0}
+                      "refused": 0, "errors": 0, "keys_issued": 0}
 
     # the context the table's callables see
     def n(self) -> int:
@@ -265,7 +266,8 @@ class Fuzz:
         return self.counter
 
     def key(self) -> str:
-        return fresh_key()
+        """A one-time key as the server issues it into a form (for targets whose page has none)."""
+        return issue_key(app=self.app)
 
     def pick(self, name):
         if name not in self.picks:
@@ -353,17 +355,16 @@ class Fuzz:
         client = self.client(target.role)
         data = {k: (v(self) if callable(v) else v) for k, v in sub.data.items()}
         fields = dict(unbound_fields(FORM_CLASSES[form_name]))
+        html = client.get(page_url).get_data(as_text=True) if page_url is not None and target.from_page else None
         for name in target.from_page:
-            if name != "key" and name not in fields:
-                continue  # a form without a one-time key (or version) has nothing to read from its page
-            posted = pre + name if name != "key" else "key"
-            value = None
-            if page_url is not None:
-                html = client.get(page_url).get_data(as_text=True)
-                value = key_of(html, posted, suffix=f"-{args.get('step')}" if name == "key" else None)
+            if name != "client_key" and name not in fields:
+                continue  # a form without this hidden field (a version) has nothing to read from its page
+            # the one-time key is rendered by form_key() without the form's prefix
+            posted = name if name == "client_key" else pre + name
+            value = key_of(html, posted) if html is not None else None
             if value is None:
-                self.stats["keys_made_up"] += 1
-                value = fresh_key()
+                self.stats["keys_issued"] += 1
+                value = self.key()
             data[posted] = value
         data["csrf_token"] = client.csrf
         with self.app.app_context():
