@@ -134,10 +134,13 @@ def test_ids_a_unit_id_of_2_63_in_a_form_is_a_field_error_and_nothing_is_written
         fields = {**fields, "moving_on": site_today().isoformat()}
     if url == "/tickets/new":
         fields = {**fields, "category_id": str(site["cats"]["水电气维修"])}
-    for bad in (TOO_BIG, str(ID_MAX + 1), "-1", "１", "3-2-1201", "1\x00"):
+    for bad in (TOO_BIG, str(ID_MAX + 1), "-1", "１", "3-2-1201"):
         resp = post(desk, url, {**fields, "unit_id": bad}, content_type="multipart/form-data")
         assert resp.status_code == 422, (bad, resp.status_code)
         assert "请从列表中选择房屋。" in text_of(resp), bad
+    # NUL in any field is refused before the form is read (core.web), in Chinese
+    resp = post(desk, url, {**fields, "unit_id": "1\x00"}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "空字符" in text_of(resp)
     assert count(app, model) == 0
 
 

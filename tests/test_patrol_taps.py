@@ -145,6 +145,16 @@ def test_tap_number_must_be_a_whole_number_with_its_device(clock, app, site):
     assert results(app, pid) == {} and taps_of(app, pid) == []
 
 
+def test_tap_time_beyond_what_a_datetime_holds_is_refused_not_a_500(clock, app, site):
+    stw, pid, item_id = run(app, site)
+    for tapped_at in ("9" * 20, "0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00", "²"):
+        data = {"result": "ok", "key": f"k-{tapped_at}", "tapped_at": tapped_at, "device": "phone1", "seq": "1"}
+        resp = stw.post(f"/patrols/{pid}/items/{item_id}?f", data=data, headers={"X-CSRFToken": stw.token})
+        assert resp.status_code == 422, tapped_at
+        assert "点击时间格式不正确" in resp.get_data(as_text=True)
+    assert results(app, pid) == {} and taps_of(app, pid) == []
+
+
 def test_tap_stale_problem_keeps_no_photo(clock, app, site):
     """A stale tap with a photo stores nothing: the photo file is removed again."""
     from test_patrol_runs import _jpeg

@@ -32,14 +32,17 @@ def parse_tap_time(value: str | None) -> datetime | None:
     value = (value or "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    at = datetime.fromisoformat(value)
-    if at.tzinfo is None:
-        raise ValueError("no zone")
-    return at.astimezone(timezone.utc)
+    try:
+        if value.isascii() and value.isdigit():
+            return datetime.fromtimestamp(int(value) / 1000, tz=timezone.utc)
+        if value.endswith(("Z", "z")):
+            value = value[:-1] + "+00:00"
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is None:
+            raise ValueError("no zone")
+        return at.astimezone(timezone.utc)
+    except (OverflowError, OSError):  # beyond the years a datetime holds (year 1 at +08:00, 10^20 ms)
+        raise ValueError("out of range") from None
 
 
 class TapForm(Form):
