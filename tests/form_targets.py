@@ -130,9 +130,10 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.tickets.forms.AttachForm": [
         T("tickets.attach", "front_desk", page="tickets.new", from_page=(),
           valid={"ticket_id": lambda c: str(c.pick("ticket:open")), "reporter_name": "邻居", "channel": "phone",
-                 "reporter_phone": PHONE, "client_key": lambda c: c.key()}),
+                 "reporter_phone": PHONE, "client_key": lambda c: c.key()})],
+    "propsvc.tickets.forms.CallerForm": [
         T("tickets.outage_call", "front_desk", page="tickets.new", from_page=(),
-          valid={"ticket_id": "0", "reporter_name": "邻居", "channel": "phone", "reporter_phone": PHONE,
+          valid={"reporter_name": "邻居", "channel": "phone", "reporter_phone": PHONE,
                  "client_key": lambda c: c.key()})],
     "propsvc.tickets.forms.DispatchForm": [step("dispatch", "supervisor", fresh="ticket:new", valid={
         "department_id": lambda c: str(c.pick("department:engineering")), "assignee_id": "0", "task": "上门检查"})],

@@ -452,7 +452,7 @@ def test_d3_recheck_with_photo_closes_or_keeps_open(app, site):
         assert fixed.state == "closed" and fixed.closed_at is not None and len(fixed.photos) == 2
         assert reopened.state == "dispatched" and reopened.reopen_count == 1
         acts = list(db.session.scalars(select(Event.action).where(Event.object_type == "ticket",
-                                                                  Event.object_id == open_id)))
+                                                                  Event.object_id == open_id).order_by(Event.id)))
         assert acts[-2:] == ["ticket.rechecked", "ticket.reopened"]
         from propsvc.auth.models import User
         from propsvc.tickets import services

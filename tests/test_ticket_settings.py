@@ -308,6 +308,29 @@ def test_new_outage_shows_in_the_intake_lookup_and_can_be_ended_early(app, site)
     assert "因市政管道抢修" not in lookup
 
 
+def test_t1_a_call_linked_to_an_outage_is_checked_like_the_intake_form(app, site):
+    """关联此通知 posts the intake form's caller fields: a bad channel or phone is a field error
+    on the intake page (422, nothing linked), a good one links the call once."""
+    sup = client_for(app, site["users"]["supervisor"])
+    assert _outage(sup, site).status_code == 303
+    (ev,) = events(app, "outage.created")
+    desk = client_for(app, site["users"]["front_desk"])
+    url = f"/tickets/outages/{ev.object_id}/call"
+    base = {"unit_id": str(site["unit"].id), "reporter_name": "邻居", "channel": "phone"}
+    for bad, message in (({"channel": "9223372036854775808"}, "不是有效的选择。"), ({"reporter_phone": "12345"}, "电话号码格式不正确"),
+                         ({"unit_id": str(2**63)}, "请从列表中选择房屋。")):
+        resp = post(desk, url, {**base, **bad})
+        assert resp.status_code == 422, bad
+        page = resp.get_data(as_text=True)
+        assert "提交工单" in page and message in page, bad  # the intake page, the message by its field
+    assert events(app, "outage.call_linked") == []
+    resp = post(desk, url, {**base, "reporter_phone": "13800138000", "client_key": "call-1"})
+    assert resp.status_code == 303
+    assert post(desk, url, {**base, "reporter_phone": "13800138000", "client_key": "call-1"}).status_code == 303
+    (linked,) = events(app, "outage.call_linked")
+    assert linked.data["channel"] == "phone"
+
+
 def test_outage_for_all_buildings_and_an_announced_one_can_be_called_off(clock, app, site, make):
     other_building = make.building(site["community"], "5")
     sup = client_for(app, site["users"]["supervisor"])

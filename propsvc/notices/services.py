@@ -97,7 +97,7 @@ def publish(community_id: int, actor, *, title: str, body: str, kind: str, build
     db.session.add(n)
     db.session.flush()
     record("notice.published", n, community_id=community_id, actor=actor, title=title, kind=kind,
-           buildings=[b.number for b in buildings], valid_from=valid_from.isoformat(),
+           buildings=_numbers(buildings), valid_from=valid_from.isoformat(),
            valid_until=valid_until.isoformat())
     return n
 

@@ -113,10 +113,15 @@ class CloseForm(Form):
     text = StringField("关闭原因", validators=[DataRequired("请填写关闭原因"), Length(max=200)])
 
 
-class AttachForm(Form):
-    ticket_id = IdField(validators=[Required("请选择要关联的工单。")])
+class CallerForm(Form):
+    """A caller linked to a recorded outage (停水/停电) from the intake form."""
     unit_id = IdField(invalid="请从列表中选择房屋。")
     reporter_name = StringField("报事人", validators=[Optional(), Length(max=64)])
     reporter_phone = StringField("联系电话", validators=[Optional(), valid_phone])
     channel = SelectField("来源", choices=list(CHANNEL_LABELS.items()), default="phone")
+
+
+class AttachForm(CallerForm):
+    """A caller attached to an open ticket (one more affected household)."""
+    ticket_id = IdField(validators=[Required("请选择要关联的工单。")])
 

@@ -166,9 +166,14 @@ def attach():
 def outage_call(outage_id: int):
     """Link a call to a recorded outage (停水/停电) instead of opening a ticket."""
     outage = get_or_404(Outage, outage_id)
-    form = forms.AttachForm()
-    unit_id = form.unit_id.data if not form.unit_id.errors else None
-    services.link_to_outage(outage, current_user, unit_id=unit_id, name=form.reporter_name.data or None,
+    form = forms.CallerForm()
+    if not form.validate():  # back to the intake form, the errors next to its fields
+        intake = _intake_form()
+        for name, errors in form.errors.items():
+            if name in intake._fields:
+                intake[name].errors = list(errors)
+        return render_page("tickets/new.html", status=422, **_intake_context(intake))
+    services.link_to_outage(outage, current_user, unit_id=form.unit_id.data, name=form.reporter_name.data or None,
                             phone=form.reporter_phone.data or None, channel=form.channel.data)
     db.session.commit()
     flash(f"已记录来电并关联到{outage.what}通知（共 {len(outage.calls)} 个来电）。", "ok")
