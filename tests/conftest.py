@@ -257,6 +257,13 @@ def login(client, username, password=PASSWORD):
     return resp
 
 
+def client_for(app, user):
+    """A test client signed in as `user` (password sign-in)."""
+    client = app.test_client()
+    assert login(client, user.username).status_code == 303
+    return client
+
+
 def form_key(app, name: str | None = None) -> str:
     """A one-time form key as the server renders it into a form (core.idempotency): a fresh one,
     or for `name` always the same one (so a test can send "the same form" twice)."""

@@ -21,7 +21,7 @@ from PIL import Image
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from conftest import PASSWORD, login, post
+from conftest import PASSWORD, client_for, post
 from propsvc import create_app
 from propsvc.core.backup import data_counts
 from propsvc.extensions import db
@@ -44,12 +44,6 @@ def head_revision() -> str:
 
 
 HEAD = head_revision()
-
-
-def client_for(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 303
-    return client
 
 
 def cli(app, *args):

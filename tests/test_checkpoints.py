@@ -3,22 +3,16 @@ import subprocess
 
 from sqlalchemy import select
 
-from conftest import login, post
+from conftest import client_for, post
 from propsvc.core.models import Event
 from propsvc.extensions import db
 from propsvc.patrols.models import Checkpoint
 
 
-def _client(app, user):
-    c = app.test_client()
-    assert login(c, user.username).status_code == 303
-    return c
-
-
 def test_d3_supervisor_adds_a_checkpoint_and_prints_its_qr(app, make, tmp_path):
     c = make.community()
     b = make.building(c, "3")
-    sup = _client(app, make.user("supervisor", communities=[c]))
+    sup = client_for(app, make.user("supervisor", communities=[c]))
     bad = post(sup, "/patrols/checkpoints", {"name": "", "building_id": "0"})
     assert bad.status_code == 422 and "请填写巡查点名称" in bad.get_data(as_text=True)
     assert post(sup, "/patrols/checkpoints", {"name": "3栋大堂", "building_id": str(b.id)}).status_code == 303
@@ -37,18 +31,18 @@ def test_d3_supervisor_adds_a_checkpoint_and_prints_its_qr(app, make, tmp_path):
     assert post(sup, f"/patrols/checkpoints/{cp_id}/active").status_code == 303
     with app.app_context():
         assert db.session.get(Checkpoint, cp_id).active is False
-    steward = _client(app, make.user("steward", communities=[c]))
+    steward = client_for(app, make.user("steward", communities=[c]))
     assert steward.get(f"/patrols/checkpoint/{token}").status_code == 404  # disabled: unknown
 
 
 def test_steward_cannot_manage_checkpoints_and_other_sites_get_404(app, make):
     c, other = make.community(), make.community()
-    steward = _client(app, make.user("steward", communities=[c]))
+    steward = client_for(app, make.user("steward", communities=[c]))
     assert steward.get("/patrols/checkpoints").status_code == 403
     with app.app_context():
         cp = Checkpoint(community_id=other.id, name="别处", token="tok-other-site-0001")
         db.session.add(cp)
         db.session.commit()
         cp_id = cp.id
-    sup = _client(app, make.user("supervisor", communities=[c]))
+    sup = client_for(app, make.user("supervisor", communities=[c]))
     assert sup.get(f"/patrols/checkpoints/{cp_id}/qr.pdf").status_code == 404

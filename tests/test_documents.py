@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from conftest import login
+from conftest import client_for
 from propsvc.core.models import Event
 from propsvc.core.timefmt import site_today
 from propsvc.documents import service
@@ -155,12 +155,6 @@ def load(app, doc_id) -> Document:
 def render(app, doc_id) -> bytes:
     with app.app_context():
         return service.pdf(db.session.get(Document, doc_id))
-
-
-def client_for(app, user):
-    c = app.test_client()
-    assert login(c, user.username).status_code == 303
-    return c
 
 
 # --- serial numbers ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import login, post
+from conftest import client_for, post
 
 OWNER, OWNER_PHONE = "王建国", "13812345678"
 TENANT, TENANT_PHONE = "李小红", "13987654321"
@@ -27,12 +27,6 @@ def site(app, make):
              ("front_desk", "steward", "supervisor", "manager", "finance", "guard", "technician")}
     return {"community": c, "building": b, "unit": u, "unit2": u2, "owner": owner, "tenant": tenant,
             "other_owner": other_owner, "users": users}
-
-
-def client_for(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 303
-    return client
 
 
 def key() -> str:

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from conftest import Factory, login, post
+from conftest import Factory, client_for, post
 from propsvc.registry.validation import id_check_digit
 
 OWNER, LEAD = "王建国", "赵志强"
@@ -65,12 +65,6 @@ def ends_on(app, rid) -> date:
 
     with app.app_context():
         return db.session.get(Renovation, rid).ends_on
-
-
-def client_for(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 303
-    return client
 
 
 def register(client, rid, n=1, photo="jpeg", **over):

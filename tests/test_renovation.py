@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from conftest import login, post
+from conftest import client_for, post
 from propsvc.core.models import Event
 from propsvc.extensions import db
 from propsvc.renovation import services
@@ -40,12 +40,6 @@ def site(app, make):
              for role in ("front_desk", "steward", "supervisor", "manager", "finance", "technician", "guard")}
     return {"community": c, "building": b, "unit": u, "neighbour": neighbour, "other_entrance": other_entrance,
             "owner": owner, "users": users}
-
-
-def client_for(app, user):
-    c = app.test_client()
-    assert login(c, user.username).status_code == 303
-    return c
 
 
 def apply(client, unit, **over):

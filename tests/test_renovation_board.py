@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import login, post
+from conftest import client_for, post
 from propsvc.core.timefmt import site_today
 from propsvc.renovation import services
 
@@ -30,12 +30,6 @@ def site(app, make):
         make.person(u, name=f"业主{key}")
     users = {role: make.user(role, communities=[c]) for role in ("front_desk", "manager", "steward", "guard")}
     return {"community": c, "b3": b3, "b5": b5, "units": units, "users": users}
-
-
-def client_for(app, user):
-    c = app.test_client()
-    assert login(c, user.username).status_code == 303
-    return c
 
 
 def renovate(app, site, key, start, end, company, approve=True, finish=False):

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from conftest import login, post
+from conftest import client_for, post
 from test_passes import events, pay, register, renovation, workers
 
 URL = "/renovations/settings"
@@ -24,12 +24,6 @@ def site(app, make):
     other = make.community("别的小区")
     return {"community": c, "building": b, "unit": u, "owner": owner, "users": users,
             "other_manager": make.user("manager", communities=[other])}
-
-
-def client_for(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 303
-    return client
 
 
 def save(client, deposit="100", card_fee="5", months="3"):

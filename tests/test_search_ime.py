@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import login
+from conftest import client_for
 from propsvc.core.normalize import MAX_QUERY_LENGTH, clean_query, compact_code, document_serial
 from propsvc.registry.query import UnitCodeError, chinese_number, parse_unit_query
 from propsvc.registry.services import SearchError, parse_query
@@ -100,12 +100,6 @@ def site(app, make):
     return {"community": c, "unit": u, "other_entrance": other_entrance, "neighbour": neighbour, "users": users}
 
 
-def _client(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 303
-    return client
-
-
 def _listed(html: str) -> set[str]:
     return set(re.findall(r"<strong>(\d+栋\d+单元\d+)</strong>", html))
 
@@ -113,7 +107,7 @@ def _listed(html: str) -> set[str]:
 @pytest.mark.parametrize("typed", ["３-２-１２０１", "3#2-1201", "3/2/1201", "3号楼2单元1201室", "三栋二单元1201",
                                    "3 2 1201", "3－2－1201"])
 def test_search_ime_unit_search_finds_the_one_unit(app, site, typed):
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     resp = client.get("/units", query_string={"q": typed})
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
@@ -123,14 +117,14 @@ def test_search_ime_unit_search_finds_the_one_unit(app, site, typed):
 
 @pytest.mark.parametrize("typed", ["3栋二单元", "3-2-", "3/2/", "３栋２单元"])
 def test_search_ime_partial_building_and_entrance_lists_that_entrances_homes(app, site, typed):
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     html = client.get("/units", query_string={"q": typed}).get_data(as_text=True)
     assert _listed(html) == {"3栋2单元1201", "3栋2单元1202"}
     assert "按房号“3栋2单元”查找" in html
 
 
 def test_search_ime_building_alone_and_home_in_any_entrance(app, site):
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     assert _listed(client.get("/units", query_string={"q": "十二栋"}).get_data(as_text=True)) == {
         "12栋1单元0501", "12栋2单元1201"}
     assert _listed(client.get("/units", query_string={"q": "3栋1201"}).get_data(as_text=True)) == {
@@ -141,7 +135,7 @@ def test_search_ime_building_alone_and_home_in_any_entrance(app, site):
 def test_search_ime_nul_lists_no_unit(app, site, typed):
     """/units?q=%00 used to list every unit: a query that is empty once cleaned shows the page's
     empty state (no list, no "nothing found" either), on both databases."""
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     url = "/units?q=%00" if typed == "%00" else None
     resp = client.get(url) if url else client.get("/units", query_string={"q": typed})
     assert resp.status_code == 200
@@ -151,20 +145,20 @@ def test_search_ime_nul_lists_no_unit(app, site, typed):
 
 
 def test_search_ime_nul_inside_a_name_or_code_is_dropped(app, site):
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     assert _listed(client.get("/units", query_string={"q": "王\x00建国"}).get_data(as_text=True)) == {"3栋2单元1201"}
     assert _listed(client.get("/units", query_string={"q": "\x003-2-1201"}).get_data(as_text=True)) == {"3栋2单元1201"}
 
 
 def test_search_ime_names_with_numerals_still_found(app, site):
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     assert _listed(client.get("/units", query_string={"q": "张三"}).get_data(as_text=True)) == {"3栋2单元1202"}
     assert _listed(client.get("/units", query_string={"q": "１３８ １２３４ ５６７８"}).get_data(as_text=True)) == {
         "3栋2单元1201"}
 
 
 def test_search_ime_too_long_is_a_chinese_400(app, site):
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     resp = client.get("/units", query_string={"q": "王" * (MAX_QUERY_LENGTH + 1)})
     assert resp.status_code == 400 and "查询内容太长" in resp.get_data(as_text=True)
 
@@ -184,7 +178,7 @@ PICKERS = [  # (url of the form's unit look-up, role)
 @pytest.mark.parametrize("url, role", PICKERS)
 @pytest.mark.parametrize("typed", ["３-２-１２０１", "3号楼2单元1201室", "3/2/1201"])
 def test_search_ime_every_unit_picker_chooses_the_unit(app, site, url, role, typed):
-    client = _client(app, site["users"][role])
+    client = client_for(app, site["users"][role])
     resp = client.get(url, query_string={"part": "lookup", "unit_q": typed}, headers={"HX-Request": "true"})
     assert resp.status_code == 200, (url, resp.status_code)
     html = resp.get_data(as_text=True)
@@ -194,7 +188,7 @@ def test_search_ime_every_unit_picker_chooses_the_unit(app, site, url, role, typ
 
 @pytest.mark.parametrize("url, role", PICKERS)
 def test_search_ime_every_unit_picker_ignores_a_nul(app, site, url, role):
-    client = _client(app, site["users"][role])
+    client = client_for(app, site["users"][role])
     resp = client.get(url, query_string={"part": "lookup", "unit_q": "\x00"}, headers={"HX-Request": "true"})
     assert resp.status_code == 200, (url, resp.status_code)
     html = resp.get_data(as_text=True)
@@ -222,7 +216,7 @@ def test_search_ime_reveal_audit_unit_filter(app, site):
 
 def test_search_ime_errand_lists_search(app, site):
     """The parcel, mail and card lists' search box: a full-width unit, a NUL is no filter."""
-    client = _client(app, site["users"]["front_desk"])
+    client = client_for(app, site["users"]["front_desk"])
     for kind in ("parcels", "mail", "cards"):
         for typed in ("３-２-１２０１", "3栋二单元", "\x00", "3 2 1201"):
             resp = client.get(f"/errands/{kind}", query_string={"q": typed})

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from conftest import login, post
+from conftest import client_for, post
 from propsvc.core.timefmt import site_today
 from propsvc.extensions import db
 
@@ -60,12 +60,6 @@ def site(app, make):
              [("front_desk", "黄前台"), ("steward", "林管家"), ("supervisor", "陈主管"), ("manager", "刘经理"),
               ("guard", "周保安"), ("technician", "吴师傅"), ("admin", "管理员")]}
     return {"community": c, "building": b, "unit": u, "other": other, "owner": owner, "users": users}
-
-
-def client_for(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 303
-    return client
 
 
 def slip_form(unit, **over) -> dict:

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from conftest import login, post
+from conftest import client_for, post
 from propsvc.core.models import Event
 from propsvc.extensions import db
 from propsvc.tickets.models import Category, Ticket
@@ -49,12 +49,6 @@ def site(app, make):
     users["technician2"] = tech2
     return {"community": c, "building": b, "unit": u, "neighbour": neighbour, "owner": owner, "eng": eng_id,
             "cats": cats, "users": users}
-
-
-def client_for(app, user):
-    c = app.test_client()
-    assert login(c, user.username).status_code == 303
-    return c
 
 
 def intake(client, site, **over):

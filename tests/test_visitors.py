@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from conftest import csrf_token, form_key, login, post
+from conftest import client_for, csrf_token, form_key, post
 from propsvc.registry.validation import id_check_digit
 
 VISITOR_PHONE = "13987654321"
@@ -26,12 +26,6 @@ def site(app, make):
     users = {r: make.user(r, communities=[c], name={"front_desk": "前台小李", "guard": "门岗老张"}.get(r))
              for r in ("front_desk", "guard", "supervisor", "manager", "steward", "technician", "finance")}
     return {"community": c, "building": b, "unit": u, "owner": owner, "users": users}
-
-
-def client_for(app, user):
-    client = app.test_client()
-    assert login(client, user.username).status_code == 303
-    return client
 
 
 def visit_data(site, **over):

@@ -14,19 +14,24 @@ from .test_patrol_offline import _results, _site
 pytestmark = pytest.mark.browser
 
 
-def _tap_route(pid, item):
-    return re.compile(rf"/patrols/{pid}/items/{item}(\?|$)")
-
-
-def test_refused_taps_wait_in_the_needs_attention_list(app, live_server, page, make, shot):
-    steward, _supervisor = _site(app, make)
+def _start_patrol(page, live_server, steward) -> int:
+    """Sign in as the steward and start a building patrol of 3栋; the patrol's id."""
     sign_in(page, live_server, steward)
     page.goto(f"{live_server}/patrols/start")
     page.locator("label", has_text="楼栋单元巡查表").click()
     page.locator("#building_id").select_option(label="3栋")
     page.get_by_role("button", name="开始巡查").click()
     page.wait_for_url(re.compile(r".*/patrols/\d+$"))
-    pid = int(page.url.rsplit("/", 1)[1])
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def _tap_route(pid, item):
+    return re.compile(rf"/patrols/{pid}/items/{item}(\?|$)")
+
+
+def test_refused_taps_wait_in_the_needs_attention_list(app, live_server, page, make, shot):
+    steward, _supervisor = _site(app, make)
+    pid = _start_patrol(page, live_server, steward)
     rows = page.locator("#pl li.pi")
     ids = [int(rows.nth(i).get_attribute("id")[1:]) for i in range(4)]
     texts = [rows.nth(i).locator(".pt").inner_text() for i in range(4)]
@@ -100,13 +105,7 @@ def test_a_new_choice_replaces_the_tap_that_needs_attention(app, live_server, pa
     """A tap answered 404 waits in the list until the steward taps the item again; a tap
     answered 409 (the patrol was finished elsewhere) waits there too."""
     steward, _supervisor = _site(app, make)
-    sign_in(page, live_server, steward)
-    page.goto(f"{live_server}/patrols/start")
-    page.locator("label", has_text="楼栋单元巡查表").click()
-    page.locator("#building_id").select_option(label="3栋")
-    page.get_by_role("button", name="开始巡查").click()
-    page.wait_for_url(re.compile(r".*/patrols/\d+$"))
-    pid = int(page.url.rsplit("/", 1)[1])
+    pid = _start_patrol(page, live_server, steward)
     row = page.locator("#pl li.pi").nth(0)
     item = int(row.get_attribute("id")[1:])
 
