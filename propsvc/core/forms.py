@@ -194,12 +194,8 @@ class Within:
         value = field.data
         if value is None:
             return
-        now = _now_like(value)
-        if isinstance(value, datetime):
-            low, high = now - self.window.back, now + self.window.ahead
-        else:
-            low, high = now - timedelta(days=self.window.back.days), now + timedelta(days=self.window.ahead.days)
-        if not low <= value <= high:
+        now = _now_like(value)  # a date takes the whole days of the window (date ± timedelta)
+        if not now - self.window.back <= value <= now + self.window.ahead:
             raise ValidationError(self.window.message)
 
 

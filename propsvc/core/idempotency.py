@@ -122,13 +122,12 @@ def _claim(key: str) -> bool:
 
 
 def _came_from() -> str | None:
-    from .web import local_next, local_path
+    """The page the form was on (the Referer of this site), as a local path."""
+    from .web import local_path
 
     ref = request.referrer or ""
     host = f"{request.scheme}://{request.host}"
-    if ref.startswith(host + "/"):
-        return local_path(ref[len(host):])
-    return local_next()
+    return local_path(ref[len(host):]) if ref.startswith(host + "/") else None
 
 
 def repeat_answer():

@@ -51,17 +51,12 @@ def home():
 
 
 def calendar_warnings_for_me() -> list:
-    """For those who keep the working calendar (supervisors, managers, admins): the years whose
-    statutory holidays are not known yet and that nobody has set by hand (tickets.services)."""
+    """The working calendar's warnings for the signed-in user (tickets.services decides who)."""
     if "tickets.settings" not in current_app.view_functions or g.get("community") is None:
         return []
-    from ..tickets.settings import SETTINGS_ROLES
+    from ..tickets.services import calendar_warnings_for
 
-    if not current_user.has_role(*SETTINGS_ROLES):
-        return []
-    from ..tickets.services import calendar_warnings
-
-    return [w for w in calendar_warnings(g.community.id) if w.urgent]
+    return calendar_warnings_for(current_user, g.community.id)
 
 
 @bp.get("/healthz")

@@ -606,12 +606,9 @@ def cards(community_id: int, which: str = "open", q: str | None = None, limit: i
                 uq = registry.parse_query(q)
             except registry.SearchError as e:
                 raise ErrandError(str(e), field="q") from None
-            if uq.is_code:
-                stmt = stmt.where(*registry.unit_conditions(uq))
-            elif uq.digits is not None:
-                stmt = stmt.where(Unit.number == uq.digits)
-            else:
-                stmt = stmt.where(CardRequest.person_name.contains(uq.name, autoescape=True))
+            conds = registry.unit_conditions(uq)
+            stmt = stmt.where(*conds) if conds is not None else stmt.where(
+                CardRequest.person_name.contains(uq.name, autoescape=True))
     if states:
         stmt = stmt.where(CardRequest.state.in_([str(s) for s in states]))
     order = (CardRequest.created_at, CardRequest.id) if which in ("open", "applied", "paid") else (

@@ -437,7 +437,7 @@ def _resolve_unit(f: af.PlanForm) -> Unit | None:
     if q is None or q.number is None or q.building is None:
         f.unit_code.errors.append("请按“栋-单元-房号”输入，如 3-2-1201。")
         return None
-    found = search_units(g.community.id, code)
+    found = search_units(g.community.id, q)
     if not found:
         f.unit_code.errors.append(f"本小区没有房号“{code}”。")
         return None

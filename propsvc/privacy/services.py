@@ -134,13 +134,8 @@ def _unit_ids(community_id: int, q: str) -> list[int] | None:
     stmt = select(Unit.id).join(Unit.building).where(Building.community_id == community_id)
     if uq is None:
         return None  # nothing left after cleaning (spaces, a NUL): the box is empty
-    if uq.is_code:
-        stmt = stmt.where(*unit_conditions(uq))
-    elif uq.digits is not None:
-        stmt = stmt.where(Unit.number == uq.digits)
-    else:
-        return []
-    return list(db.session.scalars(stmt))
+    conds = unit_conditions(uq)
+    return [] if conds is None else list(db.session.scalars(stmt.where(*conds)))
 
 
 def audit_rows(community_id: int, f: AuditFilters, limit: int | None = AUDIT_LIMIT) -> list[RevealLog]:

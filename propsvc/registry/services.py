@@ -70,9 +70,14 @@ def parse_query(q: str | None) -> UnitQuery | None:
     return UnitQuery(name=text)
 
 
-def unit_conditions(uq: UnitQuery) -> list:
-    """The WHERE conditions on Building and Unit for a unit code (whole or in part); every unit
-    picker and filter narrows with these (join Unit.building first)."""
+def unit_conditions(uq: UnitQuery) -> list | None:
+    """The WHERE conditions on Building and Unit for a unit code (whole or in part) or a bare
+    number (the home's number); every unit picker and filter narrows with these (join
+    Unit.building first). None for a name: the caller searches its own name column."""
+    if uq.digits is not None:
+        return [Unit.number == uq.digits]
+    if not uq.is_code:
+        return None
     conds = []
     if uq.building is not None:
         conds.append(Building.number == uq.building)
@@ -103,7 +108,7 @@ def search_units(community_id: int, q: "str | UnitQuery | None", user=None) -> l
     else:
         people = select(Occupancy.unit_id).join(Occupancy.person).where(Person.community_id == community_id)
         if uq.digits is not None:
-            conds = [Unit.number == uq.digits]
+            conds = unit_conditions(uq)  # the home's number, or a phone's digits:
             if len(uq.digits) == 4:
                 conds.append(Unit.id.in_(people.where(or_(Person.phone.like(f"%{uq.digits}"), Person.phone2.like(f"%{uq.digits}")))))
             elif len(uq.digits) >= 7:
@@ -127,9 +132,9 @@ class UnitLookup:
 def unit_lookup(community_id: int, unit_id, q: str | None) -> UnitLookup:
     """The unit of an intake form: `unit_id` when it is one of this community's, else a search
     for `q` (an exact hit is chosen at once). Another community's unit counts as not chosen."""
-    unit = None
-    if parse_id(unit_id):
-        unit = load_unit(parse_id(unit_id))
+    unit, uid = None, parse_id(unit_id)
+    if uid is not None:
+        unit = load_unit(uid)
         if unit is not None and unit.building.community_id != community_id:
             unit = None
     if unit is not None or not q:

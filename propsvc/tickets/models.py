@@ -122,6 +122,11 @@ class WorkSchedule(db.Model):
     # package; the community's Holiday rows override single days either way.
     statutory: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
+    @property
+    def follows_statutory(self) -> bool:
+        """On unless switched off (a row not yet flushed holds None: the default, on)."""
+        return self.statutory is not False
+
 
 class Holiday(db.Model):
     __tablename__ = "holiday"

@@ -87,7 +87,7 @@ def calendar_for(community_id: int) -> WorkCalendar:
     kwargs = {}
     if ws is not None:
         kwargs = {"periods": parse_periods(ws.periods), "weekdays": frozenset(int(c) for c in ws.weekdays),
-                  "tz": ws.tz, "statutory": ws.statutory is not False}
+                  "tz": ws.tz, "statutory": ws.follows_statutory}
     return WorkCalendar(holidays=frozenset(h.day for h in rows if not h.workday),
                         extra_workdays=frozenset(h.day for h in rows if h.workday), **kwargs)
 
@@ -124,7 +124,7 @@ def calendar_warnings(community_id: int, today=None) -> list[CalendarWarning]:
     from .calendar import unknown_statutory_years
 
     ws = db.session.get(WorkSchedule, community_id)
-    if ws is not None and ws.statutory is False:
+    if ws is not None and not ws.follows_statutory:
         return []
     today = today or site_today()
     years = unknown_statutory_years(today, today + CALENDAR_WARN_AHEAD)
@@ -134,6 +134,34 @@ def calendar_warnings(community_id: int, today=None) -> list[CalendarWarning]:
             Holiday.community_id == community_id, Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)))
         out.append(CalendarWarning(year, own or 0))
     return out
+
+
+# Who keeps the working calendar (the ticket settings): they are warned of an unknown year.
+CALENDAR_KEEPERS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def calendar_warnings_for(user, community_id: int) -> list[CalendarWarning]:
+    """The warnings a calendar keeper sees on the home page and the briefing: years not known
+    yet that nobody has set by hand (the settings page shows every warning)."""
+    if not user.has_role(*CALENDAR_KEEPERS):
+        return []
+    return [w for w in calendar_warnings(community_id) if w.urgent]
+
+
+STATUTORY_SHOWN_AHEAD = timedelta(days=120)  # statutory days listed on the settings page
+
+
+def upcoming_statutory_days(community_id: int, today: date | None = None) -> list[tuple[date, str, bool]]:
+    """The statutory holidays and make-up days of the coming STATUTORY_SHOWN_AHEAD that this
+    community's deadlines use; none when it does not follow them (tickets.calendar)."""
+    from ..core.timefmt import site_today
+    from .calendar import statutory_days
+
+    ws = db.session.get(WorkSchedule, community_id)
+    if ws is not None and not ws.follows_statutory:
+        return []
+    today = today or site_today()
+    return statutory_days(today, today + STATUTORY_SHOWN_AHEAD)
 
 
 def policy_for(community_id: int, urgency: str) -> tuple[str, str, bool]:

@@ -15,20 +15,18 @@ from sqlalchemy.exc import IntegrityError
 from ..auth.models import Department
 from ..core.access import allow, get_or_404
 from ..core.models import utcnow
-from ..core.roles import Role
 from ..core.services import record
 from ..core.timefmt import SITE_TZ, from_local, localtime
 from ..core.web import is_htmx, render_page
 from ..extensions import db
 from . import services, settings_forms as sf
 from .blueprint import bp
-from .calendar import format_periods, parse_periods, statutory_days
+from .calendar import format_periods, parse_periods
 from .models import URGENCY_LABELS, Category, Holiday, Outage, SlaPolicy, Urgency, WorkSchedule
 
-SETTINGS_ROLES = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+SETTINGS_ROLES = services.CALENDAR_KEEPERS  # the ticket settings hold the working calendar
 TEMPLATE = "tickets/settings.html"
 HOLIDAYS_SHOWN_FROM = timedelta(days=31)  # past holidays older than this are not listed
-STATUTORY_SHOWN_AHEAD = timedelta(days=120)  # statutory days listed on the page, from today
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -77,7 +75,7 @@ def _schedule() -> WorkSchedule:
 def _hours_form(ws: WorkSchedule, formdata=None) -> sf.HoursForm:
     if formdata is None:
         return sf.HoursForm(formdata=None, prefix="hours", periods=ws.periods,
-                            weekdays=[int(ch) for ch in ws.weekdays], statutory=ws.statutory is not False)
+                            weekdays=[int(ch) for ch in ws.weekdays], statutory=ws.follows_statutory)
     return sf.HoursForm(prefix="hours")
 
 
@@ -100,15 +98,6 @@ def _holidays() -> list[Holiday]:
         select(Holiday).where(Holiday.community_id == g.community.id, Holiday.day >= since).order_by(Holiday.day)))
 
 
-def _statutory_days(ws: WorkSchedule) -> list[tuple]:
-    """The statutory holidays and make-up days of the coming STATUTORY_SHOWN_AHEAD (those the
-    deadlines now use), for the page to show; none when the community does not follow them."""
-    if ws.statutory is False:
-        return []
-    today = utcnow().astimezone(SITE_TZ).date()
-    return statutory_days(today, today + STATUTORY_SHOWN_AHEAD)
-
-
 def _context(failed: dict | None = None, saved: dict | None = None) -> dict:
     """Everything the page shows. `failed`: forms that did not validate, by key (shown with their
     messages instead of a fresh form); `saved`: a confirmation per section (htmx responses)."""
@@ -129,7 +118,7 @@ def _context(failed: dict | None = None, saved: dict | None = None) -> dict:
         "sla_forms": {p.urgency: failed.get(f"sla_{p.urgency}") or _sla_form(p) for p in ordered},
         "hours_form": failed.get("hours") or _hours_form(ws),
         "holidays": _holidays(),
-        "statutory": _statutory_days(ws),
+        "statutory": services.upcoming_statutory_days(cid),
         "calendar_warnings": services.calendar_warnings(cid),
         "holiday_form": failed.get("holiday") or sf.HolidayForm(formdata=None, prefix="holiday"),
         "outages": _outages(),
