@@ -101,17 +101,22 @@ def test_refused_taps_wait_in_the_needs_attention_list(app, live_server, page, m
     assert page.js_errors == []
 
 
+def _refused_tap(page, pid, index, status, body):
+    """Tap 正常 on the index-th item while the server answers `status`: it waits in 需处理."""
+    row = page.locator("#pl li.pi").nth(index)
+    item = int(row.get_attribute("id")[1:])
+    page.route(_tap_route(pid, item), lambda route: route.fulfill(status=status, body=body))
+    row.get_by_role("button", name="正常").click()
+    expect(page.locator("#pa li")).to_have_count(1)
+    return row, item
+
+
 def test_a_new_choice_replaces_the_tap_that_needs_attention(app, live_server, page, make):
     """A tap answered 404 waits in the list until the steward taps the item again; a tap
     answered 409 (the patrol was finished elsewhere) waits there too."""
     steward, _supervisor = _site(app, make)
     pid = _start_patrol(page, live_server, steward)
-    row = page.locator("#pl li.pi").nth(0)
-    item = int(row.get_attribute("id")[1:])
-
-    page.route(_tap_route(pid, item), lambda route: route.fulfill(status=404, body="<h1>页面或记录不存在。</h1>"))
-    row.get_by_role("button", name="正常").click()
-    expect(page.locator("#pa li")).to_have_count(1)
+    row, item = _refused_tap(page, pid, 0, 404, "<h1>页面或记录不存在。</h1>")
     expect(page.locator("#pa li .error")).to_contain_text("此检查项已不在本巡查表中")
     page.unroute(_tap_route(pid, item))
     row.get_by_role("button", name="不适用").click()  # the steward chooses again
@@ -120,11 +125,7 @@ def test_a_new_choice_replaces_the_tap_that_needs_attention(app, live_server, pa
     assert [(i, r) for i, r, _k in _results(app, pid)] == [(item, "na")]
 
     # Finished elsewhere (409): the tap is kept in the list too, not thrown away.
-    second = page.locator("#pl li.pi").nth(1)
-    item2 = int(second.get_attribute("id")[1:])
-    page.route(_tap_route(pid, item2), lambda route: route.fulfill(status=409, body="<h1>巡查已结束</h1>"))
-    second.get_by_role("button", name="正常").click()
-    expect(page.locator("#pa li")).to_have_count(1)
+    _refused_tap(page, pid, 1, 409, "<h1>巡查已结束</h1>")
     expect(page.locator("#pa li .error")).to_have_text("巡查已结束，此项未能保存。")
     expect(page.locator("#pq")).to_contain_text("巡查已结束，不能再修改。")
     assert page.js_errors == []
