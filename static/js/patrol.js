@@ -174,35 +174,16 @@
     return text.replace(/^\s+|\s+$/g, "") || tap.x || "检查项";
   }
 
-  function drawHeld() {
+  function drawHeld() {  // one <li> per held tap, from the page's <template> in #pa
     if (!box || !boxList) return;
     while (boxList.firstChild) boxList.removeChild(boxList.firstChild);
-    var i, t, li, p, b, buttons;
-    for (i = 0; i < held.length; i++) {
+    var tpl = box.querySelector("template"), i, t, li;
+    for (i = 0; tpl && i < held.length; i++) {
       t = held[i];
-      li = document.createElement("li");
+      li = tpl.content.firstElementChild.cloneNode(true);
       li.setAttribute("data-k", t.k);
-      p = document.createElement("p");
-      p.className = "pa-t";
-      p.textContent = labelOf(t) + " · " + (LABELS[t.r] || t.r) + (t.n ? "：" + t.n : "");
-      li.appendChild(p);
-      p = document.createElement("p");
-      p.className = "error";
-      p.textContent = t.m;
-      li.appendChild(p);
-      buttons = document.createElement("p");
-      buttons.className = "pa-b";
-      b = document.createElement("button");
-      b.type = "button";
-      b.setAttribute("data-retry", "");
-      b.textContent = "重试";
-      buttons.appendChild(b);
-      b = document.createElement("button");
-      b.type = "button";
-      b.setAttribute("data-discard", "");
-      b.textContent = "放弃";
-      buttons.appendChild(b);
-      li.appendChild(buttons);
+      li.querySelector(".pa-t").textContent = labelOf(t) + " · " + (LABELS[t.r] || t.r) + (t.n ? "：" + t.n : "");
+      li.querySelector(".error").textContent = t.m;
       boxList.appendChild(li);
     }
     var n = box.querySelector("[data-count]");
