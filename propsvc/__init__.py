@@ -86,6 +86,7 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
     from .core.web import static_url
     from .core.timefmt import localtime
     from .registry.masking import mask_id, mask_phone
+    from .registry.services import SEARCH_LIMIT
 
     def can(endpoint: str) -> bool:
         """Show a link only to those its route would let in (no second list of roles)."""
@@ -107,5 +108,6 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
         }
 
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.globals["search_limit"] = SEARCH_LIMIT  # a unit search lists at most this many
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id

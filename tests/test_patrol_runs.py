@@ -133,6 +133,16 @@ def tap_all(client, pid, items, result="ok"):
 
 # --- defaults and starting ----------------------------------------------------------------------
 
+def test_d3_default_checklists_are_named_kind_plus_patrol_sheet_once(app, site):
+    from propsvc.patrols.models import ChecklistTemplate
+
+    with app.app_context():
+        names = set(db.session.scalars(select(ChecklistTemplate.name).where(
+            ChecklistTemplate.community_id == site["community"].id)))
+    assert "装修巡查表" in names and "楼栋单元巡查表" in names
+    assert not [n for n in names if "巡查巡查" in n]
+
+
 def test_d3_every_community_gets_one_checklist_per_patrol_kind_once(app, site):
     from propsvc.patrols.defaults import ensure_patrol_defaults
 

@@ -131,6 +131,28 @@ def test_search_ime_building_alone_and_home_in_any_entrance(app, site):
         "3栋2单元1201", "3栋1单元1201"}
 
 
+def test_search_ime_an_entrance_lists_its_homes_floor_by_floor_and_says_when_cut(app, site, make):
+    """3栋二单元 in a tall entrance: homes by floor (901 before 1001, not as text), and the
+    pickers say the list stops at the limit rather than ending silently."""
+    from propsvc.registry.services import SEARCH_LIMIT
+
+    b5 = make.building(site["community"], "5")
+    for floor in range(1, 19):
+        for room in (1, 2):
+            make.unit(b5, 1, f"{floor}{room:02d}")
+    client = client_for(app, site["users"]["front_desk"])
+    html = client.get("/units", query_string={"q": "5栋一单元"}).get_data(as_text=True)
+    listed = re.findall(r"<strong>5栋1单元(\d+)</strong>", html)
+    assert listed == [f"{f}{r:02d}" for f in range(1, 16) for r in (1, 2)][:SEARCH_LIMIT]
+    assert f"仅显示前{SEARCH_LIMIT}条" in html
+    lookup = client.get("/tickets/new", query_string={"part": "lookup", "unit_q": "5栋1单元"},
+                        headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f"仅列出前{SEARCH_LIMIT}套" in lookup
+    few = client.get("/tickets/new", query_string={"part": "lookup", "unit_q": "3栋2单元"},
+                     headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "仅列出前" not in few
+
+
 @pytest.mark.parametrize("typed", ["\x00", "%00", "\x00\x00", " \u200b ", "\x1b"])
 def test_search_ime_nul_lists_no_unit(app, site, typed):
     """/units?q=%00 used to list every unit: a query that is empty once cleaned shows the page's

@@ -196,11 +196,14 @@ def test_bad_spec_is_refused_with_the_chinese_message_and_nothing_saved(app, sit
         ({"sla_normal-respond": "0", "sla_normal-resolve": "1d"}, "时限不能为0"),
         ({"sla_normal-respond": "400d", "sla_normal-resolve": "1d"}, "超过 366 天"),
         ({"sla_normal-respond": "1d", "sla_normal-resolve": "2h"}, "完成时限不能短于响应时限"),
+        # 10,000 characters pasted: the message quotes the start, not the whole paste
+        ({"sla_normal-respond": "x" * 10_000, "sla_normal-resolve": "1d"}, "时长格式不正确：“" + "x" * 16 + "…”"),
     ):
         resp = post(sup, "/tickets/settings/sla/normal", {"sla_normal-clock": "working", **data})
         html = resp.get_data(as_text=True)
         assert resp.status_code == 422, data
         assert message in html, (data, message)
+        assert "x" * 17 + "”" not in html  # the field keeps what was typed; the message quotes 16
         assert 'class="field has-error"' in html
     resp = post(sup, "/tickets/settings/sla/normal", {"sla_normal-respond": "2小时", "sla_normal-resolve": "1d",
                                                        "sla_normal-clock": "working"}, headers=HX)

@@ -47,8 +47,10 @@ def access_of(endpoint: str | None) -> Access | None:
 
 def enforce_access():
     """before_request: apply the view's declaration."""
-    if request.endpoint is None:
-        return None  # 404/405 handled by Flask
+    if request.endpoint is None:  # 404/405 handled by Flask; its page keeps the top bar's community
+        if current_user.is_authenticated:
+            g.community = current_community()
+        return None
     rule = access_of(request.endpoint)
     if rule is None:
         current_app.logger.error("route %s declares no access; refused", request.endpoint)

@@ -23,7 +23,7 @@ class PatrolKind(StrEnum):
 
 PATROL_KIND_LABELS = {
     PatrolKind.EXTERIOR: "外围", PatrolKind.BUILDING: "楼栋单元", PatrolKind.VACANT: "空置房",
-    PatrolKind.RENOVATION: "装修巡查", PatrolKind.FIRE: "消防", PatrolKind.GREENERY: "绿化",
+    PatrolKind.RENOVATION: "装修", PatrolKind.FIRE: "消防", PatrolKind.GREENERY: "绿化",
     PatrolKind.PARKING: "停车",
 }
 

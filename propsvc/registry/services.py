@@ -100,7 +100,7 @@ def search_units(community_id: int, q: "str | UnitQuery | None", user=None) -> l
         .where(Building.community_id == community_id)
         .options(contains_eager(Unit.building), selectinload(Unit.occupancies).selectinload(Occupancy.person))
         .order_by(*([scope.own_first(user, Building.id, community_id)] if user is not None else []),
-                  Building.sort_key, Building.number, Unit.entrance, Unit.number)
+                  Building.sort_key, Building.number, Unit.entrance, Unit.floor, Unit.number)
         .limit(SEARCH_LIMIT)
     )
     if uq.is_code:

@@ -94,6 +94,11 @@ _SPEC_RE = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?")
 _SPEC_EXAMPLE = "（示例：15m、90m、2h、1d、1d4h）"
 
 
+def _quoted(spec: str, limit: int = 16) -> str:
+    """What was typed, as a message quotes it: at most `limit` characters."""
+    return spec if len(spec) <= limit else spec[:limit] + "…"
+
+
 def parse_spec(spec: str) -> tuple[int, int]:
     """"2h" -> (0, 120); "3d" -> (3, 0); "1d4h" -> (1, 240); "0" -> (0, 0).
 
@@ -107,11 +112,11 @@ def parse_spec(spec: str) -> tuple[int, int]:
         return 0, 0
     m = _SPEC_RE.fullmatch(text)
     if not text or m is None or not any(m.groups()):
-        raise ValueError(f"时长格式不正确：“{spec}”{_SPEC_EXAMPLE}")
+        raise ValueError(f"时长格式不正确：“{_quoted(spec)}”{_SPEC_EXAMPLE}")
     days, hours, minutes = (int(g) if g else 0 for g in m.groups())
     total_minutes = hours * 60 + minutes
     if days * 1440 + total_minutes > MAX_SPEC_DAYS * 1440:
-        raise ValueError(f"时长格式不正确：“{spec}” 超过 {MAX_SPEC_DAYS} 天")
+        raise ValueError(f"时长格式不正确：“{_quoted(spec)}” 超过 {MAX_SPEC_DAYS} 天")
     return days, total_minutes
 
 

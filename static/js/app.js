@@ -32,4 +32,21 @@
     });
     reset();
   }
+
+  // A refused form comes back with its message next to the field, which on a phone may be far
+  // below the fold: bring the first field with an error into view and put the cursor in it.
+  var showError = function (root) {
+    var f = root && root.querySelector(".has-error");
+    if (!f) return;
+    f.scrollIntoView({ block: "center" });
+    var input = f.querySelector("input:not([type=hidden]), select, textarea");
+    if (input) input.focus({ preventScroll: true });
+  };
+  showError(document);
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var d = e.detail || {}, c = d.requestConfig;
+    if (c && c.verb === "post" && c.elt && c.elt.tagName === "FORM" && d.xhr && d.xhr.status >= 400) {
+      showError(d.target && d.target.querySelector ? d.target : document);
+    }
+  });
 })();

@@ -251,6 +251,17 @@
     422: "内容不符合要求，未能保存。"
   };
 
+  // A refusal in plain words (a proxy's or the server's short text, no markup) is shown as it is.
+  function plainReason(xhr) {
+    var text = (xhr.responseText || "").replace(/^\s+|\s+$/g, "");
+    return text && text.length <= 200 && text.indexOf("<") < 0 ? text : "";
+  }
+
+  function reasonFor(status, tap) {
+    if (status === 413 && !tap.ph && !mem[tap.k]) return "内容太大，超过上传限制，未能保存：请缩短问题说明后重试。";
+    return REASONS[status];
+  }
+
   // --- the queue ----------------------------------------------------------------------------
   function enqueue(tap, file) {
     var i, old, was = heldOf(tap.i);
@@ -382,7 +393,7 @@
         var file = mem[tap.k];
         remove(tap);
         if (file) mem[tap.k] = file;
-        hold(tap, (why && why.textContent) || REASONS[status], next);
+        hold(tap, (why && why.textContent) || plainReason(xhr) || reasonFor(status, tap), next);
         if (next && tap.r === "problem" && rowOf(tap.i) === next) openPanel(next, tap.n);
         progress();
         banner();

@@ -58,7 +58,7 @@ def test_refused_taps_wait_in_the_needs_attention_list(app, live_server, page, m
     expect(items.nth(0)).to_contain_text(f"{texts[1]} · 正常")
     expect(items.nth(0).locator(".error")).to_have_text("检查项暂时无法保存（测试）。")
     expect(items.nth(1)).to_contain_text(f"{texts[2]} · 不适用")
-    expect(items.nth(1).locator(".error")).to_contain_text("照片太大")
+    expect(items.nth(1).locator(".error")).to_contain_text("内容太大")  # no photo in this tap
     expect(rows.nth(1).locator(".pu")).to_have_text("需处理")
     expect(rows.nth(2).locator(".pu")).to_have_text("需处理")
     expect(rows.nth(2).locator("button[value=na]")).to_have_attribute("aria-pressed", "false")  # as the server has it
@@ -128,4 +128,12 @@ def test_a_new_choice_replaces_the_tap_that_needs_attention(app, live_server, pa
     _refused_tap(page, pid, 1, 409, "<h1>巡查已结束</h1>")
     expect(page.locator("#pa li .error")).to_have_text("巡查已结束，此项未能保存。")
     expect(page.locator("#pq")).to_contain_text("巡查已结束，不能再修改。")
+    assert page.js_errors == []
+
+
+def test_a_refusal_in_plain_words_is_shown_as_it_is(app, live_server, page, make):
+    steward, _supervisor = _site(app, make)
+    pid = _start_patrol(page, live_server, steward)
+    _refused_tap(page, pid, 0, 422, "该项需要拍照，请补拍后重试。")
+    expect(page.locator("#pa li .error")).to_have_text("该项需要拍照，请补拍后重试。")
     assert page.js_errors == []
