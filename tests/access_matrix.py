@@ -194,6 +194,7 @@ ROUTES: dict[str, Row] = {
     "renovation.worker_photo": R(staff(S, FD, SUP, M, G, FI)),
     "renovation.worker_pay": R(staff(FI)),
     "renovation.worker_return": R(staff(FI)),
+    "renovation.worker_name": R(staff(FD, SUP)),
     "renovation.gate": R(staff(G, SUP)),
     "renovation.gate_check": R(staff(G, SUP)),
     "renovation.gate_release": R(staff(G, SUP)),

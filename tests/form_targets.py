@@ -242,6 +242,10 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.renovation.pass_forms.ReturnForm": [T("renovation.worker_return", "finance", page="renovation.worker_list",
                                                    valid={"refund_receipt_no": "T2026-001"},
                                                    fresh="worker:paid")],
+    "propsvc.renovation.pass_forms.WorkerNameForm": [T("renovation.worker_name", "front_desk",
+                                                       page="renovation.worker_list",
+                                                       valid={"name": lambda c: f"更正工人{c.n()}"},
+                                                       fresh="worker:paid")],
     # --- release slips ----------------------------------------------------------------------------
     "propsvc.slips.forms.SlipForm": [T("slips.new", "front_desk", valid={
         "applicant_role": "owner", "applicant_name": lambda c: c.site.extra["owner_name"], "carrier_name": "赵师傅",

@@ -98,14 +98,15 @@ def test_gate_htmx_swaps_only_the_result_and_empty_query_asks_for_a_number(app, 
 
 def test_gate_after_the_renovation_is_finished_is_not_valid(app, site, passes):
     from propsvc.extensions import db
+    from propsvc.renovation import services
     from propsvc.renovation.models import Renovation
 
-    with app.app_context():
-        db.session.get(Renovation, passes["rid"]).state = "finished"
+    with app.app_context():  # 完工 through the service: it ends the renovation's documents
+        services.finish(db.session.get(Renovation, passes["rid"]), None)
         db.session.commit()
     guard = client_for(app, site["users"]["guard"])
     html = _body(guard.get(f"/renovations/gate/check?q={passes['docs'][0].serial}"))
-    assert 'data-status="valid"' not in html and "已撤销" in html and "装修已结束" in html
+    assert 'data-status="ended"' in html and "已结束" in html and "装修已完工" in html
 
 
 def test_gate_and_worker_photo_access(app, site, passes, make):

@@ -519,5 +519,8 @@ def test_r6_after_an_extension_passes_are_reissued_to_the_new_end(app, site):
     with app.app_context():
         from propsvc.documents.models import Document
 
-        assert db.session.get(Document, old.id).state == "revoked"
+        # Reissued, not revoked: the old card verifies 已被取代 and names the new one.
+        assert db.session.get(Document, old.id).replaced_by_id == new.id
     assert len(events(app, "pass.extended")) == 1
+    html = client_for(app, site["users"]["guard"]).get(f"/renovations/gate/check?q={old.serial}").get_data(as_text=True)
+    assert 'data-status="replaced"' in html and f"已由 {new.serial} 取代" in html

@@ -23,6 +23,8 @@ DOC_KIND_LABELS = {DocKind.PERMIT: "装修许可证", DocKind.PASS: "装修人�
 
 
 class DocState(StrEnum):
+    """The stored step of a document. What it is worth today (used, expired, replaced, ended…)
+    is computed by documents.service.status_of from this and the lifecycle columns."""
     DRAFT = "draft"      # watermarked 草稿/未生效, no seal
     VALID = "valid"      # approved: sealed, verifiable
     REVOKED = "revoked"
@@ -49,6 +51,15 @@ class Document(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoke_reason: Mapped[str | None] = mapped_column(String(200))
+    # Lifecycle (documents.service.status_of): a single-use document used (a slip released at
+    # the gate: when and by whom); replaced by a reissued document (it names the new one); ended
+    # with its renovation (finished or rejected).
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_name: Mapped[str | None] = mapped_column(String(64))
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(200))
 
     @property
     def kind_label(self) -> str:

@@ -5,8 +5,11 @@ One service for every area that issues a stamped paper:
     doc = service.create(DocKind.PERMIT, renovation, data, community_id=…, valid_from=…, valid_until=…)
     service.approve(doc, manager)          # the approving role: sealed, verifiable, frozen
     service.pdf(doc) -> bytes              # the same bytes' text and layout on every reprint
-    service.status(doc) -> "draft" | "valid" | "expired" | "revoked"
+    service.status_of(doc, today) -> DocStatus   # what it is worth: the one answer for every page
+    service.status(doc, today) -> str            # its code only
     service.revoke(doc, actor, "…")
+    service.reissue(old, actor, {changes}, reason="…")  # a new serial; the old one is 已被取代
+    service.mark_used(doc, actor) / service.end(doc, actor, "装修已完工")
     service.for_object(worker, DocKind.PASS)
 
 A document starts as a DRAFT with its serial number (<prefix><year>-<NNNN>, counted per
@@ -17,6 +20,20 @@ seal. Approval freezes what it prints (`data`, plus the issuing community's name
 the verification URL at that moment), so a reprint is identical even when the community's
 settings change later; the PDF then carries the seal, the serial and the QR code. A revoked
 document prints 作废 and no seal. The caller commits.
+
+What a document is worth is status_of()'s answer, and every page asks it (the verification
+page, the gate, the lists, the PDF's watermark and seal):
+
+  draft     未生效    not approved yet (prints 草稿 · 未生效, no seal)
+  pending   未生效    approved, valid from a later day (prints as issued: the paper shows its dates)
+  valid     有效
+  used      已使用    a single-use document (a release slip) used: when and by whom
+  expired   已过期    valid_until before today (site time)
+  replaced  已被取代  reissued after a change: names the serial of the new document
+  revoked   已撤销 (a slip: 已作废), with the reason
+  ended     已结束    its renovation finished (or was rejected): permits, passes, extensions
+
+An approved document never changes what it prints: a change reissues it (reissue()).
 
 `data` is plain JSON: what the paper prints (dates as ISO strings; date, datetime and Decimal
 values are converted). Keys the templates read (missing ones print as a blank or a line):
@@ -41,6 +58,7 @@ import base64
 import io
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -62,13 +80,18 @@ from .seal import seal_markup
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DocumentError", "PAGE_SIZES", "SERIAL_PREFIXES", "STATUS_LABELS", "approve", "by_code", "by_serial", "cn_date",
-    "create", "for_object", "pdf", "print_context", "revoke", "status", "verify_url",
+    "DocStatus", "DocumentError", "PAGE_SIZES", "SERIAL_PREFIXES", "STATUS_LABELS", "approve", "by_code", "by_serial",
+    "cn_date", "create", "end", "for_object", "mark_used", "pdf", "print_context", "reissue", "revoke", "status",
+    "status_of", "verify_url",
 ]
 
 SERIAL_PREFIXES = {DocKind.PERMIT: "XK", DocKind.PASS: "CRZ", DocKind.EXTENSION: "YQ", DocKind.SLIP: "FX"}
 PAGE_SIZES = {DocKind.PERMIT: "A4", DocKind.PASS: (85.6, 54), DocKind.EXTENSION: "A5", DocKind.SLIP: "A5"}
-STATUS_LABELS = {"draft": "未生效", "valid": "有效", "expired": "已过期", "revoked": "已撤销"}
+# The status codes and their labels (a revoked slip says 已作废: see status_of).
+STATUS_LABELS = {"draft": "未生效", "pending": "未生效", "valid": "有效", "used": "已使用", "expired": "已过期",
+                 "replaced": "已被取代", "revoked": "已撤销", "ended": "已结束"}
+# Codes under which a document is honoured (sealed when printed); the gate lets only "valid" in.
+SEALED = frozenset({"valid", "pending"})
 DRAFT_WATERMARK = {"main": "草稿", "sub": "未生效"}
 VOID_WATERMARK = {"main": "作废", "sub": "已撤销"}
 SERIAL_ATTEMPTS = 8
@@ -183,9 +206,13 @@ def create(kind: DocKind, obj, data: dict, *, community_id: int, valid_from: dat
     Race-safe: the row is inserted in a savepoint; when another transaction took the same
     serial meanwhile (unique community + serial), the savepoint is rolled back and the next
     number is tried. Records "document.created"."""
-    kind = _kind(kind)
     object_type, object_id = _object_ref(obj)
-    payload = _facts(data)
+    return _insert(_kind(kind), object_type, object_id, _facts(data), community_id=community_id,
+                   valid_from=valid_from, valid_until=valid_until)
+
+
+def _insert(kind: DocKind, object_type: str, object_id: int, payload: dict, *, community_id: int,
+            valid_from: date | None, valid_until: date | None) -> Document:
     year = site_today().year
     for attempt in range(SERIAL_ATTEMPTS):
         serial = _next_serial(community_id, kind, year)
@@ -212,8 +239,7 @@ def approve(doc: Document, actor, data: dict | None = None) -> Document:
     """DRAFT → VALID by the approving role. `data`, when given, is merged over the draft's
     (its keys win). What prints is frozen from now on. Records "document.approved"."""
     if doc.state != DocState.DRAFT:
-        raise DocumentError(f"{doc.kind_label} {doc.serial} 当前为“{STATUS_LABELS.get(status(doc), doc.state)}”，"
-                            "只有草稿可以批准。")
+        raise DocumentError(f"{doc.kind_label} {doc.serial} 当前为“{status_of(doc).label}”，只有草稿可以批准。")
     merged = dict(doc.data or {})
     merged.update(_facts(data))
     doc.approved_at = utcnow()
@@ -241,15 +267,158 @@ def revoke(doc: Document, actor, reason: str) -> Document:
     return doc
 
 
-def status(doc: Document, today: date | None = None) -> str:
-    """"draft", "valid", "expired" (valid_until before today, site time) or "revoked"."""
+@dataclass(frozen=True)
+class DocStatus:
+    """What a document is worth on a day: the one answer the verification page, the gate, the
+    lists and the print ask for.
+
+    code     draft | pending | valid | used | expired | replaced | revoked | ended
+    label    未生效 | 未生效 | 有效 | 已使用 | 已过期 | 已被取代 | 已撤销 (a slip: 已作废) | 已结束
+    detail   one Chinese sentence for the public page (nothing personal; no free-text reason)
+    explained  the same with the revocation's reason, for staff pages and the gate
+    since    the day or moment it took this state (valid_from, valid_until, used_at, …) or None
+    by       who used it (a used slip: the guard's name) or None
+    replaced_by  the serial of the document that replaced it, or None
+    reason   why it was revoked or ended, or None"""
+
+    code: str
+    label: str
+    detail: str
+    since: date | datetime | None = None
+    by: str | None = None
+    replaced_by: str | None = None
+    reason: str | None = None
+
+    @property
+    def explained(self) -> str:
+        """detail with the revocation's reason, for staff and the gate (the public page never
+        shows a reason: it is free text)."""
+        if self.code == "revoked" and self.reason:
+            return f"{self.detail.rstrip('。')}（原因：{self.reason}）。"
+        return self.detail
+
+    @property
+    def valid(self) -> bool:
+        """Honoured today (the gate lets it through)."""
+        return self.code == "valid"
+
+    @property
+    def sealed(self) -> bool:
+        """Prints with its seal and no watermark: valid, or approved and valid from a later day."""
+        return self.code in SEALED
+
+    @property
+    def watermark(self) -> dict | None:
+        """The print's diagonal watermark ({"main", "sub"}), None when it prints sealed."""
+        if self.code == "draft":
+            return dict(DRAFT_WATERMARK)
+        if self.code == "revoked":
+            return {"main": "作废", "sub": self.label}
+        if self.code == "replaced":
+            return {"main": "已被取代", "sub": f"新证 {self.replaced_by}" if self.replaced_by else None}
+        if self.code == "ended":
+            return {"main": "已结束", "sub": self.reason if self.reason and len(self.reason) <= 8 else None}
+        if self.code in ("used", "expired"):
+            return {"main": self.label, "sub": None}
+        return None
+
+
+def _when(value) -> str:
+    """A stored UTC moment as site time, 2026-12-08 10:15."""
+    if value is None:
+        return ""
+    return value.astimezone(SITE_TZ).strftime("%Y-%m-%d %H:%M") if value.tzinfo else value.strftime("%Y-%m-%d %H:%M")
+
+
+def status_of(doc: Document, today: date | None = None) -> DocStatus:
+    """The document's state today (site time) from what is stored: the one status function.
+
+    In this order: revoked (作废, with the reason) · draft · replaced (names the new serial) ·
+    used (when, by whom) · ended (its renovation) · expired · pending (valid from a later day) ·
+    valid."""
+    today = today or site_today()
     if doc.state == DocState.REVOKED:
-        return "revoked"
+        label = "已作废" if doc.kind == DocKind.SLIP else "已撤销"
+        on = f"（{cn_date(doc.revoked_at)}）" if doc.revoked_at else ""
+        return DocStatus("revoked", label, f"{label}：本证件已被签发单位{label[1:]}{on}，不能再使用。",
+                         since=doc.revoked_at, reason=doc.revoke_reason)
     if doc.state != DocState.VALID:
-        return "draft"
-    if doc.valid_until is not None and doc.valid_until < (today or site_today()):
-        return "expired"
-    return "valid"
+        return DocStatus("draft", "未生效", "未生效：本证件尚未批准生效，不能作为有效凭证。")
+    if doc.replaced_by_id is not None:
+        new = db.session.get(Document, doc.replaced_by_id)
+        serial = new.serial if new is not None else None
+        return DocStatus("replaced", "已被取代", f"已被取代：本证件已由 {serial or '新证件'} 取代，请以新证件为准。",
+                         since=doc.replaced_at, replaced_by=serial)
+    if doc.used_at is not None:
+        by = doc.used_by_name or ""
+        return DocStatus("used", "已使用", f"已使用：已于 {_when(doc.used_at)}{f' 由 {by}' if by else ''} 放行，"
+                         "不能再次使用。", since=doc.used_at, by=doc.used_by_name)
+    if doc.ended_at is not None:
+        reason = doc.end_reason or "装修已结束"
+        return DocStatus("ended", "已结束", f"已结束：{reason}（{cn_date(doc.ended_at)}），本证件不再有效。",
+                         since=doc.ended_at, reason=doc.end_reason)
+    if doc.valid_until is not None and doc.valid_until < today:
+        return DocStatus("expired", "已过期", f"已过期：本证件有效期至 {cn_date(doc.valid_until)}，已超过有效期，不能再使用。",
+                         since=doc.valid_until)
+    if doc.valid_from is not None and doc.valid_from > today:
+        return DocStatus("pending", "未生效", f"未生效：本证件自 {cn_date(doc.valid_from)} 起生效，今天还不能使用。",
+                         since=doc.valid_from)
+    community = ((doc.data or {}).get("_issue") or {}).get("community") or ""
+    return DocStatus("valid", "有效", f"有效：本证件由{community or '物业服务中心'}签发，当前有效。")
+
+
+def status(doc: Document, today: date | None = None) -> str:
+    """status_of(doc, today).code: draft · pending · valid · used · expired · replaced · revoked · ended."""
+    return status_of(doc, today).code
+
+
+def reissue(old: Document, actor, data_changes: dict | None = None, *, valid_from: date | None = None,
+            valid_until: date | None = None, reason: str) -> Document:
+    """A change to what an approved document prints: a new document of the same kind and object
+    with the next serial, what the old one printed with `data_changes` over it, its validity
+    (the old one's unless given), approved by `actor`; the old one is marked replaced by it (it
+    verifies 已被取代 and names the new serial). Records "document.replaced" on the old one and
+    "document.reissued" on the new one. Only an approved document still in force (not revoked,
+    replaced, used or ended) is reissued."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DocumentError("请填写换发原因。")
+    st = status_of(old)
+    if old.state != DocState.VALID or st.code in ("replaced", "used", "ended", "revoked"):
+        raise DocumentError(f"{old.kind_label} {old.serial} 当前为“{st.label}”，不能换发。")
+    payload = {k: v for k, v in dict(old.data or {}).items() if not k.startswith("_")}
+    payload.update(_facts(data_changes))
+    new = _insert(_kind(old.kind), old.object_type, old.object_id, payload, community_id=old.community_id,
+                  valid_from=valid_from or old.valid_from, valid_until=valid_until or old.valid_until)
+    approve(new, actor)
+    old.replaced_by_id, old.replaced_at = new.id, utcnow()
+    changed = sorted(k for k in _facts(data_changes) if (old.data or {}).get(k) != payload.get(k))
+    record("document.replaced", old, actor=actor, kind=old.kind, serial=old.serial, replaced_by=new.serial,
+           reason=reason[:200])
+    record("document.reissued", new, actor=actor, kind=new.kind, serial=new.serial, replaces=old.serial,
+           reason=reason[:200], changed=changed,
+           valid_until=new.valid_until.isoformat() if new.valid_until else None)
+    return new
+
+
+def mark_used(doc: Document, actor, at: datetime | None = None) -> Document:
+    """A single-use document (a release slip) used: when and by whom. Records "document.used".
+    The caller makes it once (slips.release wins a conditional UPDATE first)."""
+    if doc.used_at is not None:
+        raise DocumentError(f"{doc.kind_label} {doc.serial} 已于 {_when(doc.used_at)} 使用。")
+    doc.used_at, doc.used_by_name = at or utcnow(), getattr(actor, "name", None)
+    record("document.used", doc, actor=actor, kind=doc.kind, serial=doc.serial)
+    return doc
+
+
+def end(doc: Document, actor, reason: str) -> bool:
+    """Its object is over (a renovation finished or rejected): an approved document still in
+    force ends. Records "document.ended"; False when there was nothing to end."""
+    if doc.state != DocState.VALID or doc.ended_at is not None or doc.replaced_by_id is not None:
+        return False
+    doc.ended_at, doc.end_reason = utcnow(), (reason or "").strip()[:200] or None
+    record("document.ended", doc, actor=actor, kind=doc.kind, serial=doc.serial, reason=doc.end_reason)
+    return True
 
 
 def for_object(obj, kind) -> Document | None:
@@ -347,9 +516,12 @@ def _photo_src(rel_path: str | None) -> str | None:
         return None
 
 
-def print_context(doc: Document) -> dict:
-    """Everything a document template gets: plain data only."""
+def print_context(doc: Document, today: date | None = None) -> dict:
+    """Everything a document template gets: plain data only. The watermark and the seal follow
+    status_of(): only a document in force prints sealed and clean; any other prints its state
+    large and diagonal (草稿 · 未生效, 作废, 已过期, 已被取代 + the new serial, 已使用, 已结束)."""
     kind = _kind(doc.kind)
+    st = status_of(doc, today)
     stored = dict(doc.data or {})
     issue = stored.get("_issue") if doc.state != DocState.DRAFT else None
     if not issue:  # a draft (or a row approved before the facts were frozen): as of now
@@ -367,6 +539,7 @@ def print_context(doc: Document) -> dict:
     approved_on = doc.approved_at.astimezone(SITE_TZ).date().isoformat() if doc.approved_at else ""
     info = {
         "kind": str(kind), "title": DOC_KIND_LABELS[kind], "serial": doc.serial, "state": doc.state,
+        "status": st.code, "status_label": st.label,
         "draft": doc.state == DocState.DRAFT, "revoked": doc.state == DocState.REVOKED,
         "valid_from": doc.valid_from.isoformat() if doc.valid_from else "",
         "valid_until": doc.valid_until.isoformat() if doc.valid_until else "",
@@ -374,20 +547,21 @@ def print_context(doc: Document) -> dict:
     }
     if kind == DocKind.PASS:
         info["photo_src"] = _photo_src(data.get("photo_path"))
-    watermark = DRAFT_WATERMARK if doc.state == DocState.DRAFT else VOID_WATERMARK if info["revoked"] else None
+    watermark = st.watermark
     seal = Markup("")  # the seal's place stays empty: a draft has the layout of its approved print
-    if doc.state == DocState.VALID:
+    if st.sealed:
         seal = seal_markup(issue.get("stamp_name"), issue.get("stamp_image"), fallback_name=info["community"])
     return {"doc": info, "d": data, "watermark": watermark, "seal": seal,
             "verify": {"url": url, "serial": doc.serial, "hint": "扫码核验真伪"}, "cn_date": cn_date}
 
 
-def pdf(doc: Document) -> bytes:
-    """The document's PDF: templates/documents/<kind>_pdf.html in its page size."""
+def pdf(doc: Document, today: date | None = None) -> bytes:
+    """The document's PDF: templates/documents/<kind>_pdf.html in its page size, watermarked
+    by its state on `today` (site time by default)."""
     if not has_request_context():
         # Outside a request (CLI, a job): the app's template context processors and the QR
         # code's absolute URL (verify_url) need one.
         with current_app.test_request_context():
-            return pdf(doc)
+            return pdf(doc, today)
     kind = _kind(doc.kind)
-    return render_pdf(f"documents/{kind}_pdf.html", page_size=PAGE_SIZES[kind], **print_context(doc))
+    return render_pdf(f"documents/{kind}_pdf.html", page_size=PAGE_SIZES[kind], **print_context(doc, today))

@@ -27,16 +27,16 @@ def verification(doc: Document, today=None) -> dict:
     """What the public page shows of a document: nothing personal."""
     from ..registry.models import Community
 
-    st = service.status(doc, today)
+    st = service.status_of(doc, today)
     issue = (doc.data or {}).get("_issue") or {}
     community = issue.get("community") or getattr(db.session.get(Community, doc.community_id), "name", "")
     unit = (doc.data or {}).get("unit") if doc.kind in SHOWS_UNIT else None
     return {
         "kind": DOC_KIND_LABELS.get(doc.kind, doc.kind), "serial": doc.serial, "community": community,
-        "status": st, "status_label": service.STATUS_LABELS[st],
+        "status": st.code, "status_label": st.label, "detail": st.detail, "replaced_by": st.replaced_by,
         "valid_from": service.cn_date(doc.valid_from), "valid_until": service.cn_date(doc.valid_until),
         "unit": unit if isinstance(unit, str) else None,
-        "revoked_on": service.cn_date(doc.revoked_at) if st == "revoked" else "",
+        "revoked_on": service.cn_date(doc.revoked_at) if st.code == "revoked" else "",
     }
 
 

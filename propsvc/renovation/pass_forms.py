@@ -42,3 +42,10 @@ class ReturnForm(Form):
     refund_receipt_no = StringField("退押金收据号", validators=[
         DataRequired("请填写退押金收据号"), Length(max=32, message="收据号最多32位")],
         render_kw={"autocomplete": "off"})
+
+
+class WorkerNameForm(Form):
+    """The front desk corrects a worker's name; a pass in force is reissued with it."""
+    name = StringField("更正后的姓名", validators=[DataRequired("请填写更正后的姓名。"),
+                                             Length(max=64, message="姓名最多64字")],
+                       render_kw={"autocomplete": "off", "maxlength": 64})

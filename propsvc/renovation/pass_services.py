@@ -6,7 +6,10 @@ commit (the view commits once). Every step records an Event.
 * Finance records the deposit and card fee (amounts per community, RenovationSettings) with a
   receipt number; the pass (a Document of kind PASS) is issued only after that [R5].
 * Returning the pass records the deposit refund and revokes the document (已退证).
-* The gate check answers valid / expired / revoked / unknown with the worker's photo, name and
+* A printed pass never changes: extending it or correcting the worker's name reissues it (a
+  new serial; the old one verifies 已被取代 and names the new one).
+* The gate check answers with the document's status (documents.service.status_of: 有效 /
+  已过期 / 已撤销 / 已被取代 / 已结束 / 未生效) or unknown, with the worker's photo, name and
   unit only — never an ID number or a phone.
 
 The document itself (serial, code, seal, PDF) is the shared documents service's."""
@@ -49,6 +52,10 @@ MSG_RECEIPT_REQUIRED = "请填写收据号。"
 MSG_RECEIPT_USED = "收据号 {no} 已用于其他装修（{unit}），请核对。"
 MSG_RETURNED = "该出入证已退还。"
 MSG_NOT_ISSUED = "该工人尚未发证，无需退证。"
+MSG_NAME_REQUIRED = "请填写更正后的姓名。"
+MSG_NAME_SAME = "姓名没有变化。"
+MSG_NAME_RETURNED = "该工人的出入证已退还，不能再更正姓名。"
+NAME_LENGTH = 64
 
 
 class PassError(ValueError):
@@ -293,24 +300,52 @@ def passes_to_extend(r: Renovation) -> list[Worker]:
 
 
 def extend_passes(r: Renovation, actor) -> list[Document]:
-    """[R6] After an extension the passes may be extended: each old pass is revoked (延期换证)
-    and a new one is issued, valid until the renovation's new end. No new fee."""
+    """[R6] After an extension the passes may be extended: each pass is reissued (延期换证: a new
+    serial valid until the renovation's new end; the old one verifies 已被取代). No new fee."""
     _check_open(r, site_today())
     docs, issued = _docs(), []
     for w in passes_to_extend(r):
         old = pass_of(w)
+        previous, w.valid_until = w.valid_until, r.ends_on
+        data = pass_data(w)
         with _doc_errors():
-            if old is not None and old.state == DocState.VALID:
-                docs.revoke(old, actor, "延期换证")
-            previous, w.valid_until = w.valid_until, r.ends_on
-            data = pass_data(w)
-            doc = docs.create(DocKind.PASS, w, data, community_id=r.community_id, valid_from=site_today(),
-                              valid_until=w.valid_until)
-            doc = docs.approve(doc, actor, data)
+            if old is not None and docs.status(old) in ("valid", "pending", "expired"):
+                doc = docs.reissue(old, actor, data, valid_from=site_today(), valid_until=w.valid_until,
+                                   reason="延期换证")
+            else:
+                doc = docs.create(DocKind.PASS, w, data, community_id=r.community_id, valid_from=site_today(),
+                                  valid_until=w.valid_until)
+                doc = docs.approve(doc, actor, data)
         record("pass.extended", w, community_id=r.community_id, actor=actor, serial=doc.serial,
-               valid_until=w.valid_until.isoformat(), previous=previous.isoformat())
+               valid_until=w.valid_until.isoformat(), previous=previous.isoformat(),
+               replaces=old.serial if old is not None else None)
         issued.append(doc)
     return issued
+
+
+def correct_name(w: Worker, name: str | None, actor) -> Document | None:
+    """The front desk corrects a worker's name. A pass in force prints the name, so it is
+    reissued with the corrected one (a new serial; the old card verifies 已被取代). Returns the
+    new pass, or None when there was none to reissue. Records "worker.renamed"."""
+    new = re.sub(r"\s+", " ", (name or "").strip())
+    if not new:
+        raise PassError(MSG_NAME_REQUIRED, "name")
+    if len(new) > NAME_LENGTH:
+        raise PassError(f"姓名最多{NAME_LENGTH}个字。", "name")
+    if w.returned_at is not None:
+        raise PassError(MSG_NAME_RETURNED, "name")
+    if new == w.name:
+        raise PassError(MSG_NAME_SAME, "name")
+    r = w.renovation
+    before, w.name = w.name, new
+    docs, doc = _docs(), None
+    old = pass_of(w)
+    if old is not None and docs.status(old) in ("valid", "pending"):
+        with _doc_errors():
+            doc = docs.reissue(old, actor, {"name": new}, reason=f"更正姓名：{before} → {new}"[:200])
+    record("worker.renamed", w, community_id=r.community_id, actor=actor, before=before, after=new,
+           serial=doc.serial if doc is not None else None, replaces=old.serial if doc is not None else None)
+    return doc
 
 
 def pay_and_issue(w: Worker, receipt_no: str | None, actor) -> Document:
@@ -341,22 +376,25 @@ def return_pass(w: Worker, refund_receipt_no: str | None, actor) -> Worker:
 # --- states ----------------------------------------------------------------------------
 
 STATE_LABELS = {"unpaid": "待缴费", "paid": "已缴费", "issued": "已发证", "expired": "已过期",
-                "returned": "已退证", "revoked": "已撤销"}
+                "returned": "已退证", "revoked": "已撤销", "ended": "已结束", "replaced": "已被取代"}
 STATE_TAGS = {"unpaid": "st-todo", "paid": "st-in_progress", "issued": "st-done", "expired": "st-missed",
-              "returned": "closed", "revoked": "st-missed"}
+              "returned": "closed", "revoked": "st-missed", "ended": "closed", "replaced": "st-missed"}
+# The pass document's status (documents.service.status_of) → the worker's state.
+_STATE_OF_DOC = {"valid": "issued", "pending": "issued", "expired": "expired", "revoked": "revoked",
+                 "ended": "ended", "replaced": "replaced"}
 
 
 def worker_state(w: Worker, doc: Document | None = None, today: date | None = None) -> str:
     """unpaid (待缴费) · paid (fees in, pass not issued) · issued (已发证) · expired (已过期) ·
-    returned (已退证) · revoked (已撤销: the document was revoked for another reason)."""
+    returned (已退证) · revoked (已撤销: the document was revoked for another reason) · ended
+    (已结束: the renovation is over) · replaced (已被取代), from the pass's status_of."""
     if w.returned_at is not None:
         return "returned"
     if w.paid_at is None:
         return "unpaid"
     if doc is None:
         return "paid"
-    st = _docs().status(doc, today)
-    return {"valid": "issued", "expired": "expired", "revoked": "revoked"}.get(st, "paid")
+    return _STATE_OF_DOC.get(_docs().status(doc, today), "paid")
 
 
 @dataclass
@@ -364,6 +402,12 @@ class WorkerRow:
     worker: Worker
     doc: Document | None
     state: str
+    today: date | None = None
+
+    @property
+    def doc_status(self):
+        """The pass's documents.service.DocStatus (None before it is issued)."""
+        return _docs().status_of(self.doc, self.today) if self.doc is not None else None
 
     @property
     def label(self) -> str:
@@ -388,7 +432,7 @@ def rows_for(workers: list[Worker], today: date | None = None) -> list[WorkerRow
                 Document.kind == str(DocKind.PASS), Document.object_type == "worker", Document.object_id.in_(ids))
                 .order_by(Document.id)):
             newest[doc.object_id] = doc  # the last one wins, as for_object()
-    return [WorkerRow(w, newest.get(w.id), worker_state(w, newest.get(w.id), today)) for w in workers]
+    return [WorkerRow(w, newest.get(w.id), worker_state(w, newest.get(w.id), today), today) for w in workers]
 
 
 def worker_rows(r: Renovation, today: date | None = None) -> list[WorkerRow]:
@@ -397,13 +441,11 @@ def worker_rows(r: Renovation, today: date | None = None) -> list[WorkerRow]:
 
 # --- the gate --------------------------------------------------------------------------
 
-GATE_LABELS = {"valid": "有效", "expired": "已过期", "revoked": "已撤销", "unknown": "无此证件"}
 _CODE_IN_URL = re.compile(r"/v/([^/?#\s]+)")
-
 
 @dataclass
 class GateResult:
-    status: str  # valid | expired | revoked | unknown
+    status: str  # a documents.service.status_of code (valid, expired, revoked, replaced, ended, …) or unknown
     query: str
     serial: str | None = None
     name: str | None = None
@@ -412,10 +454,15 @@ class GateResult:
     worker_id: int | None = None
     has_photo: bool = False
     note: str | None = None
+    status_label: str | None = None
 
     @property
     def label(self) -> str:
-        return GATE_LABELS[self.status]
+        return self.status_label or "无此证件"
+
+    @property
+    def valid(self) -> bool:
+        return self.status == "valid"
 
 
 GATE_QUERY_LENGTH = 200  # a scanned verification URL is the longest thing the gate box gets
@@ -447,8 +494,9 @@ def find_pass(community_id: int, term: str) -> Document | None:
 
 
 def check_pass(community_id: int, q: str | None, actor=None, today: date | None = None) -> GateResult:
-    """The guard's check: valid / expired / revoked / unknown, with name and unit only. Records
-    pass.checked (a pass of another community is unknown here)."""
+    """The guard's check: the pass's status (status_of; only "valid" lets the worker in) or
+    unknown, with name and unit only and the reason for a refusal. Records pass.checked (a pass
+    of another community is unknown here)."""
     term = parse_query(q)
     doc = find_pass(community_id, term)
     w = db.session.get(Worker, doc.object_id) if doc is not None and doc.object_type == "worker" else None
@@ -456,20 +504,18 @@ def check_pass(community_id: int, q: str | None, actor=None, today: date | None 
         w = None
     if doc is None or w is None:
         result = GateResult("unknown", term)
+    elif doc.state == DocState.DRAFT:  # never handed out: not a pass yet
+        result = GateResult("unknown", term, note="证件未生效")
     else:
-        st = _docs().status(doc, today)
-        note = None
-        if st == "valid" and w.renovation.state != RenovationState.APPROVED:
-            st, note = "revoked", "该装修已结束或已停止"
-        elif st == "revoked" and w.returned_at is not None:
-            note = "已退证"
-        elif st == "draft":
-            st, note = "unknown", "证件未生效"
+        st = _docs().status_of(doc, today)
+        note = None if st.valid else st.explained.partition("：")[2]
+        if st.code == "revoked" and w.returned_at is not None:
+            note = f"已退证：{note}"
         data = doc.data or {}
-        result = GateResult(st, term, serial=doc.serial, name=data.get("name") or w.name,
+        result = GateResult(st.code, term, serial=doc.serial, name=data.get("name") or w.name,
                             unit=data.get("unit") or db.session.get(Unit, w.renovation.unit_id).label,
                             valid_until=(doc.valid_until or w.valid_until).isoformat(), worker_id=w.id,
-                            has_photo=bool(w.thumb_path or w.photo_path), note=note)
+                            has_photo=bool(w.thumb_path or w.photo_path), note=note, status_label=st.label)
     record("pass.checked", doc, community_id=community_id, actor=actor, result=result.status,
            serial=result.serial, query=term[:64] if doc is None else None)
     return result

@@ -217,6 +217,30 @@ def worker_return(worker_id: int):
     return _back(w)
 
 
+NAME_EDITORS = (Role.FRONT_DESK, Role.SUPERVISOR)
+
+
+@bp.post("/workers/<id:worker_id>/name")
+@allow(*NAME_EDITORS)
+def worker_name(worker_id: int):
+    """更正姓名: the record is corrected and a pass in force is reissued with the new name (the
+    old card verifies 已被取代 and names the new one)."""
+    w = load_worker(worker_id)
+    form = pass_forms.WorkerNameForm()
+    if not form.validate_on_submit():
+        return _workers_page(w.renovation, 422, error=(form.name.errors or ["请求无效，请刷新页面后重试。"])[0])
+    try:
+        before = w.name
+        doc = ps.correct_name(w, form.name.data, current_user._get_current_object())
+        db.session.commit()
+    except ps.PassError as e:
+        db.session.rollback()
+        return _workers_page(load_worker(worker_id).renovation, 409 if e.field is None else 422, error=str(e))
+    flash(f"已将“{before}”更正为“{w.name}”。" + (f"出入证已换发，新编号 {doc.serial}，请收回旧证。" if doc is not None else ""),
+          "ok")
+    return _back(w)
+
+
 @bp.get("/workers/<id:worker_id>/pass.pdf")
 @allow(*PRINTERS)
 def worker_pass_pdf(worker_id: int):

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..core import limits, scope
@@ -360,6 +360,7 @@ def reject(r: Renovation, actor, reason: str) -> None:
         raise RenovationError("请填写驳回原因。", 422)
     r.state = RenovationState.REJECTED
     record("renovation.rejected", r, actor=actor, text=reason)
+    end_documents(r, actor, "装修申请已驳回")
 
 
 def finish(r: Renovation, actor, note: str | None = None) -> str:
@@ -376,7 +377,32 @@ def finish(r: Renovation, actor, note: str | None = None) -> str:
         r.unit.status = status
     record("renovation.finished", r, actor=actor, unit_status=r.unit.status, text=(note or "").strip() or None,
            overdue_days=max(0, (site_today() - r.ends_on).days))
+    end_documents(r, actor, "装修已完工")
     return r.unit.status
+
+
+def all_documents_of(r: Renovation) -> list[Document]:
+    """Every document of a renovation, oldest first: its permits (a reissue after an extension
+    adds one), the extensions' documents and the workers' passes."""
+    if _docs() is None:
+        return []
+    worker_ids = [w.id for w in r.workers]
+    extension_ids = [e.id for e in r.extensions]
+    clauses = [(Document.object_type == "renovation") & (Document.object_id == r.id)]
+    if extension_ids:
+        clauses.append((Document.object_type == "extension") & Document.object_id.in_(extension_ids))
+    if worker_ids:
+        clauses.append((Document.object_type == "worker") & Document.object_id.in_(worker_ids))
+    return list(db.session.scalars(select(Document).where(or_(*clauses)).order_by(Document.id)))
+
+
+def end_documents(r: Renovation, actor, reason: str) -> list[Document]:
+    """The renovation is over: its permit, extension and pass documents still in force end
+    (they verify 已结束 and the gate refuses them). Returns the documents ended."""
+    docs = _docs()
+    if docs is None:
+        return []
+    return [d for d in all_documents_of(r) if docs.end(d, actor, reason)]
 
 
 # --- the first-renovation inspection [R2] --------------------------------------------------
@@ -604,39 +630,42 @@ def extension_data(r: Renovation, ext: Extension, old_end: date, approved_on: da
     }
 
 
+def reissue_permit(r: Renovation, actor, reason: str) -> Document | None:
+    """The permit prints the renovation's period: when the end date moves, a new permit with
+    the new end (a new serial) replaces the one in force (documents.service.reissue). None when
+    there is none in force (or no document service)."""
+    docs = _docs()
+    permit = docs.for_object(r, DocKind.PERMIT) if docs is not None else None
+    if permit is None or docs.status(permit) not in ("valid", "pending", "expired"):
+        return None
+    return docs.reissue(permit, actor, {"ends_on": r.ends_on.isoformat(), "period": _period(r)},
+                        valid_until=r.ends_on, reason=reason)
+
+
 def _apply_if_ready(r: Renovation, ext: Extension, actor, today: date | None) -> Document | None:
+    """The end date moves: the permit is reissued with the new end, and the extension's own
+    document (延期证明) is issued naming the new permit."""
     if not extension_applied(ext):
         return None
     old_end = r.ends_on
     r.ends_on = ext.new_end
-    doc = None
+    doc = permit = None
     docs = _docs()
     if docs is not None:
+        permit = reissue_permit(r, actor, f"延期至 {ext.new_end.isoformat()}（原 {old_end.isoformat()}）")
         doc = docs.create(DocKind.EXTENSION, ext, extension_data(r, ext, old_end, today or site_today()),
                           community_id=r.community_id, valid_from=r.starts_on, valid_until=ext.new_end)
         doc = docs.approve(doc, actor)
     record("renovation.extended", r, actor=actor, extension_id=ext.id, old_end=old_end.isoformat(),
-           new_end=ext.new_end.isoformat(), document=doc.serial if doc is not None else None)
+           new_end=ext.new_end.isoformat(), document=doc.serial if doc is not None else None,
+           permit=permit.serial if permit is not None else None)
     return doc
 
 
 def documents_of(r: Renovation) -> list[Document]:
-    """The permit and the extension documents of a renovation (empty without the service)."""
-    docs = _docs()
-    if docs is None:
-        return []
-    found = [docs.for_object(r, DocKind.PERMIT)] + [docs.for_object(e, DocKind.EXTENSION) for e in r.extensions]
-    return [d for d in found if d is not None]
-
-
-def doc_status(doc: Document, today: date | None = None) -> str:
-    docs = _docs()
-    if docs is not None:
-        return docs.status(doc, today)
-    return doc.state
-
-
-DOC_STATUS_LABELS = {"draft": "草稿/未生效", "valid": "有效", "expired": "已过期", "revoked": "已作废"}
+    """The permits (a replaced one too: it says by which) and the extension documents of a
+    renovation, oldest first (empty without the service)."""
+    return [d for d in all_documents_of(r) if d.kind in (DocKind.PERMIT, DocKind.EXTENSION)]
 
 
 # --- lists and the board [R7] --------------------------------------------------------------

@@ -157,11 +157,15 @@ def _page(r: Renovation, status: int = 200, error: str | None = None, failed: st
         Event.object_type == "renovation", Event.object_id == r.id).order_by(Event.id)))
     ids = {e.actor_id for e in events if e.actor_id}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    docs = [(d, services.doc_status(d, today)) for d in services.documents_of(r)]
+    docs = services.documents_of(r)
+    if docs:
+        from ..documents import service as doc_service
+
+        docs = [(d, doc_service.status_of(d, today)) for d in docs]
     return render_page(
         "renovation/show.html", block="content", status=status, r=r, renovation=r, unit=r.unit,
         owners=services.owners_of(r.unit), events=events, users=users, labels=services.EVENT_LABELS,
-        docs=docs, doc_labels=services.DOC_STATUS_LABELS, documents_ready=services.documents_available(),
+        docs=docs, documents_ready=services.documents_available(),
         inspection=services.inspection_of(r), points=services.INSPECTION_POINTS,
         attachments=services.attachments(r), open_ext=services.open_extension(r),
         ext_label=services.extension_label, ext_applied=services.extension_applied,

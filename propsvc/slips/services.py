@@ -11,9 +11,11 @@ view commits once). Every state change records an Event.
   signed); the site manager's approval stamps the document (signed → approved: the shared
   documents service seals it and freezes what it prints). A slip is a DocKind.SLIP Document
   from registration on (a draft: watermarked, no seal), serial FX<year>-NNNN.
-* Validity: the moving date only (valid_from = valid_until = moving_on). Before it the gate
-  says 未到日期, after it 已过期. It releases once: a conditional UPDATE … WHERE released_at IS
-  NULL, so two guards at once release it once; a second scan shows when and by whom.
+* Validity: the moving date only (valid_from = valid_until = moving_on). What the gate says is
+  the document's status (documents.service.status_of): before the day 未到日期 (未生效), after
+  it 已过期. It releases once: a conditional UPDATE … WHERE released_at IS NULL, so two guards
+  at once release it once; the winner marks the document used (已使用, when and by whom) in the
+  same transaction, and a second scan shows when and by whom.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from pathlib import Path
 from flask import current_app
 from PIL import Image
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from ..core.models import utcnow
 from ..core import limits
@@ -521,6 +524,7 @@ def listing(community_id: int, which: str, today: date | None = None) -> list[Re
     elif which == "closed":
         stmt = stmt.where(ReleaseSlip.state.in_((SlipState.REFUSED, SlipState.CANCELLED)))
     return list(db.session.scalars(stmt.order_by(ReleaseSlip.created_at.desc(), ReleaseSlip.id.desc())
+                                   .options(selectinload(ReleaseSlip.document), selectinload(ReleaseSlip.unit))
                                    .limit(LIST_LIMIT)))
 
 
@@ -561,20 +565,31 @@ def find_slip(community_id: int, term: str) -> ReleaseSlip | None:
     return get_slip(community_id, doc.object_id)
 
 
+# The slip document's status (documents.service.status_of) → the gate's answer for a slip.
+_GATE_OF_DOC = {"valid": "valid", "used": "used", "expired": "expired", "pending": "early", "draft": "not_approved",
+                "revoked": "void", "replaced": "void", "ended": "void"}
+
+
 def gate_status(s: ReleaseSlip, today: date | None = None) -> tuple[str, str | None]:
+    """The gate's answer from the one status function (the slip's document): valid · used ·
+    expired · early (未生效: not its day yet) · not_approved (a draft) · void; with the reason."""
     today = today or site_today()
     doc = document_of(s)
-    if s.state in (SlipState.REFUSED, SlipState.CANCELLED) or (doc is not None and doc.state == DocState.REVOKED):
-        return "void", f"该放行条已{'驳回' if s.state == SlipState.REFUSED else '取消'}：{s.closed_reason or ''}"
-    if s.released_at is not None:
-        return "used", None
-    if s.state != SlipState.APPROVED:
+    if doc is None:
         return "not_approved", f"该放行条{s.state_label}，未经经理审批盖章，不能放行。"
-    if s.moving_on < today:
-        return "expired", f"放行条仅限搬出当日（{s.moving_on.isoformat()}）有效，已过期，请重新办理。"
-    if s.moving_on > today:
-        return "early", f"放行条仅限搬出当日（{s.moving_on.isoformat()}）有效，今天不能放行。"
-    return "valid", None
+    st = _docs().status_of(doc, today)
+    code = _GATE_OF_DOC.get(st.code, "void")
+    if code == "void" and s.state in (SlipState.REFUSED, SlipState.CANCELLED):
+        return code, f"该放行条已{'驳回' if s.state == SlipState.REFUSED else '取消'}：{s.closed_reason or ''}"
+    if code == "not_approved":
+        return code, f"该放行条{s.state_label}，未经经理审批盖章，不能放行。"
+    if code == "expired":
+        return code, f"放行条仅限搬出当日（{s.moving_on.isoformat()}）有效，已过期，请重新办理。"
+    if code == "early":
+        return code, f"未生效：放行条仅限搬出当日（{s.moving_on.isoformat()}）有效，今天不能放行。"
+    if code in ("used", "valid"):
+        return code, None
+    return code, st.explained
 
 
 def gate_result(s: ReleaseSlip, today: date | None = None) -> SlipGate:
@@ -609,6 +624,10 @@ def release(s: ReleaseSlip, actor, today: date | None = None) -> tuple[SlipGate,
             .values(released_at=now, released_by_id=actor.id, released_by_name=actor.name)
             .execution_options(synchronize_session=False))
         released = res.rowcount == 1
+        if released:  # the one winner marks the document used, in the same transaction
+            doc = document_of(s)
+            if doc is not None:
+                _docs().mark_used(doc, actor, at=now)
     db.session.refresh(s)
     result = gate_result(s, today)
     if released:

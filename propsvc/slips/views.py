@@ -49,8 +49,10 @@ def index():
     which = request.args.get("state") or ("today" if current_user.has_role(Role.GUARD) else "open")
     if which not in services.LIST_FILTERS:
         which = "open"
-    return render_page("slips/index.html", block="results", items=services.listing(g.community.id, which),
-                       which=which, filters=services.LIST_FILTERS, limit=services.LIST_LIMIT, today=site_today())
+    today = site_today()
+    return render_page("slips/index.html", block="results", items=services.listing(g.community.id, which, today),
+                       which=which, filters=services.LIST_FILTERS, limit=services.LIST_LIMIT, today=today,
+                       doc_status=lambda s: docs.status_of(s.document, today) if s.document is not None else None)
 
 
 # --- registering ---------------------------------------------------------------------------
@@ -151,7 +153,7 @@ def _page(s: ReleaseSlip, status: int = 200, error: str | None = None, failed: s
                   for name, cls in STEP_FORMS.items()}
     return render_page(
         "slips/detail.html", block="content", status=status, s=s, unit=s.unit, doc=doc,
-        doc_status=docs.status(doc) if doc is not None else None, doc_labels=docs.STATUS_LABELS,
+        doc_status=docs.status_of(doc) if doc is not None else None,
         gate=services.gate_status(s), gate_labels=services.GATE_LABELS, events=events, users=users,
         labels=services.EVENT_LABELS, forms=step_forms, failed=failed, error=error, roles=APPLICANT_ROLES,
         see_images=current_user.has_role(*IMAGE_VIEWERS), SlipState=SlipState)
