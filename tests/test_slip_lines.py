@@ -54,6 +54,9 @@ def test_s3_forty_item_lines_are_all_saved(app, site):
     for item in expected:
         assert f"<td>{item['name']}</td>" in html
     assert "<td>40</td>" in html  # the 40th line's number
+    # The draft prints (its layout over pages is the PDF template's: issue 15, item 4).
+    resp = desk.get(f"/documents/{doc.id}.pdf")
+    assert resp.status_code == 200 and resp.get_data().startswith(b"%PDF")
 
 
 def test_s3_two_hundred_lines_fit_and_the_page_says_so(app, site):
