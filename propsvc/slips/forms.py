@@ -3,22 +3,59 @@ import re
 
 from flask_wtf.file import FileAllowed
 from wtforms import BooleanField, FieldList, FileField, FormField, HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.utils import unset_value
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from ..registry.forms import valid_id_number, valid_phone
 from ..core.forms import ChineseDateField, ChineseIntegerField, Form, IdField, Required, SubForm
 from . import services
 from .models import APPLICANT_ROLES, CONSENT_METHODS
 
-ITEM_ROWS = 6
+ITEM_ROWS = 8            # blank item rows of a new form
+MORE_ROWS = 5            # blank rows 更多行 adds (no JavaScript)
+# Rows a post may carry: blank rows beside MAX_ITEMS filled ones. More are not built into the
+# form (a made-up post): it is refused with its count, not cut short silently.
+MAX_ROWS = 2 * services.MAX_ITEMS
+ROW_INDEX_LIMIT = 10**6  # the index of a row + 添加一行 asks for
 IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
 PLATE_RE = re.compile(r"[\u4e00-\u9fa5][A-Z][A-Z0-9]{4,6}[\u4e00-\u9fa5]?")
 
 
+def _parsed(form, field):
+    """A quantity that did not parse has its one message already (no range message besides)."""
+    if field.process_errors:
+        raise StopValidation()
+
+
 class ItemForm(SubForm):
-    name = StringField("物品名称", validators=[Optional(), Length(max=40, message="物品名称最多40字")])
-    qty = ChineseIntegerField("数量", default=1, parse_error="数量须为整数。", validators=[Optional(), NumberRange(min=1, max=999, message="数量须为1至999")],
-                       render_kw={"inputmode": "numeric", "min": 1, "max": 999})
+    """One item line; its messages sit on that line."""
+    name = StringField("物品名称", validators=[Optional(), Length(max=services.ITEM_NAME_MAX,
+                                                             message=services.MSG_ITEM_NAME)])
+    qty = ChineseIntegerField("数量", default=1, parse_error="数量须为整数（1、2、3…）。",
+                              validators=[Optional(), _parsed, NumberRange(min=1, max=services.ITEM_QTY_MAX,
+                                                                  message=services.MSG_ITEM_QTY)],
+                              render_kw={"inputmode": "numeric", "min": 1, "max": services.ITEM_QTY_MAX})
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if not (self.name.data or "").strip() and self.qty.data not in (None, 1):
+            self.name.errors = list(self.name.errors) + [services.MSG_ITEM_NO_NAME]
+            ok = False
+        return ok
+
+
+class ItemLines(FieldList):
+    """The item rows as posted, in the order of their indices (gaps are fine: a row deleted in
+    the browser). `posted` counts the rows posted; beyond max_entries they are not built and
+    SlipForm refuses the post with that count."""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        self.posted = len(set(self._extract_indices(self.name, formdata))) if formdata else 0
+        super().process(formdata, data, extra_filters)
+
+    def add_blank(self, n: int) -> list:
+        """Up to n blank rows at the end (更多行), never more rows than a slip has lines."""
+        return [self.append_entry() for _ in range(max(0, min(n, services.MAX_ITEMS - len(self.entries))))]
 
 
 class SlipForm(Form):
@@ -40,7 +77,7 @@ class SlipForm(Form):
                                     render_kw={"autocomplete": "off", "maxlength": 18})
     carrier_phone = StringField("携物人电话", validators=[DataRequired("请填写携物人电话。"), valid_phone],
                                 render_kw={"inputmode": "tel"})
-    items = FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=services.MAX_ITEMS)
+    items = ItemLines(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=MAX_ROWS)
     moving_on = ChineseDateField("搬出日期", parse_error="日期格式不正确，请选择日期。", validators=[InputRequired("请填写搬出日期。")])
     vehicle_plate = StringField("车牌号（可不填）", validators=[Optional(), Length(max=10)],
                                 render_kw={"placeholder": "如 粤B12345", "autocapitalize": "characters"})
@@ -75,10 +112,13 @@ class SlipForm(Form):
         return [(row.form.name.data, row.form.qty.data) for row in self.items]
 
     def validate_items(self, field):
-        for row in field:
-            if not (row.form.name.data or "").strip() and row.form.qty.data not in (None, 1):
-                raise ValidationError("有数量的行请填写物品名称。")
-        if not any((row.form.name.data or "").strip() for row in field):
+        if field.posted > MAX_ROWS:
+            raise ValidationError(f"一次最多提交{MAX_ROWS}行，本次提交了{field.posted}行，"
+                                  f"只显示了前{MAX_ROWS}行；一张放行条最多{services.MAX_ITEMS}项物品。")
+        filled = sum(1 for row in field if (row.form.name.data or "").strip())
+        if filled > services.MAX_ITEMS:
+            raise ValidationError(services.too_many_items(filled))
+        if not filled and not any(row.errors for row in field):
             raise ValidationError(services.MSG_ITEMS)
 
 

@@ -46,7 +46,9 @@ from ..registry.models import Occupancy, OccupantRole, Person, Unit
 from ..renovation.services import active_renovation_for_unit
 from .models import APPLICANT_ROLES, CONSENT_METHODS, ReleaseSlip, SlipState
 
-MAX_ITEMS = 8            # lines on the printed slip
+MAX_ITEMS = 200          # item lines on one slip: a whole move-out (the PDF flows onto more pages)
+ITEM_NAME_MAX = 40       # characters of one item's name
+ITEM_QTY_MAX = 999
 MAX_DAYS_AHEAD = limits.SLIP_DAYS_AHEAD  # a moving date at most this far ahead
 SIGNATURE_MAX_BYTES = 400 * 1024
 SIGNATURE_MAX_SIDE = 2000
@@ -70,6 +72,10 @@ MSG_CONSENT_STAFF = "请填写接听业主电话确认的工作人员姓名。"
 MSG_CONSENT_SIGN = "请业主在屏幕上签字表示同意。"
 MSG_CONSENT_PHOTO = "请上传业主书面同意书的照片。"
 MSG_ITEMS = "请至少填写一件物品（名称和数量）。"
+MSG_TOO_MANY_ITEMS = "一张放行条最多{max}项物品，本次填写了{n}项：请删去{over}项，或把其余物品另开一张放行条登记。"
+MSG_ITEM_NAME = f"物品名称最多{ITEM_NAME_MAX}字。"
+MSG_ITEM_QTY = f"数量须为1至{ITEM_QTY_MAX}的整数。"
+MSG_ITEM_NO_NAME = "有数量的行请填写物品名称。"
 MSG_PAST = "搬出日期不能早于今天。"
 MSG_TOO_FAR = f"搬出日期最多可提前{MAX_DAYS_AHEAD}天登记。"
 MSG_SIGN_FIRST = "请先由值班主管签字，再由经理审批盖章。"
@@ -300,18 +306,33 @@ def check_moving_day(day: date | None, today: date | None = None) -> date:
     return day
 
 
+def too_many_items(n: int) -> str:
+    return MSG_TOO_MANY_ITEMS.format(max=MAX_ITEMS, n=n, over=n - MAX_ITEMS)
+
+
 def clean_items(rows) -> list[dict]:
-    """[(name, qty), …] → [{"name", "qty"}] without empty lines; SlipError when none is left."""
+    """[(name, qty), …] → [{"name", "qty"}], every line with a name kept in order (a line
+    without a name and without a quantity other than 1 is a blank row). A blank quantity is 1.
+    Nothing is cut or dropped: a bad line, no line or more than MAX_ITEMS is a SlipError that
+    names the line."""
     items = []
-    for name, qty in rows:
+    for n, (name, qty) in enumerate(rows, 1):
         name = (name or "").strip()
         if not name:
+            if qty not in (None, "", 1):
+                raise SlipError(f"第{n}行：{MSG_ITEM_NO_NAME}", 422, "items")
             continue
-        items.append({"name": name[:40], "qty": int(qty or 1)})
+        if len(name) > ITEM_NAME_MAX:
+            raise SlipError(f"第{n}行：{MSG_ITEM_NAME}", 422, "items")
+        if qty in (None, ""):
+            qty = 1
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= ITEM_QTY_MAX:
+            raise SlipError(f"第{n}行：{MSG_ITEM_QTY}", 422, "items")
+        items.append({"name": name, "qty": qty})
     if not items:
         raise SlipError(MSG_ITEMS, 422, "items")
     if len(items) > MAX_ITEMS:
-        raise SlipError(f"一张放行条最多{MAX_ITEMS}项物品，请分开登记。", 422, "items")
+        raise SlipError(too_many_items(len(items)), 422, "items")
     return items
 
 
@@ -423,7 +444,8 @@ def slip_data(s: ReleaseSlip) -> dict:
         "applicant_role": APPLICANT_ROLES.get(s.applicant_role, s.applicant_role), "consent": consent[:60],
         "carrier_name": s.carrier_name[:16], "carrier_id": mask_id(s.carrier_id_number),
         "carrier_phone": mask_phone(s.carrier_phone),
-        "items": [{"name": str(i.get("name", ""))[:30], "qty": i.get("qty", 1)} for i in (s.items or [])][:MAX_ITEMS],
+        # every line in full: the printed slip flows onto as many pages as it needs
+        "items": [{"name": str(i.get("name", "")), "qty": i.get("qty", 1)} for i in (s.items or [])],
         "moving_on": s.moving_on.isoformat(), "vehicle_plate": s.vehicle_plate or "",
         "signature_src": png_data_url(s.signature_path), "sign_on_paper": bool(s.sign_on_paper),
         "supervisor": s.supervisor_name or "",

@@ -5,7 +5,8 @@ with a reason, the printed PDF (documents.pdf_view) and the stored signature ima
 
 The guard's side (check and release at the gate) lives on the gate page
 (propsvc/renovation/gate.py)."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, make_response, redirect, request, url_for
+from jinja2_fragments.flask import render_block
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -77,7 +78,33 @@ def _context(form, error: str | None = None) -> dict:
     return {"form": form, "unit": unit, "options": options, "search_error": search_error, "error": error,
             "owners": people["owner"], "tenants": people["tenant"],
             "renovation": active_renovation_for_unit(unit.id) if unit is not None else None,
-            "max_items": services.MAX_ITEMS}
+            **_lines_context(form)}
+
+
+def _lines_context(form, **more) -> dict:
+    """What the item rows and the + 添加一行 button need: the next row's index (after every
+    posted one) and number."""
+    return {"max_items": services.MAX_ITEMS, "name_max": services.ITEM_NAME_MAX,
+            "next_index": form.items.last_index + 1, "next_no": len(form.items.entries) + 1, **more}
+
+
+def _new_row():
+    """GET ?part=row&i=<index>&n=<number>: one blank item row (the page's block item_row) and the
+    add button again, out of band, asking for the row after it. Writes nothing."""
+    i, n = request.args.get("i", type=int), request.args.get("n", type=int)
+    if i is None or not 0 <= i < forms.ROW_INDEX_LIMIT:
+        abort(400)
+    n = n if n is not None and 1 <= n <= forms.MAX_ROWS else 1
+    form = forms.SlipForm(formdata=None)
+    form.items.entries, form.items.last_index = [], i - 1
+    row = form.items.append_entry()
+    ctx = {"form": form, "row": row, "no": n, "focus_row": row.id, **_lines_context(form)}
+    ctx["next_no"] = n + 1
+    body = render_block("slips/new.html", "item_row", **ctx) + render_block("slips/new.html", "add_line", oob=True,
+                                                                           **ctx)
+    resp = make_response(body, 200)
+    resp.vary.add("HX-Request")
+    return resp
 
 
 def _input(form) -> services.SlipInput:
@@ -111,9 +138,19 @@ def _registered(key: str) -> str | None:
 @allow(*INTAKE)
 @idempotency.on_repeat(_registered)
 def new():
+    if request.method == "GET" and request.args.get("part") == "row":
+        return _new_row()
     form = _form()
-    error, status = None, 422
-    if request.method == "POST" and form.validate():
+    error, status, focus_row, note = None, 422, None, None
+    if request.method == "POST" and request.form.get("more"):
+        # 更多行 (no JavaScript): the form again as typed, with blank rows; nothing is saved
+        added = form.items.add_blank(forms.MORE_ROWS)
+        status = 200
+        if added:
+            focus_row = added[0].id
+        else:
+            note = f"已有{len(form.items.entries)}行，不能再添加；一张放行条最多{services.MAX_ITEMS}项物品。"
+    elif request.method == "POST" and form.validate():
         written = []
         try:
             s, written = services.register(g.community.id, _input(form), current_user)
@@ -134,7 +171,8 @@ def new():
         error = "请按提示修改后再提交。"
     status = status if request.method == "POST" else 200
     block = "lookup" if request.args.get("part") == "lookup" else None
-    return render_page("slips/new.html", block=block, status=status, **_context(form, error))
+    return render_page("slips/new.html", block=block, status=status, focus_row=focus_row, lines_note=note,
+                       **_context(form, error))
 
 
 # --- the slip's page -----------------------------------------------------------------------
