@@ -420,7 +420,7 @@ def slip_data(s: ReleaseSlip) -> dict:
         "applicant_role": APPLICANT_ROLES.get(s.applicant_role, s.applicant_role), "consent": consent[:60],
         "carrier_name": s.carrier_name[:16], "carrier_id": mask_id(s.carrier_id_number),
         "carrier_phone": mask_phone(s.carrier_phone),
-        "items": [{"name": str(i.get("name", ""))[:30], "qty": i.get("qty", 1)} for i in (s.items or [])][:MAX_ITEMS],
+        "items": [{"name": str(i.get("name", "")), "qty": i.get("qty", 1)} for i in (s.items or [])],  # all, in full
         "moving_on": s.moving_on.isoformat(), "vehicle_plate": s.vehicle_plate or "",
         "signature_src": png_data_url(s.signature_path), "sign_on_paper": bool(s.sign_on_paper),
         "supervisor": s.supervisor_name or "",
