@@ -281,3 +281,46 @@ def test_briefing_over_two_pages_repeats_title_and_table_header(app):
     assert "主持人" in texts[-1] and all("主持人" not in t for t in texts[:-1])
     layout = "".join(page_text(pdf, n, "-layout") for n in range(1, len(texts) + 1))
     assert all(f"BX2026120{i:04d}" in layout for i in range(30))
+
+
+# --- the HTML pages printed from the browser: the daily summaries and the ticket analysis ---
+
+def print_from_chromium(html: str, tmp_path) -> bytes:
+    """Print a page as the browser would (Ctrl+P): Debian's chromium, headless, with the app's
+    stylesheet read from static/ (scripts left out)."""
+    from propsvc.core.web import STATIC_ROOT
+
+    css = (STATIC_ROOT / "css" / "app.css").resolve().as_uri()
+    html = re.sub(r'<link rel="stylesheet" href="[^"]+">', f'<link rel="stylesheet" href="{css}">', html)
+    html = re.sub(r"<script\b[^>]*>.*?</script>", "", html, flags=re.S)
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    out = tmp_path / "page.pdf"
+    subprocess.run([shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={out}", page.as_uri()], capture_output=True, timeout=120, check=True)
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("url, name, title", [("/tickets/analysis", "analysis", "工单统计分析"),
+                                              ("/patrols/summaries", "summary", "工作总结")])
+def test_html_pages_print_with_title_and_page_numbers(app, site, tmp_path, url, name, title):
+    """The summary and analysis pages are printed from the browser: their print stylesheet
+    (static/css/app.css, @media print) puts the page's title at the top of every page and
+    第 n 页 / 共 m 页 at the bottom, repeats table headers and leaves the filters off."""
+    from propsvc.core.web import STATIC_ROOT
+
+    manager = client_for(app, site["manager"])
+    resp = manager.get(url)
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert f'<main id="main" class="print-{name}">' in html
+    css = (STATIC_ROOT / "css" / "app.css").read_text(encoding="utf-8")
+    assert f'@page {name}{{@top-center{{content:"{title}"' in css and "counter(pages)" in css
+    assert "thead{display:table-header-group}" in css
+    if not shutil.which("chromium"):
+        pytest.skip("chromium not installed: the printed pages are not checked")
+    pdf = print_from_chromium(html, tmp_path)
+    texts = page_texts(pdf)
+    for n, text in enumerate(texts, 1):
+        assert title in text and f"第{n}页/共{len(texts)}页" in text, (n, text[:200])
+    assert "开始日期" not in "".join(texts)  # the filter form is not printed
