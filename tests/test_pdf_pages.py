@@ -7,8 +7,6 @@ a cell (templates/documents/base_pdf.html: CSS paged media, no manual pagination
 text and the signature line under it come from the community's settings (Community.stamp_name,
 Community.sign_label) and are frozen at approval. The text is read back page by page with
 pdftotext."""
-import os
-import pathlib
 import re
 import shutil
 import subprocess
@@ -121,7 +119,6 @@ def test_slip_of_40_lines_flows_over_pages_with_title_serial_qr_and_numbers(app,
     qr_pages = {int(line.split()[0]) for line in listing.splitlines()[2:] if line.split() and line.split()[9] == "no"}
     assert qr_pages == set(range(1, m + 1))
     whole = "".join(texts)
-    pathlib.Path(os.environ.get("PDF_PAGES_DUMP", "/dev/null")).write_bytes(pdf) if os.environ.get("PDF_PAGES_DUMP") else None
     for item in slip_data(40)["items"]:
         assert flat(item["name"]) in whole, item["name"]
     assert LONG_NAME in whole
