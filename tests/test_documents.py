@@ -56,6 +56,12 @@ def flat_text(pdf: bytes) -> str:
     return "".join(_run("pdftotext", pdf, "-raw").split())
 
 
+def seal_of(text: str) -> str:
+    """The flat text without the signature line (STAMP（盖章）, issue 15: it names the seal's
+    issuer), so that STAMP in it is the drawn seal's own text."""
+    return text.replace(f"{STAMP}（盖章）", "")
+
+
 def page_size_mm(pdf: bytes) -> tuple[float, float]:
     m = re.search(r"^Page size:\s+([\d.]+) x ([\d.]+) pts", _run("pdfinfo", pdf), re.M)
     return round(float(m.group(1)) * 25.4 / 72, 1), round(float(m.group(2)) * 25.4 / 72, 1)
@@ -312,7 +318,7 @@ def test_draft_pdf_is_watermarked_and_has_no_seal(app, site):
     pdf = render(app, doc_id)
     text = flat_text(pdf)
     assert "草稿未生效" in text
-    assert STAMP not in text  # the seal's text is the seal's marker
+    assert STAMP not in seal_of(text)  # the seal's text is the seal's marker
     assert f"XK{year()}-0001" in text and "装修许可证" in text and "3栋2单元1201" in text
     assert images_of(pdf) == 0
     assert qr_codes_of(pdf) == [qr_matrix(f"http://localhost/v/{load(app, doc_id).code}")]  # verifiable as a draft too
@@ -323,7 +329,7 @@ def test_approved_pdf_has_the_seal_the_serial_and_the_verification_qr(app, site)
     doc_id = new_doc(app, site["community"].id, approve=True)
     pdf = render(app, doc_id)
     text = flat_text(pdf)
-    assert STAMP in text  # the generated seal: the stamp name along the arc
+    assert STAMP in seal_of(text)  # the generated seal: the stamp name along the arc
     assert "草稿" not in text and "未生效" not in text
     assert f"XK{year()}-0001" in text and "扫码核验真伪" in text
     doc = load(app, doc_id)
@@ -359,7 +365,7 @@ def test_revoked_pdf_prints_void_without_seal(app, site):
         service.revoke(db.session.get(Document, doc_id), None, "装修取消")
         db.session.commit()
     text = flat_text(render(app, doc_id))
-    assert "作废已撤销" in text and STAMP not in text
+    assert "作废已撤销" in text and STAMP not in seal_of(text)
 
 
 @needs_poppler
@@ -379,12 +385,12 @@ def test_configured_seal_image_is_used_and_nothing_outside_uploads(app, site):
     approved = new_doc(app, c.id, approve=True)
     assert images_of(render(app, draft)) == 0
     pdf = render(app, approved)
-    assert images_of(pdf) >= 1 and STAMP not in flat_text(pdf)  # the image instead of the drawn seal
+    assert images_of(pdf) >= 1 and STAMP not in seal_of(flat_text(pdf))  # the image instead of the drawn seal
     with app.app_context():  # a path outside the upload folder is ignored: the generated seal
         db.session.get(Community, c.id).stamp_image = "../../../../etc/hostname"
         db.session.commit()
     pdf = render(app, new_doc(app, c.id, approve=True))
-    assert images_of(pdf) == 0 and STAMP in flat_text(pdf)
+    assert images_of(pdf) == 0 and STAMP in seal_of(flat_text(pdf))
 
 
 @needs_poppler
@@ -394,7 +400,7 @@ def test_permit_is_one_a4_page_with_an_embedded_cjk_font(app, site):
     assert page_size_mm(pdf) == (210.0, 297.0) and pages_of(pdf) == 1
     text = flat_text(pdf)
     for expected in ("东湖花园", "3栋2单元1201", SECRET_NAME, "鑫源装饰工程有限公司", "李强", "厨卫防水",
-                     "2026年11月27日至2027年02月27日", "装修须知", "管理处（盖章）"):
+                     "2026年11月27日至2027年02月27日", "装修须知", f"{STAMP}（盖章）"):
         assert expected in text, expected
     assert SECRET_ID not in text and SECRET_PHONE not in text  # keys no template prints
     fonts = fonts_of(pdf)
@@ -422,8 +428,9 @@ def test_pass_card_is_card_sized_with_photo_name_unit_and_validity(app, site):
         assert images_of(pdf) == 1
         text = flat_text(pdf)
         serial = load(app, doc_id).serial
-        for expected in ("装修人员出入证", "张师傅", "3栋2单元1201", "水电工", "有效期至2027年02月27日", serial, STAMP):
+        for expected in ("装修人员出入证", "张师傅", "3栋2单元1201", "水电工", "有效期至2027年02月27日", serial):
             assert expected in text, expected
+        assert STAMP in seal_of(text) and f"{STAMP}（盖章）" in text  # the seal and the line naming it
         assert SECRET_ID not in text
         assert all(row[-5] == "yes" for row in fonts_of(pdf))
         assert len(pdf) < 60_000, len(pdf)
@@ -447,8 +454,9 @@ def test_extension_is_one_a5_page(app, site):
     assert page_size_mm(pdf) == (148.0, 210.0) and pages_of(pdf) == 1
     text = flat_text(pdf)
     for expected in ("装修延期审批单", f"YQ{year()}-0001", f"XK{year()}-0001", "2027年02月27日", "2027年03月27日",
-                     "橱柜定制延迟到货", "200.00元", "SJ-0042", "工程主管审核", "赵工", "管理处经理审批", STAMP):
+                     "橱柜定制延迟到货", "200.00元", "SJ-0042", "工程主管审核", "赵工", "管理处经理审批"):
         assert expected in text, expected
+    assert STAMP in seal_of(text) and f"{STAMP}（盖章）" in text  # the seal and the line naming it
 
 
 @needs_poppler
@@ -529,7 +537,7 @@ def test_staff_print_the_pdf(app, site, role):
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert resp.headers["Content-Disposition"] == f'inline; filename="permit-XK{year()}-0001.pdf"'
     assert resp.headers["Cache-Control"] == "no-store"
-    assert STAMP in flat_text(resp.get_data())
+    assert STAMP in seal_of(flat_text(resp.get_data()))
 
 
 @pytest.mark.parametrize("role", ["guard", "technician"])

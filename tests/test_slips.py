@@ -377,7 +377,7 @@ def test_s3_seal_only_after_manager_and_reprint_identical(app, site):
         assert text in draft, text
     assert CARRIER_ID not in draft and CARRIER_PHONE not in draft
     assert "草" in draft and "未生效" in draft  # the watermark
-    assert "新澳花园管理处（盖章）" in draft
+    assert "新澳花园（盖章）" in draft  # the line names the seal's issuer (stamp_name: here the name)
     with app.app_context():
         assert service.print_context(service.by_serial(site["community"].id, serial))["seal"] == ""
     step(client_for(app, site["users"]["supervisor"]), sid, "sign")

@@ -57,3 +57,12 @@ class DepartmentForm(Form):
 
 class PlainForm(Form):
     """A button's form: only the CSRF token."""
+
+
+class SealForm(Form):
+    """The community's seal text and the signature line beside it (admin.seal)."""
+
+    stamp_name = StringField("印章文字", validators=[DataRequired("请填写印章上的文字"),
+                                                  Length(max=64, message="印章文字最多 64 个字")])
+    sign_label = StringField("签章行文字（选填）", validators=[Optional(),
+                                                      Length(max=64, message="签章行文字最多 64 个字")])

@@ -39,3 +39,4 @@ def import_example():
                      download_name="房屋导入示例.csv")
 
 from . import users  # noqa: E402,F401  (the staff pages' routes, on this blueprint)
+from . import seal  # noqa: E402,F401  (the community seal page, on this blueprint)

@@ -176,8 +176,9 @@ def verify_url(doc: Document) -> str:
 def _issue_facts(doc: Document) -> dict:
     """Who issued it and with which seal, as printed: frozen at approval."""
     c = _community(doc.community_id)
-    return {"community": c.name if c else "", "stamp_name": (c.stamp_name if c else None) or (c.name if c else ""),
-            "stamp_image": c.stamp_image if c else None, "verify_url": verify_url(doc)}
+    return {"community": c.name if c else "", "stamp_name": c.seal_text if c else "",
+            "stamp_image": c.stamp_image if c else None, "sign_label": c.sign_line if c else "",
+            "verify_url": verify_url(doc)}
 
 
 # --- serials -----------------------------------------------------------------------------
@@ -525,9 +526,7 @@ def print_context(doc: Document, today: date | None = None) -> dict:
     stored = dict(doc.data or {})
     issue = stored.get("_issue") if doc.state != DocState.DRAFT else None
     if not issue:  # a draft (or a row approved before the facts were frozen): as of now
-        c = _community(doc.community_id)
-        issue = {"community": c.name if c else "", "stamp_name": (c.stamp_name or c.name) if c else "",
-                 "stamp_image": c.stamp_image if c else None, "verify_url": verify_url(doc)}
+        issue = _issue_facts(doc)
     url = issue.get("verify_url") or verify_url(doc)
     if url.startswith("/"):  # frozen without a host (approved outside a request): add it now
         url = verify_url(doc)
@@ -544,6 +543,8 @@ def print_context(doc: Document, today: date | None = None) -> dict:
         "valid_from": doc.valid_from.isoformat() if doc.valid_from else "",
         "valid_until": doc.valid_until.isoformat() if doc.valid_until else "",
         "approved_on": approved_on, "community": issue.get("community", ""), "verify_url": url,
+        # the signature line under the seal; a document approved before it was frozen keeps the old wording
+        "sign_label": issue.get("sign_label") or f"{issue.get('community', '')}管理处（盖章）",
     }
     if kind == DocKind.PASS:
         info["photo_src"] = _photo_src(data.get("photo_path"))

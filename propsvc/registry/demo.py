@@ -22,6 +22,7 @@ from .validation import id_check_digit
 COMMUNITY_NAME = "新澳花园北区"
 COMMUNITY_CODE = "XAHB"
 STAMP_NAME = "新澳花园北区物业服务中心"
+SIGN_LABEL = f"{STAMP_NAME}（盖章）"  # the signature line names the issuer the seal names
 ADDRESS = "广州市番禺区新澳大道88号"
 
 DEMO_PASSWORD = "propsvc2026"
@@ -248,7 +249,8 @@ def seed_demo() -> str:
     rng = random.Random(2026)
     gen = _Generator(rng)
 
-    community = Community(name=COMMUNITY_NAME, code=COMMUNITY_CODE, address=ADDRESS, stamp_name=STAMP_NAME)
+    community = Community(name=COMMUNITY_NAME, code=COMMUNITY_CODE, address=ADDRESS, stamp_name=STAMP_NAME,
+                          sign_label=SIGN_LABEL)
     db.session.add(community)
     buildings = [Building(community=community, number=str(i), sort_key=i, floors=floors, entrances=ENTRANCES)
                  for i, floors in enumerate(BUILDING_FLOORS, start=1)]

@@ -49,11 +49,24 @@ class Community(db.Model):
     # Documents (permits, slips) carry the community's seal: its text, or a configured image.
     stamp_name: Mapped[str | None] = mapped_column(String(64))
     stamp_image: Mapped[str | None] = mapped_column(String(255))
+    # The label of the signature line the seal is pressed on (管理处（盖章）); blank: the seal's
+    # own text + （盖章）, so the line and the seal always name the same issuer.
+    sign_label: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     buildings: Mapped[list["Building"]] = relationship(
         back_populates="community", order_by="Building.sort_key"
     )
+
+    @property
+    def seal_text(self) -> str:
+        """The text of the generated seal: stamp_name, else the community's name."""
+        return (self.stamp_name or "").strip() or self.name
+
+    @property
+    def sign_line(self) -> str:
+        """The signature line's label printed under the seal (see sign_label)."""
+        return (self.sign_label or "").strip() or f"{self.seal_text}（盖章）"
 
     def __repr__(self) -> str:
         return f"<Community {self.name}>"

@@ -155,3 +155,28 @@ def load_unit(unit_id: int) -> Unit | None:
         .options(selectinload(Unit.occupancies).selectinload(Occupancy.person), selectinload(Unit.building),
                  joinedload(Unit.steward).options(lazyload(User.role_rows), lazyload(User.communities)))
     )
+
+
+# --- the community's seal ------------------------------------------------------------------
+
+SEAL_FIELDS = {"stamp_name": "印章文字", "sign_label": "签章行文字"}
+
+
+def save_seal(community, actor, *, stamp_name: str, sign_label: str | None) -> dict[str, dict[str, str]]:
+    """Set the text of the community's seal and the label of the signature line it is pressed on
+    (issue 15): documents approved from now on freeze them (documents.service._issue_facts);
+    drafts reprint with them at once. A blank sign_label follows the seal (its text + （盖章））.
+    Returns what changed ({"stamp_name": {"old", "new"}}), also recorded in a
+    `community.seal_changed` Event; nothing changed: no Event."""
+    new = {"stamp_name": (stamp_name or "").strip() or None, "sign_label": (sign_label or "").strip() or None}
+    changes = {}
+    for key, value in new.items():
+        old = getattr(community, key)
+        if (old or None) != value:
+            changes[key] = {"old": old or "", "new": value or ""}
+            setattr(community, key, value)
+    if changes:
+        from ..core.services import record
+
+        record("community.seal_changed", community, actor=actor, **changes)
+    return changes
