@@ -452,7 +452,7 @@ def _rare_sheets(faces: list[tuple[str, Path]], config: FontConfiguration) -> li
 
 
 _HEAD_STYLE_RE = re.compile(r"<style>(.*?)</style>", re.S)
-MAX_CACHED_SHEETS = 32
+MAX_CACHED_SHEETS = 64  # print templates × page sizes (warm_pdf parses them all)
 
 
 def _lift_styles(html: str, config: FontConfiguration) -> tuple[str, list[CSS]]:
@@ -568,30 +568,77 @@ def _renderer_identity() -> str:
 WARM_TEMPLATE = "documents/warm_pdf.html"
 
 
+WARM_PAGE_SIZES = ("A4", "A5", "A6", (85.6, 54))  # the sizes the views print in (the pass card: 85.6 × 54 mm)
+
+
 def warm_pdf(app=None) -> float:
-    """Load everything a first document would (WeasyPrint, Pango, fontconfig, HarfBuzz, the
-    common-character font subset and this thread's font configuration, the print templates)
-    by compiling every *_pdf.html template and rendering one tiny document, PDF cache off.
-    Returns the seconds it took. Call it where documents will be rendered: a worker's request
-    thread (gunicorn.conf.py's post_worker_init), or start_pdf_warmup's background thread for
-    the process-wide part. Never raises: a failure is logged and the first request pays."""
+    """Load everything a first document would, in this thread: WeasyPrint, Pango, fontconfig,
+    HarfBuzz, the common-character font subset and this thread's font configuration, every
+    print template (*_pdf.html) compiled and its print CSS parsed for each of WARM_PAGE_SIZES,
+    and one tiny document rendered (PDF cache off). Returns the seconds it took (~0.5 s).
+    Call it where documents will be rendered: a worker's request thread (gunicorn.conf.py's
+    post_worker_init), or start_pdf_warmup's background thread for the process-wide part.
+    Never raises: a failure is logged and the first request pays."""
     import time
 
     started = time.perf_counter()
     app = app or current_app._get_current_object()
     try:
         with app.test_request_context("/"):
-            for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith("_pdf.html")):
-                app.jinja_env.get_template(name)
             config, font_css = _font_setup()
-            html, sheets = _lift_styles(render_template(
-                WARM_TEMPLATE, page_size=page_size_css("A6"), qr=qr_img, font_family=FONT_FAMILY,
-                full_font_family=FULL_FONT_FAMILY), config)
+            names = app.jinja_env.list_templates(filter_func=lambda n: n.endswith("_pdf.html"))
+            for name in names:
+                app.jinja_env.get_template(name)
+            _warm_styles(app, names, config)
+            html = render_template(WARM_TEMPLATE, page_size=page_size_css("A6"), qr=qr_img, font_family=FONT_FAMILY,
+                                   full_font_family=FULL_FONT_FAMILY)
+            rare_faces(html)
+            html, sheets = _lift_styles(html, config)
             HTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
                 stylesheets=[font_css, *sheets], font_config=config).write_pdf()
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
         log.warning("PDF warm-up failed", exc_info=True)
     return time.perf_counter() - started
+
+
+def _warm_styles(app, names: list[str], config: FontConfiguration) -> None:
+    """Parse each print template's <head> CSS into this thread's cache (_lift_styles), for each
+    page size. The template is rendered without document data: every missing value is an empty,
+    callable, iterable stand-in (_Blank); a template that still fails is parsed on its first print."""
+    env = app.jinja_env.overlay(undefined=_Blank)
+    context: dict = {}
+    app.update_template_context(context)
+    for name in names:
+        if name == WARM_TEMPLATE:
+            continue
+        for size in WARM_PAGE_SIZES:
+            try:
+                html = env.get_template(name).render(**context, page_size=page_size_css(size), qr=qr_img,
+                                                     font_family=FONT_FAMILY, full_font_family=FULL_FONT_FAMILY)
+                _lift_styles(html, config)
+            except Exception:  # noqa: BLE001 - see above
+                log.debug("could not warm the styles of %s", name, exc_info=True)
+
+
+def _blank_class():
+    from jinja2 import ChainableUndefined
+
+    class Blank(ChainableUndefined):
+        """Undefined that can also be called (cn_date(...)) and compared: renders as ""."""
+        __slots__ = ()
+
+        def __call__(self, *args, **kwargs):
+            return self
+
+        def __lt__(self, other):
+            return False
+
+        __le__ = __gt__ = __ge__ = __lt__
+
+    return Blank
+
+
+_Blank = _blank_class()
 
 
 def start_pdf_warmup(app) -> threading.Thread | None:
