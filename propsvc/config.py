@@ -38,12 +38,17 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["PUBLIC_BASE_URL"] = env["PUBLIC_BASE_URL"].rstrip("/")
     if env.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = env["UPLOAD_FOLDER"]
+    if env.get("PDF_WARM"):  # thread | worker | off (see propsvc.documents.pdf.start_pdf_warmup)
+        app.config["PDF_WARM"] = env["PDF_WARM"]
     if "PDF_CACHE_DIR" in env:  # "" turns the printed-PDF cache off
         app.config["PDF_CACHE_DIR"] = env["PDF_CACHE_DIR"]
     app.config["SESSION_IDLE_SECONDS"] = _env_int("SESSION_IDLE_SECONDS", app.config["SESSION_IDLE_SECONDS"])
     app.config["KIOSK_IDLE_SECONDS"] = _env_int("KIOSK_IDLE_SECONDS", app.config["KIOSK_IDLE_SECONDS"])
     if overrides:
         app.config.update(overrides)
+    # Warm the PDF fonts when a server starts ("thread": app.py starts a background thread;
+    # "worker": gunicorn.conf.py warms each worker's request thread); never under tests.
+    app.config.setdefault("PDF_WARM", "off" if app.config.get("TESTING") else "thread")
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://") or uri.startswith("postgres://"):
         # psycopg 3 is the driver; accept the plain URL people paste.

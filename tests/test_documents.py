@@ -555,9 +555,10 @@ def test_pdf_route_hides_other_communities_documents(app, site, client):
 
 
 @needs_poppler
-def test_common_characters_come_from_the_small_font_and_rare_ones_from_the_whole(app, site):
+def test_common_characters_come_from_the_small_font_and_rare_ones_from_a_small_cut(app, site):
     """Documents set text in a common-character (GB2312) cut of the CJK font, which lays out and
-    subsets faster; a name character outside it (喆, 镕, 堃) still prints, from the whole font."""
+    subsets faster; a name character outside it (喆, 镕, 堃) still prints, from a small cut of the
+    whole font made for the characters (tests/test_pdf_fonts.py: Extension B)."""
     from propsvc.documents.pdf import common_font, cjk_font
 
     with app.app_context():

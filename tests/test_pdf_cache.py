@@ -22,12 +22,12 @@ def renders(monkeypatch):
     """How many times WeasyPrint was asked to lay out a document."""
     count = {"n": 0}
 
-    class Counting(pdf_module.PrintHTML):
+    class Counting(pdf_module.HTML):
         def render(self, *args, **kwargs):
             count["n"] += 1
             return super().render(*args, **kwargs)
 
-    monkeypatch.setattr(pdf_module, "PrintHTML", Counting)
+    monkeypatch.setattr(pdf_module, "HTML", Counting)
     return count
 
 

@@ -3,8 +3,8 @@ rendered again.
 
 The key is a SHA-256 of everything a render depends on: the document's whole HTML (its data,
 template, page size, state, seal and QR code are all in it), the size and modification time
-of every local file it includes (photos, a seal image), the fonts, the print stylesheet,
-WeasyPrint's version and RENDERER_VERSION. Whatever changes (a revocation adds the 作废
+of every local file it includes (photos, a seal image), the fonts, WeasyPrint's version and
+RENDERER_VERSION. Whatever changes (a revocation adds the 作废
 watermark, an edit changes a field, a photo is replaced) gives a new key and a fresh render;
 nothing is ever invalidated by hand, and a stale PDF cannot be served.
 
@@ -31,7 +31,7 @@ from flask import current_app, has_app_context
 
 log = logging.getLogger(__name__)
 
-RENDERER_VERSION = "1"  # bump when the same HTML would print differently (render options, PrintHTML)
+RENDERER_VERSION = "2"  # bump when the same HTML would print differently (render options; 2: WeasyPrint's own UA sheet)
 DEFAULT_MAX_FILES = 500
 PRUNE_EVERY = 25  # writes between two looks at the folder's size
 

@@ -7,32 +7,40 @@ render_pdf("tickets/workorder_pdf.html", page_size="A5", **context) renders the 
   in the context raises TypeError, so a template can never lazy-load (or leak) more than
   the view chose to show.
 * Every resource WeasyPrint fetches goes through `safe_fetcher`: `file://` URLs only inside
-  the app's static/ folder, the upload folder (photos) and the CJK font file, plus `data:`
-  URLs; every http(s) URL and every other scheme is refused. No third-party requests.
-* Chinese text is set in one embedded TrueType CJK font (WenQuanYi Zen Hei by preference:
-  small subsets, ~15 KB a page; Noto Sans CJK works but its CFF subsets are ~10x bigger),
+  the app's static/ folder, the upload folder (photos) and the font files this module chose
+  (the CJK font, its common-character subset, the rare-character subsets it made), plus
+  `data:` URLs; every http(s) URL and every other scheme is refused. No third-party requests.
+* Chinese text is set in one embedded TrueType CJK font (WenQuanYi Zen Hei by preference),
   declared with @font-face so the PDF never depends on what fontconfig would pick. The face
-  documents use is that font cut to the common characters (GB2312, ~2 MB instead of 17 MB,
-  made once into instance/fonts/): Pango loads and HarfBuzz subsets it faster (warm renders
-  ~25 % quicker); the whole font is the next family, so a rare character still prints. The font
-  is located once (PDF_FONT config/env, then known paths, then `fc-match :lang=zh-cn`);
-  FontNotFoundError says what to install when there is none.
+  documents use ("DocCJK") is that font cut to the common characters (GB2312, ~2 MB instead
+  of 17 MB, made once into instance/fonts/): Pango loads and HarfBuzz subsets it faster.
+  The font is located once (PDF_FONT config/env, then known paths, then `fc-match
+  :lang=zh-cn`); FontNotFoundError says what to install when there is none.
+* Rare characters (a name with 堃 or an Extension-B 𠮷, which WenQuanYi does not even have)
+  come from a small font cut for them (rare_faces): each from the first installed CJK font
+  that has it (the whole WenQuanYi, then Noto Sans CJK SC, then fontconfig's choice), cached
+  in instance/fonts/rare/ by font and characters, and named in place of "DocCJKFull" in the
+  template's font-family. Why not the whole font: WeasyPrint keeps glyph ids when it subsets,
+  so one glyph at id ~60,000 of Noto Sans CJK brought ~60,000 empty slots (a release slip
+  grew from ~23 KB to ~130 KB); the cut renumbers them from 1 (~25 KB).
 * WeasyPrint's FontConfiguration copies an @font-face font into a temporary file and scans
   it: done once per thread and kept (threading.local: Pango font maps are not thread-safe;
   no global lock, threads never wait for each other). The print CSS in a template's <head>
   <style> is lifted out and parsed once per thread per distinct text (it then counts as a
   user stylesheet: still above WeasyPrint's defaults, below any style="" or <body> <style>).
-* Layout uses PrintHTML: WeasyPrint with the short user-agent stylesheet print_ua.css
-  (~10 % faster, pixel-identical on every document: tests/test_print_ua.py). QR codes are
+* Only WeasyPrint's public API: HTML/CSS with user stylesheets, FontConfiguration, a
+  URLFetcher subclass (pyproject allows a range of versions). QR codes are
   one-pixel-per-module PNGs drawn with sharp pixels (qr_img), cheaper than SVG paths.
+* warm_pdf() loads all of it once when a worker starts (gunicorn.conf.py; app.py's
+  background thread; off under TESTING): the first document is then as quick as the next.
 * A finished PDF is kept by a hash of its HTML, fonts and included files (documents.cache):
   a reprint of an unchanged document is read back, not rendered.
-  Measured (bench/pdf.py, a real render, warm): 25–60 ms a document, the release slip the
-  heaviest; the first render in a thread ~80–150 ms; a reprint from the cache ~2 ms.
+  Measured: bench/pdf.py (figures in its docstring and the README's PDF section).
 """
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import logging
 import mimetypes
@@ -51,7 +59,7 @@ from urllib.request import DataHandler, Request, url2pathname
 import segno
 from flask import current_app, has_app_context, render_template
 from markupsafe import Markup
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML  # public API only: any WeasyPrint the pin allows
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -62,7 +70,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "DocumentTooLong", "FetchRefused", "FontNotFoundError", "PAGE_SIZES", "SafeFetcher", "cjk_font", "page_size_css",
-    "qr_img", "render_pdf", "safe_fetcher",
+    "qr_img", "rare_faces", "render_pdf", "safe_fetcher", "start_pdf_warmup", "warm_pdf",
 ]
 
 # Named page sizes in millimetres (portrait). A (width, height) tuple in mm is also accepted.
@@ -70,7 +78,10 @@ PAGE_SIZES: dict[str, tuple[float, float]] = {"A4": (210, 297), "A5": (148, 210)
 
 SUBSET_VERSION = "common2"  # part of the cached subset's file name: change it when _subset_font changes
 FONT_FAMILY = "DocCJK"  # the @font-face name templates use (via the base template's CSS)
-FULL_FONT_FAMILY = "DocCJKFull"  # the whole font, for characters the common subset lacks
+FULL_FONT_FAMILY = "DocCJKFull"  # in templates' font-family: replaced by the rare-character faces
+RARE_FONT_PREFIX = "DocCJKRare-"  # + a digest: a small font of a document's rare characters
+RARE_VERSION = "rare1"  # part of a rare subset's digest: change it when _subset_rare changes
+MAX_RARE_FACES = 64  # rare-character faces a thread's font configuration takes before it is made anew
 
 # TrueType first: small, fast subsets. Then OpenType/CFF CJK fonts.
 KNOWN_FONTS = (
@@ -207,8 +218,139 @@ def common_font() -> Path | None:
     font = cjk_font()
     if font.suffix.lower() not in (".ttf", ".ttc"):
         return None  # CFF (OpenType) CJK fonts: keep them whole
-    folder = Path(current_app.instance_path) / "fonts" if has_app_context() else Path(tempfile.gettempdir()) / "propsvc-fonts"
-    return _subset_font(font, folder)
+    return _subset_font(font, _font_dir())
+
+
+def _font_dir() -> Path:
+    if has_app_context():
+        return Path(current_app.instance_path) / "fonts"
+    return Path(tempfile.gettempdir()) / "propsvc-fonts"
+
+
+@lru_cache(maxsize=1)
+def _common_set() -> frozenset[str]:
+    return frozenset(_common_chars())
+
+
+def _face_index(path: Path) -> int:
+    """The face of a collection to use: the Simplified Chinese one of a pan-CJK .ttc/.otc
+    (Noto Sans CJK: JP, KR, SC, …), else the first."""
+    if path.suffix.lower() not in (".ttc", ".otc"):
+        return 0
+    from fontTools.ttLib import TTCollection
+
+    try:
+        faces = TTCollection(str(path), lazy=True).fonts
+        for i, face in enumerate(faces):
+            if (face["name"].getDebugName(1) or "").endswith(" SC"):
+                return i
+    except Exception:  # noqa: BLE001 - unreadable collection: its first face
+        pass
+    return 0
+
+
+@lru_cache(maxsize=8)
+def _coverage(path: Path, index: int) -> frozenset[int]:
+    """The code points a font face has glyphs for (read once per process)."""
+    from fontTools.ttLib import TTFont
+
+    try:
+        return frozenset(TTFont(str(path), fontNumber=index, lazy=True).getBestCmap())
+    except Exception:  # noqa: BLE001 - a font fontTools cannot read covers nothing here
+        log.warning("cannot read the character map of %s", path, exc_info=True)
+        return frozenset()
+
+
+def _rare_sources(missing: set[str]) -> list[tuple[Path, int]]:
+    """Where rare characters come from, in order: the document font's whole file, the other
+    known CJK fonts installed (Noto Sans CJK carries Extension B, WenQuanYi does not), then
+    what fontconfig names for the characters still missing."""
+    out = [(cjk_font(), 0)]
+    for candidate in KNOWN_FONTS:
+        found = _usable(candidate)
+        if found is not None and all(found != p for p, _ in out):
+            out.append((found, _face_index(found)))
+    uncovered = {c for c in missing if not any(ord(c) in _coverage(*src) for src in out)}
+    exe = shutil.which("fc-match")
+    if uncovered and exe:
+        charset = " ".join(f"{ord(c):x}" for c in sorted(uncovered))
+        try:
+            res = subprocess.run([exe, "-f", "%{file}\t%{index}", f":lang=zh-cn:charset={charset}"],
+                                 capture_output=True, text=True, timeout=5, check=False).stdout
+            file, _, index = res.partition("\t")
+            found = _usable(file)
+            if found is not None and all(found != p for p, _ in out):
+                out.append((found, int(index or 0)))
+        except (OSError, subprocess.SubprocessError, ValueError):
+            pass
+    return out
+
+
+def _subset_rare(source: Path, index: int, chars: str, folder: Path) -> Path | None:
+    """`chars` cut out of one face of `source` into a small font file in `folder` (cached by
+    font and characters). Glyphs are renumbered from 1: WeasyPrint keeps glyph ids when it
+    subsets a font, so an Extension-B glyph at id ~60,000 of the whole Noto Sans CJK would
+    otherwise bring ~60,000 empty glyph slots (~110 KB) into the PDF."""
+    st = source.stat()
+    ident = f"{source}:{st.st_size}:{int(st.st_mtime)}:{index}:{RARE_VERSION}:{chars}"
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:16]
+    for suffix in (".ttf", ".otf"):
+        if (folder / f"rare-{digest}{suffix}").is_file():
+            return folder / f"rare-{digest}{suffix}"
+    try:
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+
+        folder.mkdir(parents=True, exist_ok=True)
+        tt = TTFont(str(source), fontNumber=index, lazy=True)
+        options = subset.Options()
+        options.hinting = False
+        options.desubroutinize = True
+        options.layout_features = []
+        options.drop_tables += ["BDF", "FFTM", "EBDT", "EBLC", "EBSC", "vhea", "vmtx", "VORG", "GDEF", "GSUB",
+                                "GPOS"]
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(tt)
+        target = folder / f"rare-{digest}{'.otf' if 'CFF ' in tt else '.ttf'}"
+        tmp = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tt.save(str(tmp))
+        os.replace(tmp, target)
+        return target
+    except Exception:  # noqa: BLE001 - then the characters fall back to fontconfig's choice
+        log.warning("could not cut rare characters out of %s", source, exc_info=True)
+        return None
+
+
+@lru_cache(maxsize=256)
+def _rare_faces(chars: str, folder: Path) -> tuple[tuple[str, Path], ...]:
+    """(family, file) of the small fonts that print `chars` (characters the document font
+    lacks): each character from the first source font that has it, one subset per source."""
+    by_source: dict[tuple[Path, int], list[str]] = {}
+    for source in _rare_sources(set(chars)):
+        cover = _coverage(*source)
+        take = [c for c in chars if ord(c) in cover and not any(c in v for v in by_source.values())]
+        if take:
+            by_source[source] = take
+    faces = []
+    for (source, index), taken in by_source.items():
+        path = _subset_rare(source, index, "".join(taken), folder)
+        if path is not None:
+            _rare_files.add(path)
+            faces.append((f"{RARE_FONT_PREFIX}{path.stem.removeprefix('rare-')}", path))
+    return tuple(faces)
+
+
+def rare_faces(text: str) -> tuple[tuple[str, Path], ...]:
+    """The extra font faces a document with this text needs: () for one written entirely in the
+    document font's characters (nearly every document: a quick set difference, no font read)."""
+    candidates = {c for c in set(text) if c > "\x7f" and c not in _common_set() and c.isprintable()
+                  and not c.isspace()}
+    if not candidates:
+        return ()
+    own = common_font() or cjk_font()
+    missing = "".join(sorted(c for c in candidates if ord(c) not in _coverage(own, 0)))
+    return _rare_faces(missing, _font_dir() / "rare") if missing else ()
 
 
 # --- the fetcher -------------------------------------------------------------------------
@@ -265,57 +407,52 @@ class SafeFetcher(URLFetcher):
         if any(path.is_relative_to(root) and path != root for root in allowed_roots()):
             return True
         try:
-            return path == cjk_font() or path == common_font()
+            return path == cjk_font() or path == common_font() or path in _rare_files
         except FontNotFoundError:
             return False
 
 
 safe_fetcher = SafeFetcher()
+_rare_files: set[Path] = set()  # rare-character subsets this process made or found (rare_faces)
 
 
 # --- rendering ---------------------------------------------------------------------------
-
-PRINT_UA = Path(__file__).with_name("print_ua.css")
-
-
-@lru_cache(maxsize=1)
-def print_ua_stylesheet() -> CSS:
-    """print_ua.css parsed once (read-only afterwards, shared by every thread like WeasyPrint's own)."""
-    return CSS(filename=str(PRINT_UA), url_fetcher=safe_fetcher)
-
-
-class PrintHTML(HTML):
-    """WeasyPrint's HTML with the short user-agent stylesheet of print_ua.css instead of the
-    whole HTML5 one (forms, [dir] variants, page-margin boxes, bookmarks): each element is
-    matched against a quarter of the rules, ~10 % off every render. `_ua_stylesheets` is
-    WeasyPrint's own hook (pyproject pins WeasyPrint 70.x; tests/test_print_ua.py requires
-    the same pixels with either sheet for every kind of document)."""
-
-    def _ua_stylesheets(self, forms=False):
-        return [print_ua_stylesheet()]
-
 
 _local = threading.local()
 
 
 def _font_setup() -> tuple[FontConfiguration, CSS]:
-    """This thread's font configuration and the @font-face stylesheet, made once per thread."""
+    """This thread's font configuration and the @font-face stylesheet, made once per thread
+    (and made anew once the thread has met MAX_RARE_FACES sets of rare characters)."""
     font = cjk_font()
     cached = getattr(_local, "fonts", None)
-    if cached is not None and cached[0] == font:
+    if cached is not None and cached[0] == font and len(_local.rare) < MAX_RARE_FACES:
         return cached[1], cached[2]
     config = FontConfiguration()
     common = common_font()
-    faces = f'@font-face {{ font-family: "{FULL_FONT_FAMILY}"; src: url("{font.as_uri()}"); }}'
-    faces += f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{(common or font).as_uri()}"); }}'
+    faces = f'@font-face {{ font-family: "{FONT_FAMILY}"; src: url("{(common or font).as_uri()}"); }}'
     css = CSS(string=faces, font_config=config, url_fetcher=safe_fetcher)
     _local.fonts = (font, config, css)
     _local.sheets = {}
+    _local.rare = {}
     return config, css
 
 
+def _rare_sheets(faces: list[tuple[str, Path]], config: FontConfiguration) -> list[CSS]:
+    """The @font-face rules of a document's rare-character subsets, parsed once per thread."""
+    out = []
+    for family, path in faces:
+        sheet = _local.rare.get(family)
+        if sheet is None:
+            sheet = _local.rare[family] = CSS(
+                string=f'@font-face {{ font-family: "{family}"; src: url("{path.as_uri()}"); }}',
+                font_config=config, url_fetcher=safe_fetcher)
+        out.append(sheet)
+    return out
+
+
 _HEAD_STYLE_RE = re.compile(r"<style>(.*?)</style>", re.S)
-MAX_CACHED_SHEETS = 32
+MAX_CACHED_SHEETS = 64  # print templates × page sizes (warm_pdf parses them all)
 
 
 def _lift_styles(html: str, config: FontConfiguration) -> tuple[str, list[CSS]]:
@@ -390,18 +527,21 @@ def render_pdf(template_name: str, *, page_size="A5", max_pages: int | None = No
     for @page), `font_family` and `qr` (qr_img). Needs an app context (templates, upload folder)."""
     for key, value in context.items():
         _check_plain(value, key)
-    config, font_css = _font_setup()
     html = render_template(template_name, page_size=page_size_css(page_size), qr=qr_img,
                            font_family=FONT_FAMILY, full_font_family=FULL_FONT_FAMILY, **context)
+    faces = rare_faces(html)
+    if faces:  # the template names FULL_FONT_FAMILY after the document font: these take its place
+        html = html.replace(f'"{FULL_FONT_FAMILY}"', ", ".join(f'"{family}"' for family, _ in faces))
     cache, key = pdf_cache.folder(), None
     if cache is not None:
         key = pdf_cache.key(html, _renderer_identity(), max_pages)
         stored = pdf_cache.get(cache, key)
         if stored is not None:  # printed before, unchanged: the same bytes
             return stored
+    config, font_css = _font_setup()
     html, sheets = _lift_styles(html, config)
-    document = PrintHTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
-        stylesheets=[font_css, *sheets], font_config=config)
+    document = HTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
+        stylesheets=[font_css, *_rare_sheets(list(faces), config), *sheets], font_config=config)
     if max_pages is not None and len(document.pages) > max_pages:
         raise DocumentTooLong(len(document.pages), max_pages)
     pdf = document.write_pdf()
@@ -411,15 +551,106 @@ def render_pdf(template_name: str, *, page_size="A5", max_pages: int | None = No
 
 
 def _renderer_identity() -> str:
-    """What besides the HTML decides how a document prints: the font files and print_ua.css."""
+    """What besides the HTML decides how a document prints: the font files (a rare-character
+    face's name in the HTML is a digest of its source font and characters)."""
     parts = []
-    for path in (cjk_font(), common_font(), PRINT_UA):
+    for path in (cjk_font(), common_font()):
         if path is None:
             parts.append("-")
             continue
         st = path.stat()
         parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(parts)
+
+
+# --- warm-up -----------------------------------------------------------------------------
+
+WARM_TEMPLATE = "documents/warm_pdf.html"
+
+
+WARM_PAGE_SIZES = ("A4", "A5", "A6", (85.6, 54))  # the sizes the views print in (the pass card: 85.6 × 54 mm)
+
+
+def warm_pdf(app=None) -> float:
+    """Load everything a first document would, in this thread: WeasyPrint, Pango, fontconfig,
+    HarfBuzz, the common-character font subset and this thread's font configuration, every
+    print template (*_pdf.html) compiled and its print CSS parsed for each of WARM_PAGE_SIZES,
+    and one tiny document rendered (PDF cache off). Returns the seconds it took (~0.5 s).
+    Call it where documents will be rendered: a worker's request thread (gunicorn.conf.py's
+    post_worker_init), or start_pdf_warmup's background thread for the process-wide part.
+    Never raises: a failure is logged and the first request pays."""
+    import time
+
+    started = time.perf_counter()
+    app = app or current_app._get_current_object()
+    try:
+        with app.test_request_context("/"):
+            config, font_css = _font_setup()
+            names = app.jinja_env.list_templates(filter_func=lambda n: n.endswith("_pdf.html"))
+            for name in names:
+                app.jinja_env.get_template(name)
+            _warm_styles(app, names, config)
+            html = render_template(WARM_TEMPLATE, page_size=page_size_css("A6"), qr=qr_img, font_family=FONT_FAMILY,
+                                   full_font_family=FULL_FONT_FAMILY)
+            rare_faces(html)
+            html, sheets = _lift_styles(html, config)
+            HTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
+                stylesheets=[font_css, *sheets], font_config=config).write_pdf()
+    except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
+        log.warning("PDF warm-up failed", exc_info=True)
+    return time.perf_counter() - started
+
+
+def _warm_styles(app, names: list[str], config: FontConfiguration) -> None:
+    """Parse each print template's <head> CSS into this thread's cache (_lift_styles), for each
+    page size. The template is rendered without document data: every missing value is an empty,
+    callable, iterable stand-in (_Blank); a template that still fails is parsed on its first print."""
+    env = app.jinja_env.overlay(undefined=_Blank)
+    context: dict = {}
+    app.update_template_context(context)
+    for name in names:
+        if name == WARM_TEMPLATE:
+            continue
+        for size in WARM_PAGE_SIZES:
+            try:
+                html = env.get_template(name).render(**context, page_size=page_size_css(size), qr=qr_img,
+                                                     font_family=FONT_FAMILY, full_font_family=FULL_FONT_FAMILY)
+                _lift_styles(html, config)
+            except Exception:  # noqa: BLE001 - see above
+                log.debug("could not warm the styles of %s", name, exc_info=True)
+
+
+def _blank_class():
+    from jinja2 import ChainableUndefined
+
+    class Blank(ChainableUndefined):
+        """Undefined that can also be called (cn_date(...)) and compared: renders as ""."""
+        __slots__ = ()
+
+        def __call__(self, *args, **kwargs):
+            return self
+
+        def __lt__(self, other):
+            return False
+
+        __le__ = __gt__ = __ge__ = __lt__
+
+    return Blank
+
+
+_Blank = _blank_class()
+
+
+def start_pdf_warmup(app) -> threading.Thread | None:
+    """warm_pdf(app) in a background daemon thread when app.config["PDF_WARM"] is "thread"
+    (the default outside tests; create_app sets it off under TESTING). The process-wide part
+    (libraries, font subset, templates) is then ready before the first request; a request
+    thread still makes its own font configuration (~10 ms)."""
+    if app.config.get("PDF_WARM") != "thread":
+        return None
+    thread = threading.Thread(target=warm_pdf, args=(app,), name="pdf-warmup", daemon=True)
+    thread.start()
+    return thread
 
 
 # --- QR codes ----------------------------------------------------------------------------
