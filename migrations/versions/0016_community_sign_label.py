@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0014
 Create Date: 2026-12-08 10:00:00
 
-The integrator re-points down_revision to '0015' when that migration lands.
+Follows 0015 (document lifecycle).
 """
 import sqlalchemy as sa
 from alembic import op
