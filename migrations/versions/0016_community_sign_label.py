@@ -1,8 +1,8 @@
 """community.sign_label: the label of the signature line printed beside the seal
 
 Revision ID: 0016
-Revises: 0014
-Create Date: 2026-12-08 10:00:00
+Revises: 0015
+Create Date: 2026-12-05 21:00:00
 
 Follows 0015 (document lifecycle).
 """
