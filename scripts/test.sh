@@ -29,6 +29,31 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 echo "Databases: sqlite${TEST_DATABASE_URL:+ and postgresql}"
 
+# pytest's exit code 5 means "no tests collected for this selection": not a failure here.
+ok() { [ "$1" -eq 0 ] || [ "$1" -eq 5 ]; }
+
+# The whole suite on both databases: two pytest processes side by side, one per core — the
+# PostgreSQL half (every test id naming postgresql) and the rest (SQLite, browser, unit tests).
+# Each test runs in exactly one of them. Any arguments, or PROPSVC_TEST_SPLIT=0: one process.
+if [ -n "${TEST_DATABASE_URL:-}" ] && [ $# -eq 0 ] && [ "${PROPSVC_TEST_SPLIT:-1}" != "0" ]; then
+  pg_log="$(mktemp -t propsvc-pg-tests.XXXXXX)"
+  echo "PostgreSQL half running alongside (its output follows the SQLite half's)."
+  .venv/bin/python -m pytest -p no:cacheprovider -k postgresql >"$pg_log" 2>&1 &
+  pg_pid=$!
+  .venv/bin/python -m pytest -k "not postgresql"
+  rc_sqlite=$?
+  wait "$pg_pid"
+  rc_pg=$?
+  echo
+  echo "=== PostgreSQL half ==="
+  cat "$pg_log"
+  rm -f "$pg_log"
+  echo "exit codes: sqlite half $rc_sqlite, postgresql half $rc_pg"
+  if ok "$rc_sqlite" && ok "$rc_pg"; then exit 0; fi
+  [ "$rc_sqlite" -ne 0 ] && [ "$rc_sqlite" -ne 5 ] && exit "$rc_sqlite"
+  exit "$rc_pg"
+fi
+
 .venv/bin/python -m pytest "$@"
 rc=$?
 if [ $rc -eq 5 ]; then

@@ -104,6 +104,7 @@ ROUTES: dict[str, Row] = {
     "admin.user_reset_pin": R(USER_ADMINS),
     "admin.user_end_sessions": R(USER_ADMINS),
     "admin.departments": R(USER_ADMINS),
+    "admin.seal": R(USER_ADMINS),
     # --- personal data ----------------------------------------------------------------------------
     "privacy.reveal": R(staff(S, FD, SUP, M, FI, A), why="an owner's phone in the steward's own building: "
                         "core.scope lets these roles reveal it, technicians and guards are refused"),

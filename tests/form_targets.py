@@ -113,6 +113,8 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.admin.forms.ResetPinForm": [T("admin.user_reset_pin", "manager", prefix="pin", page="admin.user_edit")],
     "propsvc.admin.forms.DepartmentForm": [T("admin.departments", "manager", valid={
         "name": lambda c: f"绿化{c.n()}部", "code": lambda c: f"green{c.n()}"})],
+    "propsvc.admin.forms.SealForm": [T("admin.seal", "manager", valid={
+        "stamp_name": "新澳花园北区物业服务中心", "sign_label": "新澳花园北区物业服务中心（盖章）"})],
     "propsvc.admin.forms.PlainForm": [T("admin.user_deactivate", "manager"), T("admin.user_activate", "manager"),
                                       T("admin.user_end_sessions", "manager")],
     # --- personal data ----------------------------------------------------------------------------
