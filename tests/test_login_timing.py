@@ -2,7 +2,6 @@
 same hashing as a known one with a wrong password, and no transaction (no SQLite write lock)
 is held while hashing."""
 import sqlite3
-import statistics
 import time
 
 import pytest
@@ -42,9 +41,11 @@ def test_t9_login_timing(app, make, monkeypatch):
     for i in range(TRIES):  # interleaved, so a busy moment of the machine hits both alike
         known_times.append(timed(known.username))
         unknown_times.append(timed(f"nobody-{i}"))
-    ratio = statistics.median(unknown_times) / statistics.median(known_times)
-    print(f"\nlogin timing: known {statistics.median(known_times) * 1000:.1f} ms, "
-          f"unknown {statistics.median(unknown_times) * 1000:.1f} ms, ratio unknown/known {ratio:.2f}")
+    # The fastest of each: a busy machine only adds time, so the minimum is the cost of the
+    # work itself (the median moved to 1.55 once while two test processes and a benchmark ran).
+    ratio = min(unknown_times) / min(known_times)
+    print(f"\nlogin timing: known {min(known_times) * 1000:.1f} ms, "
+          f"unknown {min(unknown_times) * 1000:.1f} ms, ratio unknown/known {ratio:.2f}")
     assert 1 / 1.5 <= ratio <= 1.5
     # The known account got locked on the way (lockout keeps working) and still cost the same.
     with app.app_context():
