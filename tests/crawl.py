@@ -5,17 +5,27 @@ pages and hx-get targets as htmx fragments (sent with HX-Request: true), within 
 bounded by `limit`, skipping sign-out/lock, PDFs, static files and images. With `searches`
 ({field name: [values]}) it also submits every GET form (search boxes, day pickers) as the page
 fills it, and once more per value for each field named there (so a search for "3-2-1201" leads
-on to the unit's page). It returns what it saw: each HTML or CSV body by URL, and every
+on to the unit's page). URLs that differ only in the numbers of their query (?page=2, 3, …, or
+a form's "one more row" button whose answer asks for the next row) count as one shape, followed
+at most SHAPE_LIMIT times, so a chain of them cannot eat the whole budget. It returns what it saw: each HTML or CSV body by URL, and every
 response of 500 or more."""
 import re
 from dataclasses import dataclass, field
 from html import unescape
-from urllib.parse import urldefrag, urlencode, urlsplit
+from collections import Counter
+from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
 
 HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(["'])(.*?)\1""", re.I | re.S)
 HX_GET = re.compile(r"""\bhx-get\s*=\s*(["'])(.*?)\1""", re.I | re.S)
 SKIP = re.compile(r"(^/logout|^/kiosk/lock|^/static/|\.pdf(\?|$)|/photo|/thumb|/signature|/consent|\.(jpe?g|png|webp)(\?|$))")
 TEXT_TYPES = ("text/html", "text/csv")
+SHAPE_LIMIT = 4  # URLs of one shape (path and query with its numbers blanked) followed
+
+
+def _shape(url: str) -> str:
+    parts = urlsplit(url)
+    query = sorted((k, "#" if v.isdigit() else v) for k, v in parse_qsl(parts.query, keep_blank_values=True))
+    return parts.path + "?" + urlencode(query)
 
 
 @dataclass
@@ -87,16 +97,18 @@ def _local(url: str) -> str | None:
 def crawl(client, start: str = "/", limit: int = 400, skip: re.Pattern | None = None,
           searches: dict[str, list[str]] | None = None) -> Crawl:
     seen: set[tuple[str, bool]] = set()
+    shapes: Counter[tuple[str, bool]] = Counter()
     queue: list[tuple[str, bool]] = [(start, False)]
     result = Crawl()
     while queue:
         url, htmx = queue.pop(0)
-        if (url, htmx) in seen:
+        if (url, htmx) in seen or shapes[_shape(url), htmx] >= SHAPE_LIMIT:
             continue
         if len(seen) >= limit:
             result.truncated = True
             break
         seen.add((url, htmx))
+        shapes[_shape(url), htmx] += 1
         resp = client.get(url, headers={"HX-Request": "true"} if htmx else {})
         key = f"{url} [htmx]" if htmx else url
         result.statuses[key] = resp.status_code

@@ -527,27 +527,43 @@ def render_pdf(template_name: str, *, page_size="A5", max_pages: int | None = No
     for @page), `font_family` and `qr` (qr_img). Needs an app context (templates, upload folder)."""
     for key, value in context.items():
         _check_plain(value, key)
-    html = render_template(template_name, page_size=page_size_css(page_size), qr=qr_img,
-                           font_family=FONT_FAMILY, full_font_family=FULL_FONT_FAMILY, **context)
-    faces = rare_faces(html)
-    if faces:  # the template names FULL_FONT_FAMILY after the document font: these take its place
-        html = html.replace(f'"{FULL_FONT_FAMILY}"', ", ".join(f'"{family}"' for family, _ in faces))
+    html, faces = _with_rare_faces(render_template(template_name, **_print_args(page_size), **context))
     cache, key = pdf_cache.folder(), None
     if cache is not None:
         key = pdf_cache.key(html, _renderer_identity(), max_pages)
         stored = pdf_cache.get(cache, key)
         if stored is not None:  # printed before, unchanged: the same bytes
             return stored
+    pdf = _layout(html, faces, max_pages)
+    if cache is not None:
+        pdf_cache.put(cache, key, pdf)
+    return pdf
+
+
+def _print_args(page_size) -> dict:
+    """What render_pdf gives every print template besides the document's own context."""
+    return {"page_size": page_size_css(page_size), "qr": qr_img, "font_family": FONT_FAMILY,
+            "full_font_family": FULL_FONT_FAMILY}
+
+
+def _with_rare_faces(html: str) -> tuple[str, tuple]:
+    """The HTML with its rare-character faces named where the template says FULL_FONT_FAMILY
+    (after the document font), and those faces."""
+    faces = rare_faces(html)
+    if faces:
+        html = html.replace(f'"{FULL_FONT_FAMILY}"', ", ".join(f'"{family}"' for family, _ in faces))
+    return html, faces
+
+
+def _layout(html: str, faces: tuple, max_pages: int | None = None) -> bytes:
+    """Lay the document out with this thread's fonts and parsed styles and write the PDF."""
     config, font_css = _font_setup()
     html, sheets = _lift_styles(html, config)
     document = HTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
         stylesheets=[font_css, *_rare_sheets(list(faces), config), *sheets], font_config=config)
     if max_pages is not None and len(document.pages) > max_pages:
         raise DocumentTooLong(len(document.pages), max_pages)
-    pdf = document.write_pdf()
-    if cache is not None:
-        pdf_cache.put(cache, key, pdf)
-    return pdf
+    return document.write_pdf()
 
 
 def _renderer_identity() -> str:
@@ -585,17 +601,12 @@ def warm_pdf(app=None) -> float:
     app = app or current_app._get_current_object()
     try:
         with app.test_request_context("/"):
-            config, font_css = _font_setup()
+            config, _ = _font_setup()
             names = app.jinja_env.list_templates(filter_func=lambda n: n.endswith("_pdf.html"))
             for name in names:
                 app.jinja_env.get_template(name)
             _warm_styles(app, names, config)
-            html = render_template(WARM_TEMPLATE, page_size=page_size_css("A6"), qr=qr_img, font_family=FONT_FAMILY,
-                                   full_font_family=FULL_FONT_FAMILY)
-            rare_faces(html)
-            html, sheets = _lift_styles(html, config)
-            HTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
-                stylesheets=[font_css, *sheets], font_config=config).write_pdf()
+            _layout(*_with_rare_faces(render_template(WARM_TEMPLATE, **_print_args("A6"))))
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
         log.warning("PDF warm-up failed", exc_info=True)
     return time.perf_counter() - started
@@ -613,8 +624,7 @@ def _warm_styles(app, names: list[str], config: FontConfiguration) -> None:
             continue
         for size in WARM_PAGE_SIZES:
             try:
-                html = env.get_template(name).render(**context, page_size=page_size_css(size), qr=qr_img,
-                                                     font_family=FONT_FAMILY, full_font_family=FULL_FONT_FAMILY)
+                html = env.get_template(name).render(**context, **_print_args(size))
                 _lift_styles(html, config)
             except Exception:  # noqa: BLE001 - see above
                 log.debug("could not warm the styles of %s", name, exc_info=True)

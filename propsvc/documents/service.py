@@ -80,7 +80,7 @@ from .seal import seal_markup
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DocStatus", "DocumentError", "PAGE_SIZES", "SERIAL_PREFIXES", "STATUS_LABELS", "approve", "by_code", "by_serial",
+    "DocStatus", "DocumentError", "PAGE_SIZES", "SERIAL_PREFIXES", "STANDING", "STATUS_LABELS", "approve", "by_code", "by_serial",
     "cn_date", "create", "end", "for_object", "mark_used", "pdf", "print_context", "reissue", "revoke", "status",
     "status_of", "verify_url",
 ]
@@ -92,8 +92,10 @@ STATUS_LABELS = {"draft": "未生效", "pending": "未生效", "valid": "有效"
                  "replaced": "已被取代", "revoked": "已撤销", "ended": "已结束"}
 # Codes under which a document is honoured (sealed when printed); the gate lets only "valid" in.
 SEALED = frozenset({"valid", "pending"})
+# Approved and not revoked, replaced, used or ended (its dates aside): it may still be reissued
+# (an extension after the end date) or ended.
+STANDING = frozenset({"valid", "pending", "expired"})
 DRAFT_WATERMARK = {"main": "草稿", "sub": "未生效"}
-VOID_WATERMARK = {"main": "作废", "sub": "已撤销"}
 SERIAL_ATTEMPTS = 8
 CODE_BYTES = 12  # secrets.token_urlsafe(12): 16 characters, 96 random bits
 # A photo bigger than this is scaled down for print (a pass card's photo is ~22 × 30 mm).
@@ -275,7 +277,8 @@ class DocStatus:
 
     code     draft | pending | valid | used | expired | replaced | revoked | ended
     label    未生效 | 未生效 | 有效 | 已使用 | 已过期 | 已被取代 | 已撤销 (a slip: 已作废) | 已结束
-    detail   one Chinese sentence for the public page (nothing personal; no free-text reason)
+    detail   one Chinese sentence after the label for the public page (nothing personal; no
+             free-text reason): the page shows "<label>：<detail>"
     explained  the same with the revocation's reason, for staff pages and the gate
     since    the day or moment it took this state (valid_from, valid_until, used_at, …) or None
     by       who used it (a used slip: the guard's name) or None
@@ -341,31 +344,31 @@ def status_of(doc: Document, today: date | None = None) -> DocStatus:
     if doc.state == DocState.REVOKED:
         label = "已作废" if doc.kind == DocKind.SLIP else "已撤销"
         on = f"（{cn_date(doc.revoked_at)}）" if doc.revoked_at else ""
-        return DocStatus("revoked", label, f"{label}：本证件已被签发单位{label[1:]}{on}，不能再使用。",
+        return DocStatus("revoked", label, f"本证件已被签发单位{label[1:]}{on}，不能再使用。",
                          since=doc.revoked_at, reason=doc.revoke_reason)
     if doc.state != DocState.VALID:
-        return DocStatus("draft", "未生效", "未生效：本证件尚未批准生效，不能作为有效凭证。")
+        return DocStatus("draft", "未生效", "本证件尚未批准生效，不能作为有效凭证。")
     if doc.replaced_by_id is not None:
         new = db.session.get(Document, doc.replaced_by_id)
         serial = new.serial if new is not None else None
-        return DocStatus("replaced", "已被取代", f"已被取代：本证件已由 {serial or '新证件'} 取代，请以新证件为准。",
+        return DocStatus("replaced", "已被取代", f"本证件已由 {serial or '新证件'} 取代，请以新证件为准。",
                          since=doc.replaced_at, replaced_by=serial)
     if doc.used_at is not None:
         by = doc.used_by_name or ""
-        return DocStatus("used", "已使用", f"已使用：已于 {_when(doc.used_at)}{f' 由 {by}' if by else ''} 放行，"
+        return DocStatus("used", "已使用", f"已于 {_when(doc.used_at)}{f' 由 {by}' if by else ''} 放行，"
                          "不能再次使用。", since=doc.used_at, by=doc.used_by_name)
     if doc.ended_at is not None:
         reason = doc.end_reason or "装修已结束"
-        return DocStatus("ended", "已结束", f"已结束：{reason}（{cn_date(doc.ended_at)}），本证件不再有效。",
+        return DocStatus("ended", "已结束", f"{reason}（{cn_date(doc.ended_at)}），本证件不再有效。",
                          since=doc.ended_at, reason=doc.end_reason)
     if doc.valid_until is not None and doc.valid_until < today:
-        return DocStatus("expired", "已过期", f"已过期：本证件有效期至 {cn_date(doc.valid_until)}，已超过有效期，不能再使用。",
+        return DocStatus("expired", "已过期", f"本证件有效期至 {cn_date(doc.valid_until)}，已超过有效期，不能再使用。",
                          since=doc.valid_until)
     if doc.valid_from is not None and doc.valid_from > today:
-        return DocStatus("pending", "未生效", f"未生效：本证件自 {cn_date(doc.valid_from)} 起生效，今天还不能使用。",
+        return DocStatus("pending", "未生效", f"本证件自 {cn_date(doc.valid_from)} 起生效，今天还不能使用。",
                          since=doc.valid_from)
     community = ((doc.data or {}).get("_issue") or {}).get("community") or ""
-    return DocStatus("valid", "有效", f"有效：本证件由{community or '物业服务中心'}签发，当前有效。")
+    return DocStatus("valid", "有效", f"本证件由{community or '物业服务中心'}签发，当前有效。")
 
 
 def status(doc: Document, today: date | None = None) -> str:
@@ -385,7 +388,7 @@ def reissue(old: Document, actor, data_changes: dict | None = None, *, valid_fro
     if not reason:
         raise DocumentError("请填写换发原因。")
     st = status_of(old)
-    if old.state != DocState.VALID or st.code in ("replaced", "used", "ended", "revoked"):
+    if st.code not in STANDING:
         raise DocumentError(f"{old.kind_label} {old.serial} 当前为“{st.label}”，不能换发。")
     payload = {k: v for k, v in dict(old.data or {}).items() if not k.startswith("_")}
     payload.update(_facts(data_changes))
@@ -415,7 +418,7 @@ def mark_used(doc: Document, actor, at: datetime | None = None) -> Document:
 def end(doc: Document, actor, reason: str) -> bool:
     """Its object is over (a renovation finished or rejected): an approved document still in
     force ends. Records "document.ended"; False when there was nothing to end."""
-    if doc.state != DocState.VALID or doc.ended_at is not None or doc.replaced_by_id is not None:
+    if status_of(doc).code not in STANDING:
         return False
     doc.ended_at, doc.end_reason = utcnow(), (reason or "").strip()[:200] or None
     record("document.ended", doc, actor=actor, kind=doc.kind, serial=doc.serial, reason=doc.end_reason)

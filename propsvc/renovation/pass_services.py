@@ -309,7 +309,7 @@ def extend_passes(r: Renovation, actor) -> list[Document]:
         previous, w.valid_until = w.valid_until, r.ends_on
         data = pass_data(w)
         with _doc_errors():
-            if old is not None and docs.status(old) in ("valid", "pending", "expired"):
+            if old is not None and docs.status(old) in docs.STANDING:
                 doc = docs.reissue(old, actor, data, valid_from=site_today(), valid_until=w.valid_until,
                                    reason="延期换证")
             else:
@@ -340,7 +340,7 @@ def correct_name(w: Worker, name: str | None, actor) -> Document | None:
     before, w.name = w.name, new
     docs, doc = _docs(), None
     old = pass_of(w)
-    if old is not None and docs.status(old) in ("valid", "pending"):
+    if old is not None and docs.status_of(old).sealed:
         with _doc_errors():
             doc = docs.reissue(old, actor, {"name": new}, reason=f"更正姓名：{before} → {new}"[:200])
     record("worker.renamed", w, community_id=r.community_id, actor=actor, before=before, after=new,
@@ -508,7 +508,7 @@ def check_pass(community_id: int, q: str | None, actor=None, today: date | None 
         result = GateResult("unknown", term, note="证件未生效")
     else:
         st = _docs().status_of(doc, today)
-        note = None if st.valid else st.explained.partition("：")[2]
+        note = None if st.valid else st.explained
         if st.code == "revoked" and w.returned_at is not None:
             note = f"已退证：{note}"
         data = doc.data or {}

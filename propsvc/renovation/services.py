@@ -26,9 +26,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
+
+if TYPE_CHECKING:
+    from ..documents.service import DocStatus
 
 from ..core import limits, scope
 from ..core.models import Event, utcnow
@@ -636,7 +640,7 @@ def reissue_permit(r: Renovation, actor, reason: str) -> Document | None:
     there is none in force (or no document service)."""
     docs = _docs()
     permit = docs.for_object(r, DocKind.PERMIT) if docs is not None else None
-    if permit is None or docs.status(permit) not in ("valid", "pending", "expired"):
+    if permit is None or docs.status(permit) not in docs.STANDING:
         return None
     return docs.reissue(permit, actor, {"ends_on": r.ends_on.isoformat(), "period": _period(r)},
                         valid_until=r.ends_on, reason=reason)
@@ -660,6 +664,12 @@ def _apply_if_ready(r: Renovation, ext: Extension, actor, today: date | None) ->
            new_end=ext.new_end.isoformat(), document=doc.serial if doc is not None else None,
            permit=permit.serial if permit is not None else None)
     return doc
+
+
+def document_statuses(r: Renovation, today: date | None = None) -> list[tuple[Document, "DocStatus"]]:
+    """documents_of(r), each with its documents.service.DocStatus on `today`."""
+    docs = _docs()
+    return [(d, docs.status_of(d, today)) for d in documents_of(r)] if docs is not None else []
 
 
 def documents_of(r: Renovation) -> list[Document]:

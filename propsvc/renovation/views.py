@@ -157,11 +157,7 @@ def _page(r: Renovation, status: int = 200, error: str | None = None, failed: st
         Event.object_type == "renovation", Event.object_id == r.id).order_by(Event.id)))
     ids = {e.actor_id for e in events if e.actor_id}
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
-    docs = services.documents_of(r)
-    if docs:
-        from ..documents import service as doc_service
-
-        docs = [(d, doc_service.status_of(d, today)) for d in docs]
+    docs = services.document_statuses(r, today)
     return render_page(
         "renovation/show.html", block="content", status=status, r=r, renovation=r, unit=r.unit,
         owners=services.owners_of(r.unit), events=events, users=users, labels=services.EVENT_LABELS,

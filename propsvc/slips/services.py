@@ -611,7 +611,7 @@ def gate_status(s: ReleaseSlip, today: date | None = None) -> tuple[str, str | N
         return code, f"未生效：放行条仅限搬出当日（{s.moving_on.isoformat()}）有效，今天不能放行。"
     if code in ("used", "valid"):
         return code, None
-    return code, st.explained
+    return code, f"{st.label}：{st.explained}"
 
 
 def gate_result(s: ReleaseSlip, today: date | None = None) -> SlipGate:
