@@ -194,9 +194,9 @@ def planned_patrols(community_id: int, day: date, steward_id: int, now: datetime
     return out
 
 
-def _coverage(community_id: int, day: date, now: datetime | None = None):
+def _coverage(community_id: int, day: date, now: datetime | None = None, vacant: bool = True):
     fn = _plans_fn("coverage")
-    return None if fn is None else fn(community_id, day, now=now)
+    return None if fn is None else fn(community_id, day, now=now, vacant=vacant)
 
 
 def coverage_rows(cov) -> list[CoverageRow]:
@@ -470,7 +470,7 @@ def briefing(community_id: int, day: date, now: datetime | None = None) -> Brief
         planned = defaultdict(list)
         for d in due_on(community_id, day, now=now):
             planned[d.plan.steward_id].append(d.state)
-    cov = {r.steward_id: r for r in coverage_rows(_coverage(community_id, day, now))}
+    cov = {r.steward_id: r for r in coverage_rows(_coverage(community_id, day, now, vacant=False))}
 
     summaries = {s.user_id: s for s in db.session.scalars(select(DailySummary).where(
         DailySummary.community_id == community_id, DailySummary.day == day))}
