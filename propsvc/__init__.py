@@ -5,7 +5,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from .config import load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import compress, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(access.enforce_access)
     idempotency.init_app(app)  # after access: a one-time key is checked for those let in
     app.after_request(web.security_headers)
+    compress.init_app(app)  # COMPRESS_REGISTER is off: web.compress_response calls it
+    app.after_request(web.compress_response)  # runs after security_headers (last registered, first run)
     web.register_error_handlers(app)
     _template_helpers(app, idle_seconds)
     register_template_helpers(app)
