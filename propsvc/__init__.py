@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = None
 
     from .auth.views import bp as auth_bp, check_session, idle_seconds
-    from .core import access, idempotency, web
+    from .core import access, idempotency, offline, web
     from .core.views import bp as core_bp
     from .registry.views import bp as registry_bp
     from .admin.views import bp as admin_bp
@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(check_session)
     app.before_request(access.enforce_access)
     idempotency.init_app(app)  # after access: a one-time key is checked for those let in
+    offline.init_app(app)  # the steward's offline shell: /sw.js, /offline
     app.after_request(web.security_headers)
     compress.init_app(app)  # COMPRESS_REGISTER is off: web.compress_response calls it
     app.after_request(web.compress_response)  # runs after security_headers (last registered, first run)
