@@ -108,7 +108,8 @@ def test_only_allow_listed_steward_pages_are_marked_keepable_and_they_are_masked
         assert resp.status_code == 200 and resp.headers.get(OFFLINE_HEADER) == "1", path
         html = resp.get_data(as_text=True)
         assert "13812345678" not in html and "110101199003071233" not in html
-        assert not re.search(r"1[3-9]\d{9}|\d{17}[\dX]", html)  # no full phone or ID number at all
+        # no full phone or ID number at all (a run of exactly 11 / 18 characters, not part of a token)
+        assert not re.search(r"(?<![0-9A-Za-z_-])(1[3-9]\d{9}|\d{17}[\dX])(?![0-9A-Za-z_-])", html)
         assert OFFLINE_HEADER not in stw.get(path, headers={"HX-Request": "true"}).headers
     assert OFFLINE_HEADER not in stw.get(f"/patrols/{pid}?open={site['items'][0]}").headers
     for path in ("/tickets/new", "/units", "/patrols/start", "/tickets/mine", "/account"):

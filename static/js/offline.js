@@ -8,7 +8,13 @@
   var wait = document.getElementById("off-wait"), kept = document.getElementById("off-pages");
   if (!wait) return;
 
-  window.addEventListener("online", function () { window.location.reload(); });
+  // Back online: open the page again — or, after a form that was not sent, the home page (a reload
+  // would send the form again unasked).
+  var post = document.querySelector("[data-offline-post]");
+  window.addEventListener("online", function () {
+    if (post && !post.hidden) window.location.replace("/");
+    else window.location.reload();
+  });
 
   function count(name) {
     try {
@@ -37,7 +43,7 @@
     if (!window.caches) return Promise.resolve({});
     return caches.keys().then(function (names) {
       var name = names.filter(function (n) { return n.indexOf("propsvc-pages-") === 0; })[0];
-      if (!name) return {};
+      if (!name) return [];
       return caches.open(name).then(function (cache) {
         return cache.keys().then(function (reqs) {
           return Promise.all(reqs.map(function (r) {

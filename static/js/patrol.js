@@ -364,6 +364,9 @@
   function settle(tap, html) {  // the server's row, unless a newer tap or an open panel owns it
     var row = rowOf(tap.i), next = fresh(html);
     if (next) truth[tap.i] = next.cloneNode(true);
+    // The offline shell's kept copy of this checklist (the worker, /sw.js) takes the saved row too.
+    var sw = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (next && sw) sw.postMessage({ patrol: list.getAttribute("data-patrol"), item: tap.i, row: html });
     if (!row) return;
     if (pending(tap.i) || row.querySelector(".pp") || !next) {
       if (!pending(tap.i)) badge(row, "");

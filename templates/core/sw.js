@@ -1,9 +1,9 @@
 /* propsvc offline shell: the steward's phone without signal (propsvc/core/offline.py says what and why).
    Navigations go to the network first; a page of the allow-list that the server marked (X-Offline-Copy)
    is kept on its way. Without signal a navigation gets the kept copy (with a line saying when it was
-   saved) or the offline page, never the browser's error page. Hashed CSS/JS: cache first. A patrol tap's
-   answer (its row) is written into the kept checklist. Other POSTs, htmx requests and everything else
-   pass through untouched and are never stored. */
+   saved) or the offline page, never the browser's error page. Hashed CSS/JS: cache first. A saved patrol
+   tap's row, posted here by patrol.js, is written into the kept checklist. POSTs, htmx requests and
+   everything else pass through untouched and are never stored. */
 "use strict";
 var VERSION = "{{ version }}";
 var SHELL = "propsvc-shell-" + VERSION;  // the hashed CSS/JS and the offline page
@@ -114,37 +114,34 @@ function navigate(event, req) {
   });
 }
 
-// A tap saved by the server (patrol.js, ?f): its row goes into the kept checklist too, so a reload
-// without signal shows what is saved. One patch at a time (read, change, write).
+// A tap the server saved (patrol.js posts its answer, the item's row, here): the row goes into the
+// kept checklist too, so a reload without signal shows what is saved. One patch at a time (read,
+// change, write). The taps themselves never pass through this worker.
 var patching = Promise.resolve();
 
-function patchRow(path, item, resp) {
-  var page = "/patrols/" + path;
+function patchRow(patrol, item, row) {
+  var page = "/patrols/" + patrol;
   return caches.open(PAGES).then(function (cache) {
     return cache.match(page, { ignoreVary: true }).then(function (hit) {
       if (!hit) return;
-      return Promise.all([hit.text(), resp.text()]).then(function (texts) {
-        var row = texts[1].trim(), re = new RegExp('<li id="i' + item + '"[\\s\\S]*?</li>');
-        if (!re.test(texts[0]) || row.indexOf('<li id="i' + item + '"') !== 0) return;
-        var html = texts[0].replace(re, function () { return row; });
+      return hit.text().then(function (html) {
+        var re = new RegExp('<li id="i' + item + '"[\\s\\S]*?</li>');
+        if (!re.test(html)) return;
         var headers = new Headers(hit.headers);
         headers.delete("Content-Length");
-        return cache.put(page, new Response(html, { status: 200, headers: headers }));
+        return cache.put(page, new Response(html.replace(re, function () { return row; }), { status: 200, headers: headers }));
       });
     });
   });
 }
 
-function tap(event, req, m) {
-  return fetch(req).then(function (resp) {
-    if (resp.status === 200 && resp.headers.get("X-Tap-Status")) {
-      var copy = resp.clone();
-      patching = patching.then(function () { return patchRow(m[1], m[2], copy); }).catch(function () {});
-      event.waitUntil(patching);
-    }
-    return resp;
-  });
-}
+self.addEventListener("message", function (event) {
+  var d = event.data || {}, row = typeof d.row === "string" ? d.row.trim() : "";
+  if (!/^\d{1,10}$/.test(String(d.patrol)) || !/^\d{1,10}$/.test(String(d.item))) return;
+  if (row.indexOf('<li id="i' + d.item + '"') !== 0 || row.length > 20000) return;
+  patching = patching.then(function () { return patchRow(d.patrol, d.item, row); }).catch(function () {});
+  event.waitUntil(patching);
+});
 
 function asset(event, req) {
   return caches.match(req, { ignoreVary: true, ignoreSearch: true }).then(function (hit) {
@@ -163,7 +160,5 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;
   if (req.mode === "navigate") return event.respondWith(navigate(event, req));
   if (req.method === "GET" && /^\/static\/[0-9a-f]{10}\//.test(url.pathname)) return event.respondWith(asset(event, req));
-  var m = req.method === "POST" && url.search === "?f" && /^\/patrols\/(\d+)\/items\/(\d+)$/.exec(url.pathname);
-  if (m) return event.respondWith(tap(event, req, m));
   // anything else (htmx requests, patrol taps, reveals, uploads): the network, never stored
 });

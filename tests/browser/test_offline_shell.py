@@ -178,8 +178,17 @@ def test_offline_reload_shows_the_kept_checklist_and_other_pages_the_offline_pag
     expect(page.locator("[data-offline-copy]")).to_be_visible()
     expect(page.locator("h1")).to_contain_text("今日")
 
-    # The signal returns: the patrol opens from the network and sends the two taps, once.
+    # A form sent without signal (退出 here): the offline page says it was not sent; and signing
+    # out forgets the kept pages even without signal.
+    page.get_by_role("button", name="退出").click()
+    expect(page.locator("h1")).to_have_text("没有网络连接")
+    expect(page.locator("[data-offline-post]")).to_be_visible()
+    assert page.evaluate(KEPT) == []
+
+    # The signal returns: the offline page opens 首页 (still signed in: 退出 never left the phone),
+    # the patrol opens from the network and sends the two taps, once.
     online(page)
+    page.wait_for_url(re.compile(r".*/patrols/today$"))
     page.goto(f"{live_server}/patrols/{pid}")
     expect(page.locator("[data-offline-copy]")).to_have_count(0)
     expect(page.locator("#pq")).to_be_hidden(timeout=20_000)
