@@ -23,7 +23,9 @@ of a supervisor (派单队列) and of a guard (门岗查验), each asked for as 
 headers and body as encoded (HTTP/1.1 framing; a proxy's Date/Server headers not included),
 every redirect on the way included.
   * first load: the page and every stylesheet and script it references (an empty cache);
-  * repeat visit: the page alone (its CSS and JS are cached immutable under hashed URLs).
+  * repeat visit: the page alone (its CSS and JS are cached immutable under hashed URLs);
+  * worker install (once): what the offline shell's service worker fetches after a steward's
+    first page has loaded (/sw.js, the offline page, the shell files that page did not load).
 Targets, flagged when missed: a steward's first load <= 30 KiB, a repeat visit <= 8 KiB.
 
 --compare REV checks REV out into a temporary git worktree (removed afterwards) and runs this
@@ -436,6 +438,22 @@ def measure_wire(app, sample) -> list[WirePage]:
     return pages
 
 
+def worker_install(app, pages: list[WirePage]) -> dict | None:
+    """What the steward's phone fetches once more when the offline shell's worker installs, after
+    the first page has loaded: /sw.js, the offline page and the shell files that page did not
+    load (the others come from the browser's cache). None where the checkout has no worker."""
+    client = app.test_client()
+    size, resp = fetch(client, "/sw.js")
+    if resp.status_code != 200:
+        return None
+    first = next(p for p in pages if p.steward)
+    shell = [u for u in dict.fromkeys(re.findall(r'"(/static/[0-9a-f]{10}/[^"]+)"', decoded(resp).decode()))
+             if u not in first.names]
+    total = size + fetch(client, "/offline")[0] + sum(fetch(client, u)[0] for u in shell)
+    return {"label": "worker install (once)", "who": "steward", "url": "/sw.js", "steward": False, "status": 200,
+            "html": 0, "raw": 0, "assets": total, "first": total, "n": len(shell) + 2, "encoding": "br"}
+
+
 def wire_json(pages: list[WirePage]) -> list[dict]:
     return [{"label": p.label, "who": p.who, "url": p.url, "steward": p.steward, "status": p.status,
              "html": p.html, "raw": p.raw, "assets": p.assets, "first": p.first, "n": len(p.names),
@@ -468,14 +486,16 @@ def wire_report(runs: list[tuple[str, list[dict]]]) -> int:
     print("-" * len(head))
     problems = 0
     last = runs[-1][1]
-    for i, row in enumerate(last):
-        others = [rows[i] for _, rows in runs]
+    for row in last:
+        others = [next((r for r in rows if r["label"] == row["label"] and r["who"] == row["who"]), None)
+                  for _, rows in runs]
         flags = wire_flags(row)
         problems += bool(flags)
-        print(f"{pad(row['label'], 26)} {row['who']:<11} {row['n']:>6} "
-              + " ".join(f"{kib(r['first']):>17}" for r in others) + " "
-              + " ".join(f"{kib(r['html']):>18}" for r in others)
-              + f"  {row['raw']:>8,} {row['encoding']:<7} {' '.join('!! ' + f for f in flags)}")
+        first = " ".join(f"{kib(r['first']) if r else '—':>17}" for r in others)
+        repeat = " ".join(f"{kib(r['html']) if r and r['html'] else '—':>18}" for r in others)
+        raw = f"{row['raw']:>8,}" if row["raw"] else f"{'':>8}"
+        print(f"{pad(row['label'], 26)} {row['who']:<11} {row['n']:>6} {first} {repeat}  {raw} {row['encoding']:<7} "
+              f"{' '.join('!! ' + f for f in flags)}")
     return problems
 
 
@@ -485,7 +505,11 @@ def wire_run(args) -> list[dict]:
         uri, drop = pg_database(args.pg) if args.pg else sqlite_database(tmp)
         try:
             app, _summary, _seed, sample = build(uri, tmp)
-            rows = wire_json(measure_wire(app, sample))
+            pages = measure_wire(app, sample)
+            rows = wire_json(pages)
+            install = worker_install(app, pages)
+            if install:
+                rows.append(install)
             with app.app_context():
                 db.engine.dispose()
         finally:
@@ -566,7 +590,11 @@ def main() -> int:
             pages = pages_for(app, sample)
             for page in pages:
                 measure(app, clients, page, args.n, log)
-            wire_rows = wire_json(measure_wire(app, sample))
+            wire_pages_measured = measure_wire(app, sample)
+            wire_rows = wire_json(wire_pages_measured)
+            install = worker_install(app, wire_pages_measured)
+            if install:
+                wire_rows.append(install)
             with app.app_context():
                 db.engine.dispose()
         finally:

@@ -52,7 +52,7 @@ def test_the_worker_script_is_public_uncached_scoped_to_the_site_and_names_the_h
     assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
     js = resp.get_data(as_text=True)
     with app.app_context():
-        for name in ("css/app.css", "js/app.js", "js/patrol.js", "js/offline.js"):
+        for name in ("css/app.css", "js/app.js", "js/htmx-2.0.11.min.js", "js/offline.js"):
             assert static_url(name) in js  # a new deploy (new hashes) is a new worker
     assert re.search(r'var VERSION = "[0-9a-f]{12}"', js)
     assert client.get("/sw.js").get_data(as_text=True) == js  # the same script for everyone, every time

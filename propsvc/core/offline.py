@@ -35,9 +35,10 @@ OFFLINE_PAGES: dict[str, str] = {
 # Paths the worker never keeps, whatever the list above says (checked first).
 NEVER_KEPT = r"^/(privacy|kiosk|login|logout|admin|account)(/|$)"
 MAX_PATROL_PAGES = 5  # the last few checklists opened; 今日 is one page
-# The shell: what the offline page and the kept pages need at least (kept at install).
-SHELL_FILES = ("css/app.css", "js/app.js", "js/reveal.js", "js/offline.js", "js/htmx-2.0.11.min.js",
-               "js/patrol.js", "js/shrink.js")
+# The shell kept at install: what the offline page and every page need (the first page loaded most
+# of it: it comes from the browser's cache). A page's other scripts (patrol.js, shrink.js) are kept
+# as that page loads them through the worker, so a kept checklist always has its own.
+SHELL_FILES = ("css/app.css", "js/app.js", "js/reveal.js", "js/htmx-2.0.11.min.js", "js/offline.js")
 OFFLINE_HEADER = "X-Offline-Copy"
 
 
