@@ -191,8 +191,14 @@ def tap(patrol_id: int, item_id: int):
 
 @bp.post("/<id:patrol_id>/finish")
 @allow(*RUN_ROLES)
+# a resend whose first answer was lost (the same one-time key) is shown the patrol, done
+@idempotency.on_repeat(lambda _key: url_for("patrols.run", patrol_id=request.view_args["patrol_id"]))
 def finish(patrol_id: int):
+    """完成巡查. patrol.js sends it (marked ?f) once every tap is saved, also when it was pressed
+    without signal and kept on the phone: 204 when done (the message waits for the page it then
+    opens), a refusal as 422 with the reason in plain text; without script a form post."""
     p = load_patrol(patrol_id, write=True)
+    script = "f" in request.args
     if not Form().validate():
         abort(400)
     if p.finished_at is not None:  # a double tap: it is done
@@ -202,11 +208,18 @@ def finish(patrol_id: int):
         db.session.commit()
     except services.PatrolError as e:
         db.session.rollback()
+        if script:
+            resp = make_response(str(e), 422)
+            resp.mimetype = "text/plain"
+            resp.headers["Content-Security-Policy"] = FRAGMENT_CSP
+            return resp
         return _run_page(load_patrol(patrol_id, write=True), 422, str(e))
     msg = "巡查已完成。"
     if tickets:
         msg += f"发现问题 {len(tickets)} 项，已生成整改工单：" + "、".join(t.serial for t in tickets) + "。"
     flash(msg, "ok")
+    if script:
+        return make_response("", 204)
     return redirect(url_for("patrols.run", patrol_id=p.id), 303)
 
 
