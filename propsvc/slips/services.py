@@ -36,14 +36,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..core.models import utcnow
-from ..core import limits
+from ..core import hooks, limits
 from ..core.services import record
 from ..core.timefmt import localtime, site_today
 from ..documents.models import DocKind, DocState, Document
 from ..extensions import db
 from ..registry.masking import mask_id, mask_phone
 from ..registry.models import Occupancy, OccupantRole, Person, Unit
-from ..renovation.services import active_renovation_for_unit
 from .models import APPLICANT_ROLES, CONSENT_METHODS, ReleaseSlip, SlipState
 
 MAX_ITEMS = 200          # item lines on one slip: a whole move-out (the PDF flows onto more pages)
@@ -245,6 +244,12 @@ class Applicant:
     consent_owner: str | None = None
 
 
+def running_renovation(unit_id: int, today: date | None = None):
+    """[S2] The unit's approved renovation running today, whose lead may apply, or None: the
+    renovation area answers (core.hooks.UNIT_RENOVATION)."""
+    return hooks.first(hooks.UNIT_RENOVATION, unit_id, today)
+
+
 def check_applicant(unit: Unit, role: str | None, name: str | None, consent: Consent | None = None,
                     today: date | None = None) -> Applicant:
     """[S2] The applicant of a slip for `unit`, or SlipError (422) naming the field and why."""
@@ -264,7 +269,7 @@ def check_applicant(unit: Unit, role: str | None, name: str | None, consent: Con
             raise SlipError(msg.format(name=name, unit=unit.label), 422, "applicant_name")
         return Applicant(role, p.name, person_id=p.id)
     if role == "lead":
-        r = active_renovation_for_unit(unit.id, today)
+        r = running_renovation(unit.id, today)
         if r is None:
             raise SlipError(MSG_NO_RENOVATION, 422, "applicant_role")
         if _norm(r.lead_name) != _norm(name):
