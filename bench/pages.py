@@ -156,7 +156,7 @@ def build(uri: str, tmp: Path):
 
     from propsvc.auth.services import register_kiosk
     from propsvc.cli import ensure_departments
-    from propsvc.registry.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
+    from propsvc.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
     from propsvc.registry.models import Building, Community, Occupancy, Person, Unit
 
     with app.app_context():
@@ -218,7 +218,7 @@ def signed_in(app, username: str, password: str):
 
 def clients_for(app, sample):
     from propsvc.auth.services import KIOSK_COOKIE
-    from propsvc.registry.demo import DEMO_PASSWORD
+    from propsvc.demo import DEMO_PASSWORD
 
     kiosk = app.test_client()
     kiosk.set_cookie(KIOSK_COOKIE, sample["kiosk_token"])
@@ -378,7 +378,7 @@ def wire_pages(sample) -> list[WirePage]:
 
 def wire_clients(app, sample) -> dict:
     from propsvc.auth.services import KIOSK_COOKIE
-    from propsvc.registry.demo import DEMO_PASSWORD
+    from propsvc.demo import DEMO_PASSWORD
 
     kiosk = app.test_client()
     kiosk.set_cookie(KIOSK_COOKIE, sample["kiosk_token"])

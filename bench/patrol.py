@@ -3,7 +3,7 @@ page (and of the 今日 page, when it exists). Run on demand, never from the tes
 
     .venv/bin/python bench/patrol.py [-n 200]
 
-Builds the app on a temporary SQLite file, loads the demo (propsvc.registry.demo), signs in
+Builds the app on a temporary SQLite file, loads the demo (propsvc.demo), signs in
 as the demo steward through the Flask test client, starts a patrol of building 1 with the
 楼栋单元 checklist, and taps its items N times round-robin, each tap a real change (ok ↔ na,
 a new key, a later phone time), exactly as static/js/patrol.js sends it: an urlencoded body
@@ -117,7 +117,7 @@ def build(tmp: Path):
     from flask_migrate import upgrade
 
     from propsvc.cli import ensure_departments
-    from propsvc.registry.demo import COMMUNITY_NAME, seed_demo
+    from propsvc.demo import COMMUNITY_NAME, seed_demo
     from propsvc.registry.models import Building, Community
 
     with app.app_context():
@@ -133,7 +133,7 @@ def build(tmp: Path):
 
 
 def signed_in(app, username: str):
-    from propsvc.registry.demo import DEMO_PASSWORD
+    from propsvc.demo import DEMO_PASSWORD
 
     client = app.test_client()
     token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)

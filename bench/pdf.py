@@ -19,7 +19,7 @@ Builds the app on a temporary SQLite file, loads the demo, and makes one of each
     when the renovation work's route and template exist (skipped otherwise);
   * notice (公告, A4): the demo's water-cut notice with the generated seal over the signature,
     GET /notices/<id>.pdf;
-  * slip (物品放行条, A5): the demo's release slips (propsvc.slips.demo), the approved one for
+  * slip (物品放行条, A5): the demo's release slips (propsvc.demo.slips), the approved one for
     today with the applicant's kiosk signature (an embedded PNG), signed by the supervisor and
     sealed by the manager, served by GET /documents/<id>.pdf;
   * briefing (早会简报, A4): GET /patrols/briefing.pdf after the demo's day of patrol activity;
@@ -202,7 +202,7 @@ def build_renovations(app) -> dict[str, int]:
 
 def build_notice(app) -> int:
     """The demo's water-cut notice (公告, A4)."""
-    from propsvc.notices.demo import seed_demo_notices
+    from propsvc.demo.notices import seed_demo_notices
     from propsvc.notices.models import Notice
     from propsvc.registry.models import Community
 
@@ -215,7 +215,7 @@ def build_notice(app) -> int:
 def build_slip(app) -> dict[str, int]:
     """The demo's release slips; the approved one with a kiosk signature is measured."""
     from propsvc.registry.models import Community
-    from propsvc.slips.demo import seed_demo_slips
+    from propsvc.demo.slips import seed_demo_slips
     from propsvc.slips.models import ReleaseSlip, SlipState
 
     community_id = db.session.scalar(select(Community.id).order_by(Community.id).limit(1))
@@ -235,7 +235,7 @@ def bench_app(tmp: Path):
 
 def build_patrols(app) -> None:
     """The demo's patrol areas and a day of activity: checkpoints (QR sheets) and a briefing."""
-    from propsvc.registry import demo
+    from propsvc import demo
     from propsvc.registry.models import Community
 
     community_id = db.session.scalar(select(Community.id).order_by(Community.id).limit(1))
@@ -250,7 +250,7 @@ def build(tmp: Path):
     from flask_migrate import upgrade
 
     from propsvc.cli import ensure_departments
-    from propsvc.registry.demo import seed_demo
+    from propsvc.demo import seed_demo
 
     with app.app_context():
         upgrade()
@@ -270,7 +270,7 @@ def build(tmp: Path):
 def signed_in(app):
     import re
 
-    from propsvc.registry.demo import DEMO_PASSWORD
+    from propsvc.demo import DEMO_PASSWORD
 
     client = app.test_client()
     token = re.search(r'"X-CSRFToken": "([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)

@@ -4,7 +4,7 @@ Run on demand, never from the tests:
 
     .venv/bin/python bench/queue.py [-n 200] [--pollers 50] [--seconds 30] [--worker-class sync]
 
-1. Builds the app on a temporary SQLite file, loads the demo (propsvc.registry.demo) and
+1. Builds the app on a temporary SQLite file, loads the demo (propsvc.demo) and
    creates ~60 open tickets in every state (some overdue, paused, in grab mode, with callers)
    plus some closed ones.
 2. With the Flask test client, signed in as the demo supervisor, N times each, prints median
@@ -81,7 +81,7 @@ def build(tmp: Path):
     from flask_migrate import upgrade
 
     from propsvc.cli import ensure_departments
-    from propsvc.registry.demo import COMMUNITY_NAME, seed_demo
+    from propsvc.demo import COMMUNITY_NAME, seed_demo
     from propsvc.registry.models import Community
 
     with app.app_context():
@@ -156,7 +156,7 @@ class Series:
 
 
 def signed_in(app, username: str):
-    from propsvc.registry.demo import DEMO_PASSWORD
+    from propsvc.demo import DEMO_PASSWORD
 
     client = app.test_client()
     token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
@@ -436,7 +436,7 @@ def writer(run: Run) -> None:
 
 
 def under_gunicorn(uri: str, tmp: Path, info: dict, pollers: int, seconds: int, worker_class: str) -> dict:
-    from propsvc.registry.demo import DEMO_PASSWORD
+    from propsvc.demo import DEMO_PASSWORD
 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": uri, "SECRET_KEY": SECRET, "UPLOAD_FOLDER": str(tmp / "uploads")}

@@ -64,11 +64,31 @@ def create_app(config: dict | None = None) -> Flask:
     web.register_error_handlers(app)
     _template_helpers(app, idle_seconds)
     register_template_helpers(app)
+    _register_hooks(app)
 
     from .cli import register_cli
 
     register_cli(app)
     return app
+
+
+def _register_hooks(app: Flask) -> None:
+    """Which area answers which extension point (core.hooks): the lower rooms (core, registry,
+    auth) call the points and never import the areas. A new area adds its lines here."""
+    from .auth.services import own_building_ids
+    from .core import hooks
+    from .notices.services import board_for
+    from .patrols.defaults import ensure_patrol_defaults
+    from .privacy.services import cover_building_ids
+    from .renovation.services import active_renovation_for_unit
+    from .tickets.services import calendar_warnings_for, ensure_defaults
+
+    # A new community: ticket categories, deadlines and working hours; then patrol checklists.
+    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults)
+    hooks.register(app, hooks.ASSIGNED_BUILDINGS, own_building_ids, cover_building_ids)  # [D2]: own + covered
+    hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
+    hooks.register(app, hooks.HOME_WARNINGS, calendar_warnings_for)
+    hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
 
 
 def _make_upload_folder(app: Flask) -> None:

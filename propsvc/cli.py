@@ -5,17 +5,10 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from .auth.services import ensure_departments
 from .extensions import db
 
-
-def ensure_departments() -> None:
-    from .auth.models import DEFAULT_DEPARTMENTS, Department
-
-    existing = set(db.session.scalars(select(Department.code)))
-    for code, name in DEFAULT_DEPARTMENTS:
-        if code not in existing:
-            db.session.add(Department(code=code, name=name))
-    db.session.commit()
+__all__ = ["ensure_departments", "find_community", "register_cli"]
 
 
 def find_community(name: str | None):
@@ -39,10 +32,10 @@ def register_cli(app: Flask) -> None:
         upgrade()
         ensure_departments()
         from .registry.models import Community
-        from .tickets.services import ensure_defaults
+        from .registry.setup import setup_community
 
         for community_id in db.session.scalars(select(Community.id)):
-            ensure_defaults(community_id)  # categories, deadlines, working hours
+            setup_community(community_id)  # what the areas need: ticket categories, deadlines, hours, checklists
         db.session.commit()
         click.echo("数据库已就绪。")
 
@@ -50,19 +43,15 @@ def register_cli(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only when no community exists yet.")
     def seed_demo_cmd(if_empty: bool):
         """Load the demo community 新澳花园北区 with people and one account per role."""
-        from .registry.demo import seed_demo
+        from .demo import seed_all
         from .registry.models import Community
 
         ensure_departments()
         if if_empty and db.session.scalar(select(Community.id).limit(1)) is not None:
             click.echo("已有数据，跳过演示数据。")
             return
-        click.echo(seed_demo())
-        from .registry.demo import COMMUNITY_NAME, seed_demo_activity, seed_demo_areas
-
-        community_id = find_community(COMMUNITY_NAME).id
-        click.echo(seed_demo_activity(community_id))
-        click.echo(seed_demo_areas(community_id))
+        for line in seed_all():  # propsvc/demo: one module per area
+            click.echo(line)
 
     @app.cli.command("create-user")
     @click.option("--username", required=True)

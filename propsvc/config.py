@@ -68,6 +68,15 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
 
 
+def pdf_cache_dir(app) -> Path | None:
+    """The printed-PDF cache's folder (documents.cache; left out of backups): PDF_CACHE_DIR,
+    default instance/pdf-cache; None when the cache is off (PDF_CACHE_DIR = "")."""
+    configured = app.config.get("PDF_CACHE_DIR")
+    if configured == "" or configured is False:
+        return None
+    return Path(configured) if configured else Path(app.instance_path) / "pdf-cache"
+
+
 def _instance_secret(path: Path) -> str:
     """Read the instance secret, creating it (mode 0600) on first run."""
     if path.exists():

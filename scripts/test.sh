@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Run the whole suite: SQLite always, PostgreSQL too when a server answers on 127.0.0.1:5432.
+# Run the whole suite: the import contracts first (lint-imports), then SQLite always, PostgreSQL too
+# when a server answers on 127.0.0.1:5432.
 set -u
 cd "$(dirname "$0")/.."
+
+# First the layers (ARCHITECTURE.md; import-linter contracts in pyproject.toml): a forbidden
+# import fails the run before any test starts.
+if ! .venv/bin/lint-imports --no-cache --no-logo; then
+  echo "lint-imports: an import crosses the layers (see ARCHITECTURE.md)." >&2
+  exit 1
+fi
 
 pg_up() { .venv/bin/python - <<'PY'
 import socket, sys

@@ -189,7 +189,7 @@ class Factory:
         from propsvc.registry.models import Community
 
         from propsvc.cli import ensure_departments
-        from propsvc.tickets.services import ensure_defaults
+        from propsvc.registry.setup import setup_community
 
         i = self._next()
         with self.app.app_context():
@@ -197,7 +197,7 @@ class Factory:
             c = Community(name=name or f"测试小区{i}", code=f"C{i}", stamp_name=name or f"测试小区{i}")
             _db.session.add(c)
             _db.session.flush()
-            ensure_defaults(c.id)  # as importer.create_community and init-db do
+            setup_community(c.id)  # as importer.create_community and init-db do
             return self._save(c)
 
     def building(self, community, number="3", floors=18, entrances=2):

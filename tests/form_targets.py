@@ -155,7 +155,7 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.tickets.forms.ContactForm": [step("contact", "front_desk", fresh="ticket:progress",
                                                valid={"method": "phone"})],
     "propsvc.tickets.forms.CloseForm": [step("close", "supervisor", fresh="ticket:new", valid={"text": "重复工单"})],
-    "propsvc.patrols.forms.RecheckForm": [step("recheck", "steward", fresh="ticket:patrol", valid={
+    "propsvc.tickets.forms.RecheckForm": [step("recheck", "steward", fresh="ticket:patrol", valid={
         "outcome": "fixed", "text": "已整改", "photos": [Upload("after.jpg", jpeg_bytes(5))]})],
     # --- ticket settings --------------------------------------------------------------------------
     "propsvc.tickets.settings_forms.CategoryForm": [

@@ -77,9 +77,10 @@ def build_site(app) -> Site:
     from propsvc.patrols.models import ChecklistItem, Checkpoint, PatrolPlan
     from propsvc.photos.services import save_photo
     from propsvc.privacy.services import grant_cover
-    from propsvc.registry.demo import (COMMUNITY_NAME, DEMO_PASSWORD, _STAFF, seed_demo, seed_demo_activity,
-                                       seed_demo_areas)
+    from propsvc.demo import COMMUNITY_NAME, DEMO_PASSWORD, seed_demo, seed_demo_activity, seed_demo_areas
+    from propsvc.demo.registry import _STAFF
     from propsvc.registry.models import Building, Community, Occupancy, Person, Unit, UnitStatus
+    from propsvc.registry.setup import setup_community
     from propsvc.renovation.models import Extension, Renovation, Worker
     from propsvc.slips.models import ReleaseSlip
     from propsvc.tickets import services as ts
@@ -170,7 +171,7 @@ def build_site(app) -> Site:
     other = Community(name="别的小区", code="OTHER", stamp_name="别的小区物业服务中心")
     db.session.add(other)
     db.session.flush()
-    ts.ensure_defaults(other.id)
+    setup_community(other.id)
     ob = Building(community_id=other.id, number="1", sort_key=1, floors=6, entrances=1)
     db.session.add(ob)
     db.session.flush()

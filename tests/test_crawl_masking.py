@@ -40,7 +40,7 @@ def demo(app):
     """The demo site alone, for one test (tests/test_t9_privacy.py imports it); returns its
     confidential numbers."""
     from propsvc.cli import ensure_departments, find_community
-    from propsvc.registry.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
+    from propsvc.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
 
     with app.app_context():
         ensure_departments()

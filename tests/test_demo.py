@@ -9,7 +9,7 @@ from propsvc.auth.models import Department, User, UserRole, user_building
 from propsvc.core.models import Event
 from propsvc.core.roles import Role
 from propsvc.extensions import db
-from propsvc.registry.demo import (COMMUNITY_NAME, DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PIN, DemoExistsError,
+from propsvc.demo import (COMMUNITY_NAME, DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PIN, DemoExistsError,
                                    seed_demo)
 from propsvc.registry.models import Building, Community, Occupancy, Person, Unit, UnitStatus
 from propsvc.registry.validation import is_valid_id_number, is_valid_phone
@@ -171,7 +171,7 @@ def test_cli_seed_demo_if_empty(app):
 def test_demo_activity_has_checkpoints_to_print(app):
     """`make run` shows five checkpoints (巡查点) whose QR sheets print, each created as an Event."""
     from propsvc.patrols.models import Checkpoint
-    from propsvc.registry.demo import seed_demo_activity
+    from propsvc.demo import seed_demo_activity
 
     with app.app_context():
         seed_demo()

@@ -553,7 +553,7 @@ def test_f1_parcel_concurrent_collect_one_wins(clock, app, site):
 
 
 def test_f1_demo_errands(app, site):
-    from propsvc.errands.demo import seed_demo_errands
+    from propsvc.demo.errands import seed_demo_errands
     from propsvc.extensions import db
 
     with app.app_context():

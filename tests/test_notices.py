@@ -460,7 +460,7 @@ def test_f2_withdrawn_notice_prints_void_without_seal(app, site):
 # --- demo ------------------------------------------------------------------------------------------
 
 def test_f2_demo_notices_are_current_and_targeted(app, site):
-    from propsvc.notices.demo import seed_demo_notices
+    from propsvc.demo.notices import seed_demo_notices
 
     cid = site["community"].id
     with app.app_context():

@@ -15,7 +15,7 @@ from conftest import login
 from propsvc.documents import pdf as pdf_module
 from propsvc.documents.models import DocState, Document
 from propsvc.extensions import db
-from propsvc.registry.demo import COMMUNITY_NAME, DEMO_PASSWORD, seed_demo, seed_demo_activity, seed_demo_areas
+from propsvc.demo import COMMUNITY_NAME, DEMO_PASSWORD, seed_demo, seed_demo_activity, seed_demo_areas
 from propsvc.registry.models import Community
 
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed")

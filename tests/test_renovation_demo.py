@@ -1,4 +1,4 @@
-"""The demo renovations (propsvc.renovation.demo) [R1]–[R7]: on top of `flask seed-demo`, every
+"""The demo renovations (propsvc.demo.renovation) [R1]–[R7]: on top of `flask seed-demo`, every
 home marked 装修中 has its approved renovation and permit, the board shows some past their end,
 workers are paid / unpaid / returned, a pass passes the gate, one application and one extension
 wait for the manager; made through the services (Events), and never added twice."""
@@ -13,12 +13,12 @@ from propsvc.core.timefmt import site_today
 from propsvc.documents import service as docs
 from propsvc.documents.models import DocKind
 from propsvc.extensions import db
-from propsvc.registry.demo import COMMUNITY_NAME, DEMO_PASSWORD, seed_demo
+from propsvc.demo import COMMUNITY_NAME, DEMO_PASSWORD, seed_demo
 from propsvc.registry.models import Community, Unit, UnitStatus
 from propsvc.registry.validation import is_valid_id_number, is_valid_phone
 from propsvc.renovation import pass_services as ps
 from propsvc.renovation import services as rs
-from propsvc.renovation.demo import seed_demo_renovations
+from propsvc.demo.renovation import seed_demo_renovations
 from propsvc.renovation.models import Extension, ExtensionState, Inspection, Renovation, RenovationState, Worker
 
 

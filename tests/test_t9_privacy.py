@@ -14,7 +14,7 @@ from propsvc.core.models import Event
 from propsvc.core.timefmt import SITE_TZ
 from propsvc.extensions import db
 from propsvc.privacy.models import Cover, RevealLog
-from propsvc.registry.demo import DEMO_PASSWORD
+from propsvc.demo import DEMO_PASSWORD
 from test_crawl_masking import demo  # noqa: F401  (the demo site fixture)
 from test_tickets import _jpeg, client_for, intake, step, ticket
 from test_tickets import site as ticket_site  # noqa: F401

@@ -442,7 +442,7 @@ def test_f1_pages_need_no_inline_script_or_style(app, site):
 
 def test_f1_demo_visits(clock, app, site):
     from propsvc.extensions import db
-    from propsvc.frontdesk.demo import seed_demo_visitors
+    from propsvc.demo.frontdesk import seed_demo_visitors
 
     with app.app_context():
         msg = seed_demo_visitors(site["community"].id)

@@ -3,9 +3,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..core.forms import Form, record_id
+from ..core.forms import Form, MultiCheckboxField as _Checkboxes, record_id
 from ..core.roles import ROLE_LABELS, Role
-from ..tickets.settings_forms import MultiCheckboxField as _Checkboxes
 
 
 class MultiCheckboxField(_Checkboxes):

@@ -3,7 +3,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
@@ -15,8 +15,9 @@ from ..core.roles import KIOSK_ROLES, Role
 from ..core.services import record
 from ..engine import read_only
 from ..extensions import db
+from ..registry.models import Building
 from . import sessions
-from .models import Department, Kiosk, User, UserRole, user_community
+from .models import DEFAULT_DEPARTMENTS, Department, Kiosk, User, UserRole, user_building, user_community
 
 PIN_RE = re.compile(r"^\d{4,6}$")
 
@@ -235,6 +236,14 @@ def create_user(*, username: str, name: str, password: str, roles, communities=(
     return user
 
 
+def own_building_ids(user, community_id: int, day: date | None = None) -> set[int]:
+    """The buildings of `community_id` a steward is assigned [D2] (core.hooks.ASSIGNED_BUILDINGS;
+    the same every day)."""
+    return set(db.session.scalars(
+        select(user_building.c.building_id).join(Building, Building.id == user_building.c.building_id)
+        .where(user_building.c.user_id == user.id, Building.community_id == community_id)))
+
+
 # --- user administration (admin page) ---------------------------------------------------------
 
 def _hash_with_nothing_held(secret: str) -> str:
@@ -323,6 +332,16 @@ def end_all_sessions(actor: User, user: User) -> int:
     n = sessions.end_sessions(user.id, "admin", actor=actor)
     record("user.sessions_ended", user, actor=actor, count=n)
     return n
+
+
+def ensure_departments() -> None:
+    """The default departments (客服部, 工程部, …) that are missing; commits (`flask init-db`,
+    `flask seed-demo`)."""
+    existing = set(db.session.scalars(select(Department.code)))
+    for code, name in DEFAULT_DEPARTMENTS:
+        if code not in existing:
+            db.session.add(Department(code=code, name=name))
+    db.session.commit()
 
 
 def create_department(code: str, name: str) -> Department:

@@ -1,10 +1,12 @@
 """Sign-in and sign-out, the kiosk lock screen, kiosk registration, community switch."""
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
+from ..core import hooks
 from ..core.access import allow, public
 from ..core.roles import KIOSK_ADMINS, KIOSK_ROLES
-from ..core.web import is_htmx, local_path, render_page
+from ..core.web import CSRF_EXPIRED, is_htmx, local_path, render_error, render_page
 from ..extensions import db, login_manager
 from . import services, sessions
 from .forms import ChangePasswordForm, ChangePinForm, CommunityForm, KioskRegisterForm, LoginForm, PinForm, PlainForm
@@ -176,10 +178,8 @@ def kiosk():
         status = 401
     elif form.is_submitted():
         status = 400
-    from ..notices.services import board  # [F2] current notices, public information only
-
     return render_page("auth/kiosk.html", block="content", status=status, kiosk=kiosk, form=form,
-                       notices=board(kiosk.community_id))
+                       notices=hooks.joined(hooks.NOTICE_BOARD, kiosk.community_id))  # [F2] public information only
 
 
 @bp.post("/kiosk/lock")
@@ -198,6 +198,15 @@ def lock_without_token():
     can be ended this way."""
     end_session("lock_no_token")
     return _to(url_for("auth.kiosk"))
+
+
+@bp.errorhandler(CSRFError)
+def csrf_error(_e):
+    """This blueprint's CSRF errors: /kiosk/lock locks anyway (lock_without_token); every other
+    page answers as the app's handler does (core.web)."""
+    if request.endpoint == "auth.kiosk_lock":
+        return lock_without_token()
+    return render_error(400, CSRF_EXPIRED)
 
 
 @bp.route("/kiosk/register", methods=["GET", "POST"])

@@ -7,12 +7,24 @@ they work in; object loaders below check that in one place.
 """
 from dataclasses import dataclass
 from functools import wraps
+from typing import Protocol
 
 from flask import abort, current_app, g, request, session
 from flask_login import current_user
 
 from ..extensions import db
 from .roles import ALL_ROLES, Role
+
+
+class StaffUser(Protocol):
+    """What core asks of the signed-in person (auth.models.User is one): the roles, the
+    communities they work in (objects with an `id`, loaded with the user), a role check."""
+    id: int
+    roles: frozenset[str]
+    community_ids: frozenset[int]
+    communities: list
+
+    def has_role(self, *roles) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -68,9 +80,8 @@ def enforce_access():
 
 
 def current_community():
-    """The community the signed-in user is working in now (chosen in the nav when several)."""
-    from ..registry.models import Community
-
+    """The community the signed-in user is working in now (chosen in the nav when several): one
+    of the user's own `communities` (StaffUser), so core needs no community model."""
     if not current_user.is_authenticated:
         return None
     ids = current_user.community_ids
@@ -78,7 +89,7 @@ def current_community():
     if chosen not in ids:
         chosen = min(ids) if ids else None
         session["community_id"] = chosen
-    return db.session.get(Community, chosen) if chosen else None
+    return next((c for c in current_user.communities if c.id == chosen), None) if chosen else None
 
 
 def in_community(obj_community_id: int) -> bool:

@@ -113,9 +113,9 @@ def upload_folder() -> Path:
 
 
 def _pdf_cache() -> Path | None:
-    from ..documents.cache import folder
+    from ..config import pdf_cache_dir  # the printed-PDF cache (documents.cache): not backed up
 
-    f = folder()
+    f = pdf_cache_dir(current_app)
     return f.resolve() if f else None
 
 

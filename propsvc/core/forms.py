@@ -11,15 +11,19 @@
 - Dates and times (`ChineseDateField`, `ChineseDateTimeField`): blank is "not filled in", a bad
   value or a year outside 2000–2100 is a Chinese field error; `Within` and `After` apply the
   named limits of core.limits.
+- Shared pieces: `MultiCheckboxField` (checkboxes instead of a multi-select), `WEEKDAY_LABELS`,
+  `IMAGE_EXTS` (photo uploads).
 - The one-time form key is not a field: templates render `form_key()` (core.idempotency).
 """
 import re
 from datetime import datetime, timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, DecimalField, Form as _WTForm, HiddenField, IntegerField, TimeField
+from wtforms import (DateField, DateTimeLocalField, DecimalField, Form as _WTForm, HiddenField, IntegerField,
+                     SelectMultipleField, TimeField)
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from . import limits
 from .timefmt import site_now, site_today
@@ -214,3 +218,22 @@ class After:
         if not ok or field.data - start > self.within:
             raise ValidationError(self.message)
 
+
+# --- pieces several areas' forms share ----------------------------------------------------
+
+IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]  # photo uploads (photos.services checks the bytes)
+WEEKDAY_LABELS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes (weekdays, buildings) instead of a multi-select list. A value not
+    offered is refused in Chinese (WTForms' zh catalogue has this message only as "fuzzy", so
+    it would come out in English)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        offered = {self.coerce(value) for value, *_ in self.iter_choices()}
+        if any(self.coerce(v) not in offered for v in self.data or []):
+            raise ValidationError("所选项不在可选范围内，请刷新页面后重新选择。")

@@ -18,9 +18,10 @@ from datetime import date
 from typing import Callable
 
 from flask import g, has_request_context
-from sqlalchemy import case, select
+from sqlalchemy import case
 
 from ..extensions import db
+from . import hooks
 from .roles import Role
 from .timefmt import site_today
 
@@ -42,9 +43,7 @@ def _model(path: str):
 
 
 def _unit(obj):
-    from ..registry.models import Unit
-
-    return db.session.get(Unit, obj.unit_id) if getattr(obj, "unit_id", None) else None
+    return obj.unit if getattr(obj, "unit_id", None) else None
 
 
 def _person_units(p):
@@ -125,33 +124,14 @@ def ticket_event_hidden(confidential: bool, action: str, data: dict | None) -> b
 
 # --- [D2]: the buildings a building-bound user works in today ---------------------------
 
-def cover_building_ids(user, community_id: int, day: date) -> set[int]:
-    """Buildings `user` covers on `day` (site date) by a cover (代班) granted to them."""
-    from ..auth.models import user_building
-    from ..privacy.models import Cover
-
-    absent = select(Cover.for_user_id).where(
-        Cover.user_id == user.id, Cover.community_id == community_id, Cover.ended_at.is_(None),
-        Cover.starts_on <= day, Cover.ends_on >= day)
-    return set(db.session.scalars(select(user_building.c.building_id).where(user_building.c.user_id.in_(absent))))
-
-
-def own_building_ids(user, community_id: int) -> set[int]:
-    from ..auth.models import user_building
-    from ..registry.models import Building
-
-    return set(db.session.scalars(
-        select(user_building.c.building_id).join(Building, Building.id == user_building.c.building_id)
-        .where(user_building.c.user_id == user.id, Building.community_id == community_id)))
-
-
 def assigned_building_ids(user, community_id: int, day: date | None = None) -> set[int]:
-    """Own buildings plus those covered on `day` (default: site today). Cached per request."""
+    """Own buildings plus those covered on `day` (default: site today): the union of the
+    answers to core.hooks.ASSIGNED_BUILDINGS (auth: own; privacy: covers). Cached per request."""
     day = day or site_today()
     key = (user.id, community_id, day)
     cache = g.setdefault("_assigned_buildings", {}) if has_request_context() else {}
     if key not in cache:
-        cache[key] = own_building_ids(user, community_id) | cover_building_ids(user, community_id, day)
+        cache[key] = set().union(*hooks.answers(hooks.ASSIGNED_BUILDINGS, user, community_id, day))
     return cache[key]
 
 

@@ -10,10 +10,8 @@ def record(action: str, obj=None, *, community_id: int | None = None, actor=None
     """Append an Event for `obj` (any model with an id) in the current transaction."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
-    if community_id is None and obj is not None:
-        from ..registry.models import Community
-
-        community_id = obj.id if isinstance(obj, Community) else getattr(obj, "community_id", None)
+    if community_id is None and obj is not None:  # a community's own events: Community.community_id is its id
+        community_id = getattr(obj, "community_id", None)
     ev = Event(
         action=action,
         object_type=type(obj).__name__.lower() if obj is not None else "system",

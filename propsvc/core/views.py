@@ -8,6 +8,7 @@ the role) simply do not appear, and url_for is never called for them."""
 from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
+from ..core import hooks
 from ..core.access import allow, public
 from ..core.nav import NAV
 from ..core.roles import Role
@@ -43,20 +44,17 @@ def home():
     desk = desk_mode()
     notices = []
     if desk and "notices.index" in current_app.view_functions:
-        from ..notices.services import board
-
-        notices = board(g.community.id)
+        notices = hooks.joined(hooks.NOTICE_BOARD, g.community.id)
     return render_page("core/home.html", block="content", desk=desk, desk_tasks=DESK_TASKS, tiles=TILES,
                        notices=notices, calendar_warnings=calendar_warnings_for_me())
 
 
 def calendar_warnings_for_me() -> list:
-    """The working calendar's warnings for the signed-in user (tickets.services decides who)."""
+    """The working calendar's warnings for the signed-in user (core.hooks.HOME_WARNINGS: tickets
+    decides who)."""
     if "tickets.settings" not in current_app.view_functions or g.get("community") is None:
         return []
-    from ..tickets.services import calendar_warnings_for
-
-    return calendar_warnings_for(current_user, g.community.id)
+    return hooks.joined(hooks.HOME_WARNINGS, current_user, g.community.id)
 
 
 @bp.get("/healthz")

@@ -29,6 +29,8 @@ from urllib.request import url2pathname
 import weasyprint
 from flask import current_app, has_app_context
 
+from ..config import pdf_cache_dir
+
 log = logging.getLogger(__name__)
 
 RENDERER_VERSION = "2"  # bump when the same HTML would print differently (render options; 2: WeasyPrint's own UA sheet)
@@ -44,10 +46,7 @@ def folder() -> Path | None:
     """The cache folder, or None when the cache is off (PDF_CACHE_DIR = "") or outside an app."""
     if not has_app_context():
         return None
-    configured = current_app.config.get("PDF_CACHE_DIR")
-    if configured == "" or configured is False:
-        return None
-    return Path(configured) if configured else Path(current_app.instance_path) / "pdf-cache"
+    return pdf_cache_dir(current_app)
 
 
 def _file_stamp(url: str) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..core import limits
+from ..core.roles import Role
 from ..core.services import record
 from ..core.timefmt import site_today, utcnow
 from ..extensions import db
@@ -245,6 +246,14 @@ def for_steward(user, community_id: int, today: date | None = None) -> list[dict
     """今日: current notices for the whole community or the steward's buildings [D2]."""
     ids = [b.id for b in user.buildings if b.community_id == community_id]
     return board(community_id, today, building_ids=ids)
+
+
+def board_for(community_id: int, user=None) -> list[dict]:
+    """The notices other pages show (core.hooks.NOTICE_BOARD): a steward's 今日 gets
+    for_steward, the home page and the kiosk's lock screen (no user) the community's board."""
+    if user is not None and user.has_role(Role.STEWARD):
+        return for_steward(user, community_id)
+    return board(community_id)
 
 
 def public_view(n: Notice) -> dict:

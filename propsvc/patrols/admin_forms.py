@@ -6,8 +6,8 @@ buildings) are filled in by the view."""
 from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, StopValidation, ValidationError
 
-from ..core.forms import ChineseIntegerField, ChineseTimeField, Form, Required, record_id
-from ..tickets.settings_forms import WEEKDAY_LABELS, MultiCheckboxField
+from ..core.forms import (WEEKDAY_LABELS, ChineseIntegerField, ChineseTimeField, Form, MultiCheckboxField, Required,
+                          record_id)
 from .models import PATROL_KIND_LABELS
 
 TARGET_LABELS = {"building": "楼栋", "unit": "房屋", "area": "区域"}

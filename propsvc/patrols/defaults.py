@@ -87,7 +87,8 @@ DEFAULT_CHECKLISTS: dict[PatrolKind, list[tuple[str, bool]]] = {
 
 def ensure_patrol_defaults(community_id: int) -> None:
     """One checklist per patrol kind, with its items, for a community that has none of that
-    kind yet (active or retired). Idempotent; never touches an existing checklist."""
+    kind yet (active or retired). Idempotent; never touches an existing checklist. Patrols'
+    part of setting up a community (core.hooks.COMMUNITY_SETUP)."""
     have = set(db.session.scalars(
         select(ChecklistTemplate.kind).where(ChecklistTemplate.community_id == community_id)))
     for kind, items in DEFAULT_CHECKLISTS.items():

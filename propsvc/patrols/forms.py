@@ -1,15 +1,15 @@
-"""Forms of the patrol run on the phone, and the recheck step of a rectification ticket [D3]."""
+"""Forms of the patrol run on the phone (the recheck step of a rectification ticket is a
+ticket step: tickets.forms.RecheckForm) [D3]."""
 from datetime import datetime, timezone
 
 from flask_wtf.file import FileAllowed, FileField
-from wtforms import MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..core.forms import Form, IdField, record_id
+from ..core.forms import IMAGE_EXTS, Form, IdField, record_id
 from .models import RESULT_LABELS, TargetType
 from .services import AREA_MAX, DEVICE_MAX, MSG_SEQ, NOTE_MAX
 
-IMAGE_EXTS = ["jpg", "jpeg", "png", "webp", "heic", "heif"]
 TARGET_LABELS = {TargetType.BUILDING: "楼栋", TargetType.UNIT: "房屋", TargetType.AREA: "区域"}
 
 
@@ -71,16 +71,3 @@ class TapForm(Form):
     def seq_number(self) -> int | None:
         value = (self.seq.data or "").strip()
         return int(value) if value else None
-
-
-def _one_photo(form, field):
-    if not [f for f in (field.data or []) if getattr(f, "filename", "")]:
-        raise ValidationError("复检需要拍照：请拍摄整改后的现场照片。")
-
-
-class RecheckForm(Form):
-    """The steward's recheck of a rectification ticket (巡查整改) [D3]: a photo is required."""
-    outcome = RadioField("复检结果", choices=[("fixed", "已整改，关闭"), ("not_fixed", "未整改完成，退回重新处理")],
-                         validators=[InputRequired("请选择复检结果")])
-    text = TextAreaField("复检说明", validators=[Optional(), Length(max=1000)])
-    photos = MultipleFileField("复检照片", validators=[_one_photo, FileAllowed(IMAGE_EXTS, "只能上传图片。")])

@@ -11,11 +11,11 @@
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
+from ..core import hooks
 from ..core.access import allow, get_or_404
 from ..core.roles import Role
 from ..core.web import render_page
 from ..extensions import db
-from ..notices import services as notices
 from ..tickets import lists
 from ..tickets.services import is_overdue
 from . import day as days
@@ -31,7 +31,7 @@ def today():
     user = current_user._get_current_object()
     td = days.today_for(user, g.community.id)
     # [F2] notices shown today: the whole community's and those of the steward's own buildings.
-    posted = notices.for_steward(user, g.community.id) if user.has_role(Role.STEWARD) else notices.board(g.community.id)
+    posted = hooks.joined(hooks.NOTICE_BOARD, g.community.id, user)
     return render_page("patrols/today.html", block="content", td=td, due_of=lists.due_of, is_overdue=is_overdue,
                        posted=posted)
 

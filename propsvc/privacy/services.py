@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..auth.models import User
+from ..auth.models import User, user_building
 from ..core import limits, scope
 from ..core.forms import parse_id
 from ..core.models import utcnow
@@ -240,6 +240,15 @@ def end_cover(actor, community_id: int, cover_id: int) -> Cover:
         c.ended_by_id = actor.id
         record("cover.ended", c, actor=actor)
     return c
+
+
+def cover_building_ids(user, community_id: int, day: date) -> set[int]:
+    """Buildings `user` covers on `day` (site date) by a cover (代班) granted to them
+    (core.hooks.ASSIGNED_BUILDINGS)."""
+    absent = select(Cover.for_user_id).where(
+        Cover.user_id == user.id, Cover.community_id == community_id, Cover.ended_at.is_(None),
+        Cover.starts_on <= day, Cover.ends_on >= day)
+    return set(db.session.scalars(select(user_building.c.building_id).where(user_building.c.user_id.in_(absent))))
 
 
 def covers(community_id: int, today: date | None = None) -> list[Cover]:

@@ -29,6 +29,7 @@ from ..core.timefmt import site_today
 from ..extensions import db
 from .masking import mask_id
 from .models import UNIT_STATUS_LABELS, Building, Community, Occupancy, OccupantRole, Person, Unit, UnitStatus
+from .setup import setup_community
 from .validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 
 MAX_ROWS = 20_000  # data rows, header and blank rows not counted
@@ -498,9 +499,7 @@ def create_community(name: str) -> Community:
     community = Community(name=name, code=f"C{n}", stamp_name=name)
     db.session.add(community)
     db.session.flush()
-    from ..tickets.services import ensure_defaults
-
-    ensure_defaults(community.id)  # ticket categories, deadlines and working hours
+    setup_community(community.id)  # what the areas need: ticket categories, deadlines, hours, checklists
     return community
 
 

@@ -59,6 +59,12 @@ class Community(db.Model):
     )
 
     @property
+    def community_id(self) -> int:
+        """A community belongs to itself: its own events (core.services.record) and any
+        `community_id` check treat it like every other record."""
+        return self.id
+
+    @property
     def seal_text(self) -> str:
         """The text of the generated seal: stamp_name, else the community's name."""
         return (self.stamp_name or "").strip() or self.name

@@ -36,14 +36,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..core.models import utcnow
-from ..core import limits
+from ..core import hooks, limits
 from ..core.services import record
 from ..core.timefmt import localtime, site_today
 from ..documents.models import DocKind, DocState, Document
 from ..extensions import db
 from ..registry.masking import mask_id, mask_phone
 from ..registry.models import Occupancy, OccupantRole, Person, Unit
-from ..renovation.services import active_renovation_for_unit
 from .models import APPLICANT_ROLES, CONSENT_METHODS, ReleaseSlip, SlipState
 
 MAX_ITEMS = 200          # item lines on one slip: a whole move-out (the PDF flows onto more pages)
@@ -245,6 +244,12 @@ class Applicant:
     consent_owner: str | None = None
 
 
+def running_renovation(unit_id: int, today: date | None = None):
+    """[S2] The unit's approved renovation running today, whose lead may apply, or None: the
+    renovation area answers (core.hooks.UNIT_RENOVATION)."""
+    return hooks.first(hooks.UNIT_RENOVATION, unit_id, today)
+
+
 def known_applicants(unit: Unit, today: date | None = None) -> dict[str, str]:
     """[S2] Who would apply for `unit` in each applicant role, where the records say: its
     (first) owner, the lead of its renovation in progress, its tenant when it has just one.
@@ -254,7 +259,7 @@ def known_applicants(unit: Unit, today: date | None = None) -> dict[str, str]:
     owners, tenants = _people(unit, OccupantRole.OWNER, today), _people(unit, OccupantRole.TENANT, today)
     if owners:
         out["owner"] = owners[0].name
-    r = active_renovation_for_unit(unit.id, today)
+    r = running_renovation(unit.id, today)
     if r is not None:
         out["lead"] = r.lead_name
     if len(tenants) == 1:
@@ -281,7 +286,7 @@ def check_applicant(unit: Unit, role: str | None, name: str | None, consent: Con
             raise SlipError(msg.format(name=name, unit=unit.label), 422, "applicant_name")
         return Applicant(role, p.name, person_id=p.id)
     if role == "lead":
-        r = active_renovation_for_unit(unit.id, today)
+        r = running_renovation(unit.id, today)
         if r is None:
             raise SlipError(MSG_NO_RENOVATION, 422, "applicant_role")
         if _norm(r.lead_name) != _norm(name):

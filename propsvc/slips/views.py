@@ -22,7 +22,6 @@ from ..extensions import db
 from ..photos.services import PhotoError
 from ..registry import services as registry
 from ..registry.models import OccupantRole
-from ..renovation.services import active_renovation_for_unit
 from . import forms, services
 from .blueprint import bp
 from .models import APPLICANT_ROLES, ReleaseSlip, SlipState
@@ -84,7 +83,7 @@ def _context(form, error: str | None = None) -> dict:
         form.applicant_name.data = prefilled
     return {"form": form, "unit": unit, "options": options, "search_error": search_error, "error": error,
             "owners": people["owner"], "tenants": people["tenant"], "applicants": applicants, "prefilled": prefilled,
-            "renovation": active_renovation_for_unit(unit.id) if unit is not None else None,
+            "renovation": services.running_renovation(unit.id) if unit is not None else None,
             **_lines_context(form)}
 
 

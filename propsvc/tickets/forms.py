@@ -5,7 +5,7 @@ from wtforms import BooleanField, MultipleFileField, RadioField, SelectField, St
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..core import limits
-from ..core.forms import ChineseDateTimeField, Form, IdField, Required, Within, record_id
+from ..core.forms import IMAGE_EXTS, ChineseDateTimeField, Form, IdField, Required, Within, record_id
 from ..registry.forms import valid_phone
 from .models import CHANNEL_LABELS, INTAKE_KINDS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS, Urgency
 from .services import ANSWER_LATER, ANSWER_NOW, CONDITIONAL_FIELDS, CONTACT_METHODS, intake_fields
@@ -153,4 +153,17 @@ class CallerForm(Form):
 class AttachForm(CallerForm):
     """A caller attached to an open ticket (one more affected household)."""
     ticket_id = IdField(validators=[Required("请选择要关联的工单。")])
+
+
+def _one_photo(form, field):
+    if not [f for f in (field.data or []) if getattr(f, "filename", "")]:
+        raise ValidationError("复检需要拍照：请拍摄整改后的现场照片。")
+
+
+class RecheckForm(Form):
+    """The steward's recheck of a rectification ticket (巡查整改) [D3]: a photo is required."""
+    outcome = RadioField("复检结果", choices=[("fixed", "已整改，关闭"), ("not_fixed", "未整改完成，退回重新处理")],
+                         validators=[InputRequired("请选择复检结果")])
+    text = TextAreaField("复检说明", validators=[Optional(), Length(max=1000)])
+    photos = MultipleFileField("复检照片", validators=[_one_photo, FileAllowed(IMAGE_EXTS, "只能上传图片。")])
 

@@ -59,7 +59,8 @@ def is_handler(user: User, t: Ticket) -> bool:
 # --- community settings ----------------------------------------------------------------
 
 def ensure_defaults(community_id: int) -> None:
-    """Categories, deadline policies and working hours for a community that has none yet."""
+    """Categories, deadline policies and working hours for a community that has none yet.
+    Tickets' part of setting up a community (core.hooks.COMMUNITY_SETUP)."""
     if db.session.scalar(select(func.count()).select_from(Category).where(Category.community_id == community_id)) == 0:
         depts = {d.code: d.id for d in db.session.scalars(select(Department))}
         for i, (name, dept) in enumerate(DEFAULT_CATEGORIES):
@@ -73,9 +74,6 @@ def ensure_defaults(community_id: int) -> None:
     if db.session.get(WorkSchedule, community_id) is None:
         db.session.add(WorkSchedule(community_id=community_id))
     db.session.flush()
-    from ..patrols.defaults import ensure_patrol_defaults  # patrols: checklists per kind [D3]
-
-    ensure_patrol_defaults(community_id)
 
 
 def calendar_for(community_id: int) -> WorkCalendar:

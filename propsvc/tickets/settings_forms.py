@@ -2,17 +2,16 @@
 
 Each form is small and self-contained (one category, one urgency's deadlines, the working
 hours, one holiday, one outage), so it can be posted on its own with or without htmx."""
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core import limits
-from ..core.forms import After, ChineseDateField, ChineseDateTimeField, Form, Required, Within, record_id
+from ..core.forms import (WEEKDAY_LABELS, After, ChineseDateField, ChineseDateTimeField, Form, MultiCheckboxField,
+                          Required, Within, record_id)
 from .calendar import parse_periods, parse_spec
 from .models import AssignMode
 
 ASSIGN_MODE_LABELS = {AssignMode.SUPERVISOR: "主管派单", AssignMode.GRAB: "部门抢单"}
-WEEKDAY_LABELS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
 OUTAGE_KINDS = ["停水", "停电", "停气", "其他"]
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -34,20 +33,6 @@ def _periods(form, field):
         parse_periods(field.data or "")
     except ValueError as e:
         raise ValidationError(str(e)) from None
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several checkboxes (weekdays, buildings) instead of a multi-select list. A value not
-    offered is refused in Chinese (WTForms' zh catalogue has this message only as "fuzzy", so
-    it would come out in English)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        offered = {self.coerce(value) for value, *_ in self.iter_choices()}
-        if any(self.coerce(v) not in offered for v in self.data or []):
-            raise ValidationError("所选项不在可选范围内，请刷新页面后重新选择。")
 
 
 class CategoryForm(Form):

@@ -15,7 +15,6 @@ from ..core.timefmt import from_local
 from ..core.web import local_next, render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
-from ..patrols.forms import RecheckForm
 from ..registry import services as registry
 from ..registry.models import Unit
 from . import forms, services
@@ -202,7 +201,7 @@ STEP_FORMS = {
     "pause": forms.PauseForm, "resume": Form, "escalate": forms.MemoForm, "resolve": forms.ResolveForm,
     "confirm": forms.ConfirmForm, "visit": forms.VisitForm, "answer": forms.AnswerForm,
     "promise": forms.PromiseForm, "contact": forms.ContactForm, "close": forms.CloseForm,
-    "recheck": RecheckForm,  # patrols: rectification recheck [D3]
+    "recheck": forms.RecheckForm,  # patrols: rectification recheck [D3]
 }
 
 

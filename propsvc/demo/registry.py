@@ -1,5 +1,5 @@
-"""Demo data: the community 新澳花园北区 with ~500 homes, their owners, families and tenants,
-and one staff account per role (`flask seed-demo`).
+"""Demo registry: the community 新澳花园北区 with ~500 homes, their owners, families and tenants,
+and one staff account per role (the first part of `flask seed-demo`, propsvc.demo).
 
 Everything is generated from `random.Random(2026)`, so two fresh databases get the same
 people. Units, people and occupancies are inserted in bulk and committed once; seeding takes
@@ -16,8 +16,9 @@ from sqlalchemy import func, insert, or_, select
 from ..core.roles import ROLE_LABELS, Role
 from ..core.services import record
 from ..extensions import db
-from .models import Building, Community, Occupancy, OccupantRole, Person, Unit, UnitStatus
-from .validation import id_check_digit
+from ..registry.models import Building, Community, Occupancy, OccupantRole, Person, Unit, UnitStatus
+from ..registry.setup import setup_community
+from ..registry.validation import id_check_digit
 
 COMMUNITY_NAME = "新澳花园北区"
 COMMUNITY_CODE = "XAHB"
@@ -225,7 +226,7 @@ def _departments() -> dict:
 
     found = {d.code: d for d in db.session.scalars(select(Department))}
     if any(code not in found for code, _ in DEFAULT_DEPARTMENTS):
-        from ..cli import ensure_departments
+        from ..auth.services import ensure_departments
 
         ensure_departments()
         found = {d.code: d for d in db.session.scalars(select(Department))}
@@ -311,11 +312,10 @@ def seed_demo() -> str:
 
     counts = {str(s): statuses.count(str(s)) for s in UnitStatus}
     roles = [role for _u, _p, role, _rel, _s in households]
-    # Ticket categories, deadline policies and working hours, so that the first GET of the
-    # intake page finds them rather than writing them.
-    from ..tickets.services import ensure_defaults
-
-    ensure_defaults(community.id)
+    # What the areas need in a new community (ticket categories, deadlines, working hours,
+    # patrol checklists), as creating a community does: the first GET of the intake page finds
+    # them rather than writing them.
+    setup_community(community.id)
     record("demo.seeded", community, community_id=community.id, buildings=len(buildings), units=len(unit_ids),
            people=len(person_ids), tenants=roles.count(OccupantRole.TENANT), staff=len(users))
     db.session.commit()
@@ -328,106 +328,6 @@ def seed_demo() -> str:
     )
 
 
-def seed_demo_activity(community_id: int, now=None) -> str:
-    """A few days of work on the demo site, so every page has something to show: patrol plans
-    for both stewards, five checkpoints (巡查点) to print, tickets in every state (one overdue, one paused, one waiting for its
-    return visit, one closed with a score), an inquiry with a promised reply, and an outage.
-    Goes through the same services as the pages do, so every step is an Event."""
-    from datetime import time, timedelta
-
-    from sqlalchemy import select
-
-    from ..auth.models import Department, User
-    from ..core.models import utcnow
-    from ..patrols.models import ChecklistTemplate, PatrolPlan
-    from ..tickets import services as ts
-    from ..tickets.models import Category, Outage
-
-    now = now or utcnow()
-    user = {u.username: u for u in db.session.scalars(select(User))}
-    dept = {d.code: d for d in db.session.scalars(select(Department))}
-    cat = {c.name: c for c in db.session.scalars(select(Category).where(Category.community_id == community_id))}
-    tpl = {t.kind: t for t in db.session.scalars(
-        select(ChecklistTemplate).where(ChecklistTemplate.community_id == community_id))}
-    units = {u.code: u for u in db.session.scalars(select(Unit).join(Unit.building).where(
-        Building.community_id == community_id, Unit.status == UnitStatus.OCCUPIED))}
-    some = sorted(units)[:: max(1, len(units) // 12)][:12]
-    buildings = {b.number: b for b in db.session.scalars(select(Building).where(Building.community_id == community_id))}
-
-    for steward, numbers in (("steward", ("1", "2")), ("steward2", ("5", "6"))):
-        for n in numbers:
-            db.session.add(PatrolPlan(community_id=community_id, template_id=tpl["building"].id,
-                                      steward_id=user[steward].id, target_type="building",
-                                      building_id=buildings[n].id, window_start=time(9, 0), window_end=time(11, 0),
-                                      created_by_id=user["supervisor"].id, created_at=now - timedelta(days=30)))
-        db.session.add(PatrolPlan(community_id=community_id, template_id=tpl["exterior"].id,
-                                  steward_id=user[steward].id, target_type="area", area="园区外围",
-                                  window_start=time(16, 0), window_end=time(17, 0),
-                                  created_by_id=user["supervisor"].id, created_at=now - timedelta(days=30)))
-
-    # Checkpoints with their QR sheets to print (巡查点): patrols record a scan of them.
-    import secrets
-
-    from ..patrols.models import Checkpoint
-
-    for name, number in (("1栋大堂", "1"), ("3栋大堂", "3"), ("5栋大堂", "5"), ("中心花园", None), ("地下车库入口", None)):
-        cp = Checkpoint(community_id=community_id, name=name, building_id=buildings[number].id if number else None,
-                        token=secrets.token_urlsafe(12))
-        db.session.add(cp)
-        db.session.flush()
-        record("checkpoint.created", cp, actor=user["supervisor"], name=name)
-
-    desk, sup, tech, stw = user["front_desk"], user["supervisor"], user["technician"], user["steward"]
-
-    def ticket(code, category, text, *, kind="repair", urgency="normal", days_ago=1.0, **extra):
-        return ts.create_ticket(community_id, ts.Intake(
-            kind=kind, channel=extra.pop("channel", "phone"), category_id=cat[category].id, urgency=urgency,
-            description=text, unit_id=units[some[code]].id, **extra), desk, now=now - timedelta(days=days_ago))
-
-    ticket(0, "水电气维修", "卫生间地漏返水", days_ago=0.05)
-    ticket(1, "电梯故障", "2号电梯运行有异响", urgency="urgent", days_ago=0.02)
-    t = ticket(2, "噪音/邻里", "楼上夜间装修噪音", kind="complaint", days_ago=0.5)
-    ts.dispatch(t, sup, dept["service"].id, stw.id, "上门沟通，提醒装修时间规定", now=now - timedelta(days=0.45))
-    t = ticket(3, "水电气维修", "厨房水管渗水", days_ago=2)
-    ts.dispatch(t, sup, dept["engineering"].id, None, None, now=now - timedelta(days=1.95))
-    ts.accept(t, tech, now=now - timedelta(days=1.9))
-    ts.delay(t, tech, "等待角阀配件到货", now + timedelta(days=1), True, now=now - timedelta(days=1.5))
-    t = ticket(4, "水电气维修", "阳台灯不亮", days_ago=1)
-    ts.dispatch(t, sup, dept["engineering"].id, tech.id, None, now=now - timedelta(days=0.95))
-    ts.pause(t, tech, "业主出差，约周六上门", now + timedelta(days=2), now=now - timedelta(days=0.9))
-    t = ticket(5, "水电气维修", "入户门锁芯卡涩", days_ago=3)
-    ts.dispatch(t, sup, dept["engineering"].id, tech.id, None, now=now - timedelta(days=2.9))
-    ts.accept(t, tech, now=now - timedelta(days=2.8))
-    ts.resolve(t, tech, "更换锁芯，已试用正常", now=now - timedelta(days=1.2))
-    t = ticket(6, "环境卫生", "单元门口垃圾未清", days_ago=4, channel="wechat")
-    ts.dispatch(t, sup, dept["environment"].id, None, None, now=now - timedelta(days=3.9))
-    ts.accept(t, sup, now=now - timedelta(days=3.8))
-    ts.resolve(t, sup, "已安排保洁清理", now=now - timedelta(days=3.5))
-    ts.return_visit(t, stw, 5, "fixed", "业主满意", now=now - timedelta(days=2.5))
-    ticket(7, "费用", "物业费能否按季度缴纳？", kind="inquiry", days_ago=0.2,
-           reply_due=now + timedelta(hours=4))
-    ticket(8, "绿化", "建议楼下增加绿篱", kind="suggestion", days_ago=5)  # never dispatched: overdue
-    db.session.flush()
-    outage = Outage(community_id=community_id, what="停水", starts_at=now - timedelta(hours=1),
-                    ends_at=now + timedelta(hours=3), script="市政管网维修，预计今天下午恢复供水，请提前储水。",
-                    created_by_id=sup.id)
-    outage.buildings = [buildings["3"], buildings["4"]]
-    db.session.add(outage)
-    db.session.commit()
-    return "已添加演示工作数据：巡查计划6项，巡查点5个，工单9张（含超时、暂停、待回访、已回访），停水通知1条。"
-
-
-def seed_demo_areas(community_id: int, now=None) -> str:
-    """The renovations (permits, passes) and the front desk's day (notices, visitors,
-    parcels/letters/cards, release slips), each written through its area's services (so every
-    step is an Event). Commits once."""
-    from ..errands.demo import seed_demo_errands
-    from ..frontdesk.demo import seed_demo_visitors
-    from ..notices.demo import seed_demo_notices
-    from ..renovation.demo import seed_demo_renovations
-    from ..slips.demo import seed_demo_slips
-
-    lines = [seed(community_id, now=now) for seed in (seed_demo_renovations, seed_demo_notices, seed_demo_visitors,
-                                                      seed_demo_errands, seed_demo_slips)]
-    db.session.commit()
-    return "\n".join(line for line in lines if line)
+def demo_community_id() -> int:
+    """The demo community's id (after seed_demo)."""
+    return db.session.scalar(select(Community.id).where(Community.name == COMMUNITY_NAME))

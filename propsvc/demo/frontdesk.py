@@ -8,9 +8,9 @@ from ..auth.models import User
 from ..core.models import utcnow
 from ..core.timefmt import SITE_TZ, site_now
 from ..extensions import db
+from ..frontdesk import services
 from ..registry.models import Building, Unit, UnitStatus
 from ..registry.validation import id_check_digit
-from . import services
 
 # (name, purpose, note, party, plate?, id?, minutes on site or None = still here)
 _DAY = [

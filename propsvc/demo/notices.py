@@ -8,9 +8,9 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..core.timefmt import site_today, utcnow
 from ..extensions import db
+from ..notices import services
+from ..notices.models import Notice
 from ..registry.models import Building
-from . import services
-from .models import Notice
 
 
 def _cn(d) -> str:

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..core.models import utcnow
+from ..errands import services
 from ..extensions import db
 from ..registry.models import Building, Unit, UnitStatus
-from . import services
 
 # (courier, tracking prefix, days ago, what happened: held | told | self | proxy | returned)
 _PARCELS = [

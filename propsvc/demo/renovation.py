@@ -27,11 +27,11 @@ from ..core.timefmt import SITE_TZ, site_today, utcnow
 from ..documents.models import Document
 from ..extensions import db
 from ..photos.services import save_photo
-from ..registry.demo import _Generator
 from ..registry.models import Building, OccupantRole, Unit, UnitStatus
-from . import pass_services as ps
-from . import services as rs
-from .models import Renovation
+from ..renovation import pass_services as ps
+from ..renovation import services as rs
+from ..renovation.models import Renovation
+from .registry import _Generator
 
 ACCOUNTS = ("front_desk", "steward", "supervisor", "manager", "finance")
 

@@ -14,8 +14,8 @@ from ..core.timefmt import site_today
 from ..extensions import db
 from ..registry.models import Building, Occupancy, OccupantRole, Unit
 from ..registry.validation import id_check_digit
-from . import services
-from .models import ReleaseSlip
+from ..slips import services
+from ..slips.models import ReleaseSlip
 
 
 def _signature(seed: int) -> bytes:

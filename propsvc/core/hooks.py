@@ -1,0 +1,55 @@
+"""Extension points: how a lower room (core, the registry, auth) asks the areas above it for
+something without importing them (ARCHITECTURE.md).
+
+Each point is a name and the call its functions answer. The app factory says, in one place,
+which area function answers which point (propsvc/__init__.py, `_register_hooks`); the lower room
+calls `answers(POINT, …)` and gets every registered answer, in registration order. A point that
+no area answers gives no answers: an area that is not installed simply adds nothing.
+"""
+from itertools import chain
+from typing import Callable
+
+from flask import Flask, current_app
+
+# (community_id) -> None: what an area needs in a new community before its first page (ticket
+# categories, deadlines and working hours; patrol checklists). Run by registry.setup when a
+# community is created (unit import, demo) and for every community by `flask init-db`.
+# Idempotent (only what is missing is added), flushes, never commits.
+COMMUNITY_SETUP = "community_setup"
+
+# (user, community_id, day) -> set of building ids: the buildings a building-bound user works in
+# on `day` [D2]: their own (auth) and those they cover (代班, privacy). core.scope takes the union.
+ASSIGNED_BUILDINGS = "assigned_buildings"
+
+# (community_id, user=None) -> list of notices shown today: on the home page and the kiosk's lock
+# screen (no user: the community's board), on a steward's 今日 (that steward's view) [F2].
+NOTICE_BOARD = "notice_board"
+
+# (user, community_id) -> list of str: warnings on the home page (the working calendar's).
+HOME_WARNINGS = "home_warnings"
+
+# (unit_id, day) -> the unit's approved renovation running on `day` (with .id and .lead_name),
+# or None: its lead may apply for a release slip [S2].
+UNIT_RENOVATION = "unit_renovation"
+
+_KEY = "propsvc.hooks"
+
+
+def register(app: Flask, point: str, *functions: Callable) -> None:
+    """Let `functions` answer `point` in `app` (after those registered before)."""
+    app.extensions.setdefault(_KEY, {}).setdefault(point, []).extend(functions)
+
+
+def answers(point: str, *args, **kwargs) -> list:
+    """Every registered function's answer to `point`, in registration order."""
+    return [fn(*args, **kwargs) for fn in current_app.extensions.get(_KEY, {}).get(point, ())]
+
+
+def joined(point: str, *args, **kwargs) -> list:
+    """The answers' items in one list (for points whose functions answer lists)."""
+    return list(chain.from_iterable(answers(point, *args, **kwargs)))
+
+
+def first(point: str, *args, **kwargs):
+    """The first answer that is not None, or None."""
+    return next((a for a in answers(point, *args, **kwargs) if a is not None), None)
