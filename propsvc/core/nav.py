@@ -59,7 +59,7 @@ PLACES: tuple[Place, ...] = (
                                           "patrols.checkpoint_pdf")),
     Place("tickets.settings", "工单设置", "设置"),
     Place("admin.users", "员工账号", "员工", owns=("admin.",)),
-    Place("privacy.audit", "号码查看记录", owns=("privacy.audit_csv",)),
+    Place("privacy.audit", "号码查看记录", "号码记录", owns=("privacy.audit_csv",)),
     Place("privacy.covers", "代班"),
     Place("admin.import_units", "导入房屋", "导入", owns=("admin.import_example",)),
 )

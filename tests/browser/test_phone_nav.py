@@ -124,8 +124,14 @@ def check_nav(page, expected_label: str | None, where: str) -> list[str]:
     return problems
 
 
+# The desk's forms (its 首页 buttons), with a home chosen so the recipient and applicant radios show.
+DESK_FORMS = ("/errands/parcels/new?unit_id={unit_id}", "/slips/new?unit_id={unit_id}", "/desk/visitors/new",
+              "/tickets/new?unit_id={unit_id}")
+
+
 def key_pages(app, roles: set[str]) -> list[tuple[str, str | None]]:
-    """(endpoint, the place's bar label) of 首页 and the role's bar places."""
+    """(URL, the bar label of the place it is) of 首页, the role's bar places and its first place
+    under 更多 (shown as the 更多 label there)."""
     with app.test_request_context():
         from flask import url_for
 
@@ -137,6 +143,7 @@ def key_pages(app, roles: set[str]) -> list[tuple[str, str | None]]:
 
         n = nav.nav_for(frozenset(roles), "core.home", can)
         pages = [("/", None)] + [(url_for(p.endpoint), p.bar_label) for p in n.bar if p.endpoint != "core.home"]
+        pages += [(url_for(p.endpoint), p.bar_label) for p in n.more[:1]]
     return pages
 
 
@@ -148,12 +155,16 @@ def test_key_pages_for_each_role_are_accessible_thumb_sized_with_the_place_in_vi
                                                                                    page, role):
     sign_in_as(page, live_server, full_site.users[role], full_site.password)
     problems = []
-    for url, label in key_pages(app, {role}):
+    pages = key_pages(app, {role})
+    if role == "front_desk":
+        pages += [(url.format(unit_id=full_site.ids["unit_id"]), None) for url in DESK_FORMS]
+    for url, label in pages:
         page.goto(f"{live_server}{url}")
         page.wait_for_load_state("load")
         where = f"{role} {page.url.removeprefix(live_server)}"
         ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"phone-nav-{role}-{url.strip('/').replace('/', '_') or 'home'}.png"))
+        name = url.split("?")[0].strip("/").replace("/", "_") or "home"
+        page.screenshot(path=str(ARTIFACTS / f"phone-nav-{role}-{name}.png"))
         problems += [f"{where}: axe {v}" for v in axe_serious(page)]
         problems += [f"{where}: small target {t}" for t in page.evaluate(SMALL_TARGETS_JS, MIN_TARGET)]
         problems += [f"{where}: small text {t}" for t in page.evaluate(SMALL_TEXT_JS, MIN_TEXT)]
@@ -240,3 +251,51 @@ def test_guard_lands_on_the_gate_with_field_photo_and_release_in_the_first_scree
     assert above_the_bar(page, release), release.bounding_box()
     shot("2-slip")
     assert not page.js_errors, page.js_errors
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
+def test_more_menu_opens_above_the_bar_and_names_the_place_one_is_at(app, full_site, live_server, chromium, js):
+    """A supervisor's 20-odd places: five in the bar, the rest under 更多, a <details> that opens
+    upwards inside the screen with thumb-sized rows, with or without JavaScript; on a place from
+    更多 its label names that place, and the place is marked current in the opened list."""
+    context = chromium.new_context(viewport=VIEWPORT, locale="zh-CN", java_script_enabled=js)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in_as(page, live_server, full_site.users["supervisor"], full_site.password)
+        s = nav_state(page)
+        assert s["bar"] == ["首页", "派单", "今日", "早会", "统计"] and s["summary"] == "更多"
+        summary = page.locator("nav.nav details.more-menu > summary")
+        summary.click()
+        menu = page.locator("nav.nav .more-list")
+        expect(menu).to_be_visible()
+        box = menu.bounding_box()
+        bar_top = page.evaluate("document.querySelector('nav.nav').getBoundingClientRect().top")
+        assert box["y"] >= 0 and box["y"] + box["height"] <= bar_top + 1 and box["x"] + box["width"] <= VIEWPORT["width"]
+        assert page.evaluate(SMALL_TARGETS_JS, MIN_TARGET) == []
+        page.screenshot(path=str(ARTIFACTS / f"phone-nav-more-open-{'js' if js else 'nojs'}.png"))
+        names = menu.locator("a").all_inner_texts()
+        assert "巡查设置" in names and "号码查看记录" in names and "派单队列" not in names  # the bar's are not repeated
+        assert page.evaluate("getComputedStyle(document.querySelector('.more-list')).overflowY") == "auto"  # a long list scrolls
+        if js:  # a tap outside closes it (app.js); without JS a tap on 更多 does
+            page.locator("main h1").click()
+            expect(menu).to_be_hidden()
+        else:
+            summary.click()
+            expect(menu).to_be_hidden()
+        summary.click()
+        menu.get_by_role("link", name="巡查设置").click()
+        page.wait_for_url("**/patrols/admin")
+        s = nav_state(page)
+        assert s["summary"].endswith("巡查设置") and on_screen(s["summaryBox"]) and s["current"] == "巡查设置"
+        assert page.locator("nav.nav > a[aria-current]").count() == 0
+        page.screenshot(path=str(ARTIFACTS / f"phone-nav-more-here-{'js' if js else 'nojs'}.png"))
+        # A page of a place (a plan of 巡查设置) keeps the place shown.
+        page.goto(f"{live_server}/patrols/plans")
+        assert nav_state(page)["summary"].endswith("巡查设置")
+        # A ticket's page belongs to 派单 for a supervisor (the bar's place wins over 我的工单 in 更多).
+        page.goto(f"{live_server}/tickets/{full_site.ids['ticket_id']}")
+        s = nav_state(page)
+        assert s["current"] == "派单" and s["currentInBar"] and s["summary"] == "更多"
+    finally:
+        context.close()
