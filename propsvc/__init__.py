@@ -104,25 +104,24 @@ def _make_upload_folder(app: Flask) -> None:
 
 def _template_helpers(app: Flask, idle_seconds) -> None:
     from .auth.services import KIOSK_COOKIE
-    from .core.access import access_of
-    from .core.nav import NAV
+    from .core.access import can
+    from .core.nav import nav_for
     from .core.web import static_url
     from .core.timefmt import localtime
     from .registry.masking import mask_id, mask_phone
     from .registry.services import SEARCH_LIMIT
 
-    def can(endpoint: str) -> bool:
-        """Show a link only to those its route would let in (no second list of roles)."""
-        rule = access_of(endpoint)
-        if rule is None:
-            return False
-        return rule.public or (current_user.is_authenticated and bool(current_user.roles & rule.roles))
+    def _nav():
+        """The bar and 更多 for this person on this page (core.nav), worked out once per request."""
+        if "_nav" not in g:
+            g._nav = nav_for(current_user.roles, request.endpoint, can, bool(session.get("kiosk_id")))
+        return g._nav
 
     @app.context_processor
     def _ctx():
         return {
             "static_url": static_url,
-            "nav": NAV,
+            "nav": _nav,
             "can": can,
             "community": getattr(g, "community", None),
             "idle_seconds": idle_seconds(),

@@ -43,9 +43,10 @@ def allowed(app, role) -> set[str]:
 
 
 def buttons(html: str) -> dict[str, str]:
-    """label -> href of the big desk buttons on the page."""
+    """label -> href of the big desk buttons on the page (a button may carry its live count)."""
     return {m.group(2): m.group(1) for m in re.finditer(
-        r'<a class="desk-btn" href="([^"]+)"><span class="desk-label">([^<]+)</span><span class="desk-hint">[^<]+</span></a>',
+        r'<a class="desk-btn" href="([^"]+)"><span class="desk-label">([^<]+)</span><span class="desk-hint">[^<]+</span>'
+        r'(?:<span class="tally[^"]*">[^<]+<b>[^<]+</b></span>)?</a>',
         html)}
 
 
@@ -80,7 +81,7 @@ def test_front_desk_without_kiosk_gets_the_desk_board_too(app, site, client):
     assert set(shown) == {LABELS[e] for e in allowed(app, "front_desk")}
 
 
-@pytest.mark.parametrize("role", ["manager", "technician", "guard", "finance", "admin", "supervisor"])
+@pytest.mark.parametrize("role", ["manager", "technician", "finance", "admin", "supervisor"])
 def test_other_roles_off_kiosk_keep_the_regular_tiles(app, site, client, role):
     login(client, site["users"][role].username)
     resp = client.get("/")

@@ -57,6 +57,15 @@ def access_of(endpoint: str | None) -> Access | None:
     return getattr(view, "access", None)
 
 
+def can(endpoint: str) -> bool:
+    """Whether the signed-in person may open `endpoint`: a link is shown only to those its
+    route would let in (no second list of roles); False for a route that is not installed."""
+    rule = access_of(endpoint)
+    if rule is None:
+        return False
+    return rule.public or (current_user.is_authenticated and bool(current_user.roles & rule.roles))
+
+
 def enforce_access():
     """before_request: apply the view's declaration."""
     if request.endpoint is None:  # 404/405 handled by Flask; its page keeps the top bar's community

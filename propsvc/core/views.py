@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..core import hooks
-from ..core.access import allow, public
-from ..core.nav import NAV
+from ..core import nav as places
+from ..core.access import allow, can, public
 from ..core.roles import Role
 from ..core.web import render_page
 
@@ -25,28 +25,41 @@ DESK_TASKS = (
     ("renovation.worker_list", "装修出入证", "装修工人办证、缴费、退证"),
     ("registry.search", "房屋查询", "输入房号、业主姓名或手机尾号"),
 )
-# The regular tiles: every place of the navigation but home itself (each shown to those it lets
-# in); on the desk board those already shown as buttons are left out.
-TILES = tuple((endpoint, label) for endpoint, label in NAV if endpoint != "core.home")
+# A desk button shows the live count of the place its task belongs to (core.nav).
+DESK_COUNTS = {"slips.new": "slips.index", "frontdesk.visit_new": "frontdesk.visitors",
+               "errands.parcel_new": "errands.index", "renovation.worker_list": "renovation.worker_list"}
 
 
 def desk_mode() -> bool:
     return bool(session.get("kiosk_id")) or current_user.has_role(Role.FRONT_DESK)
 
 
+def _installed(endpoint: str) -> bool:
+    return endpoint in current_app.view_functions
+
+
 @bp.get("/")
 @allow()
 def home():
-    # 今日 is the steward's first screen (not on a shared kiosk); ?all=1 shows this page.
-    if (current_user.has_role(Role.STEWARD) and not session.get("kiosk_id") and not request.args.get("all")
-            and "patrols.today" in current_app.view_functions):
-        return redirect(url_for("patrols.today"))
+    # A role's day may start elsewhere (core.nav.LANDING: 今日 for a steward, the gate for a
+    # guard; never on a shared kiosk); ?all=1 shows this page.
+    start = places.landing(current_user.roles, bool(session.get("kiosk_id")), _installed)
+    if start is not None and not request.args.get("all"):
+        return redirect(url_for(start))
     desk = desk_mode()
     notices = []
     if desk and "notices.index" in current_app.view_functions:
         notices = hooks.joined(hooks.NOTICE_BOARD, g.community.id)
-    return render_page("core/home.html", block="content", desk=desk, desk_tasks=DESK_TASKS, tiles=TILES,
-                       notices=notices, calendar_warnings=calendar_warnings_for_me())
+    user = current_user._get_current_object()
+    shown = {endpoint for endpoint, _label, _hint in DESK_TASKS if can(endpoint)} if desk else set()
+    tiles = places.tiles_for(user, g.community.id, can, _installed, leave_out=shown)
+    desk_counts = {}
+    if desk:
+        for task, endpoint in DESK_COUNTS.items():
+            if task in shown and can(endpoint) and _installed(endpoint):
+                desk_counts[task] = places.count_of(places.BY_ENDPOINT[endpoint], user, g.community.id)
+    return render_page("core/home.html", block="content", desk=desk, desk_tasks=DESK_TASKS, tiles=tiles,
+                       desk_counts=desk_counts, notices=notices, calendar_warnings=calendar_warnings_for_me())
 
 
 def calendar_warnings_for_me() -> list:

@@ -647,3 +647,10 @@ def counts(community_id: int, now: datetime | None = None) -> dict:
         "cards": {"open": sum(c.get(s, 0) for s in CARD_OPEN), "applied": c.get(CardState.APPLIED, 0),
                   "paid": c.get(CardState.PAID, 0)},
     }
+
+
+def parcels_count(user, community_id: int) -> tuple[str, int]:
+    """代办's tile (core.nav): parcels held for residents and not yet collected (the 未领取 list)."""
+    n = db.session.scalar(select(func.count()).select_from(Parcel).where(
+        Parcel.community_id == community_id, Parcel.state.in_([str(s) for s in PARCEL_OPEN])))
+    return "待领取", n or 0

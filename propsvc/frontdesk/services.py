@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..auth.models import User
@@ -190,6 +190,13 @@ def on_site(community_id: int) -> list[Visit]:
     """Arrived and not signed out, longest on site first."""
     return list(db.session.scalars(_listing().where(
         Visit.community_id == community_id, Visit.left_at.is_(None)).order_by(Visit.arrived_at, Visit.id)))
+
+
+def on_site_count(user, community_id: int) -> tuple[str, int]:
+    """访客's tile (core.nav): visitors arrived and not signed out."""
+    n = db.session.scalar(select(func.count()).select_from(Visit).where(
+        Visit.community_id == community_id, Visit.left_at.is_(None)))
+    return "在场", n or 0
 
 
 def day_visits(community_id: int, day: date) -> list[Visit]:

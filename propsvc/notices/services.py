@@ -227,6 +227,11 @@ def counts(community_id: int, today: date | None = None) -> dict[str, int]:
     }
 
 
+def current_count(user, community_id: int) -> tuple[str, int]:
+    """公告's tile (core.nav): notices shown today (the 当前 list)."""
+    return "今日公告", counts(community_id)["current"]
+
+
 def current(community_id: int, today: date | None = None, building_ids: list[int] | None = None,
             limit: int = 20) -> list[Notice]:
     """The notices shown today. building_ids: only those for the whole community or concerning

@@ -261,6 +261,24 @@ def today_for(user: User, community_id: int, now: datetime | None = None) -> Tod
     )
 
 
+def patrol_progress(user: User, community_id: int, now: datetime | None = None) -> tuple[str, tuple[int, int]] | None:
+    """今日's tile (core.nav): today's planned patrols done of planned, as 今日 lists them (a
+    steward's own plans; everyone's for a supervisor); with no plans today, a steward's buildings
+    patrolled against the daily quota. None when there is nothing to count."""
+    now = now or utcnow()
+    day = today_local(now)
+    due_on = _plans_fn("due_on")
+    steward_id = user.id if user.has_role(Role.STEWARD) else None
+    due = due_on(community_id, day, steward_id=steward_id, now=now) if due_on is not None else []
+    if due:
+        return "今日巡查", (sum(1 for d in due if d.state == "done"), len(due))
+    if steward_id is not None:
+        own = next((r for r in coverage_rows(_coverage(community_id, day, now)) if r.steward_id == user.id), None)
+        if own is not None and own.quota > 0:
+            return "今日楼栋", (own.done, own.quota)
+    return None
+
+
 # --- stewards and their tickets ---------------------------------------------------------
 
 def stewards_of(community_id: int) -> list[User]:

@@ -439,6 +439,15 @@ def worker_rows(r: Renovation, today: date | None = None) -> list[WorkerRow]:
     return rows_for(list(r.workers), today)
 
 
+def unpaid_count(user, community_id: int) -> tuple[str, int]:
+    """装修缴费's tile (core.nav): registered workers of approved renovations whose fees are not
+    in yet (the page's 待缴费 list)."""
+    n = db.session.scalar(select(func.count()).select_from(Worker).join(Renovation, Worker.renovation_id == Renovation.id)
+                          .where(Renovation.community_id == community_id, Renovation.state == RenovationState.APPROVED,
+                                 Worker.returned_at.is_(None), Worker.paid_at.is_(None)))
+    return "待缴费", n or 0
+
+
 # --- the gate --------------------------------------------------------------------------
 
 _CODE_IN_URL = re.compile(r"/v/([^/?#\s]+)")

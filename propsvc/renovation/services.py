@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 if TYPE_CHECKING:
@@ -732,3 +732,17 @@ def board(community_id: int, today: date | None = None, building_id: int | None 
         b["count"] = sum(len(f["rows"]) for f in b["floors"])
         b["overdue"] = sum(1 for f in b["floors"] for row in f["rows"] if row["overdue"])
     return out
+
+
+def applied_count(user, community_id: int) -> tuple[str, int]:
+    """装修's tile (core.nav): applications waiting for approval (the 待审批 list)."""
+    n = db.session.scalar(select(func.count()).select_from(Renovation).where(
+        Renovation.community_id == community_id, Renovation.state == RenovationState.APPLIED))
+    return "待审批", n or 0
+
+
+def board_count(user, community_id: int) -> tuple[str, int]:
+    """装修动态's tile (core.nav): approved renovations under way, as the board lists them."""
+    n = db.session.scalar(select(func.count()).select_from(Renovation).where(
+        Renovation.community_id == community_id, Renovation.state == RenovationState.APPROVED))
+    return "在装修", n or 0

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from flask import current_app
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..core.models import utcnow
@@ -570,6 +570,28 @@ def listing(community_id: int, which: str, today: date | None = None) -> list[Re
     return list(db.session.scalars(stmt.order_by(ReleaseSlip.created_at.desc(), ReleaseSlip.id.desc())
                                    .options(selectinload(ReleaseSlip.document), selectinload(ReleaseSlip.unit))
                                    .limit(LIST_LIMIT)))
+
+
+def gate_count(user, community_id: int, today: date | None = None) -> tuple[str, int]:
+    """门岗查验's tile (core.nav): approved slips of today not yet released (what the gate lets out)."""
+    today = today or site_today()
+    n = db.session.scalar(select(func.count()).select_from(ReleaseSlip).where(
+        ReleaseSlip.community_id == community_id, ReleaseSlip.state == SlipState.APPROVED,
+        ReleaseSlip.released_at.is_(None), ReleaseSlip.moving_on == today))
+    return "待放行", n or 0
+
+
+def todo_count(user, community_id: int, today: date | None = None) -> tuple[str, int]:
+    """放行条's tile (core.nav): what waits for this person: a supervisor's signature, a manager's
+    approval, else (desk, steward, guard) today's approved slips not yet released."""
+    from ..core.roles import Role
+
+    for role, state, label in ((Role.SUPERVISOR, SlipState.PENDING, "待签字"), (Role.MANAGER, SlipState.SIGNED, "待盖章")):
+        if user.has_role(role):
+            n = db.session.scalar(select(func.count()).select_from(ReleaseSlip).where(
+                ReleaseSlip.community_id == community_id, ReleaseSlip.state == state))
+            return label, n or 0
+    return gate_count(user, community_id, today)
 
 
 # --- the gate ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ Each ticket appears once, in the first section that claims it."""
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
@@ -151,3 +151,17 @@ def my_lists(user: User, community_id: int, now: datetime | None = None) -> MyLi
             notices.append("您还没有所属部门，看不到部门待接单，请联系主管设置。")
         sections.append(Section("grab", "部门待接单", "没有待接的工单。", grab, grab=True))
     return MyLists(sections, notices, [b.label for b in buildings], open_total)
+
+
+# --- counts for 首页's tiles (core.nav) --------------------------------------------------------
+
+def dispatch_count(user: User, community_id: int) -> tuple[str, int]:
+    """派单队列: the community's new tickets waiting to be dispatched (the queue's first group)."""
+    n = db.session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.community_id == community_id, Ticket.state == State.NEW))
+    return "待派单", n or 0
+
+
+def mine_count(user: User, community_id: int) -> tuple[str, int]:
+    """我的工单: the tickets the person's lists hold today (each once), as the page lists them."""
+    return "待办", sum(len(s.tickets) for s in my_lists(user, community_id).sections)

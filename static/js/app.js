@@ -51,6 +51,16 @@
     }).catch(function () {});
   }
 
+  // 更多 (the bottom bar's <details>): a tap outside the open menu, or Esc, closes it.
+  document.addEventListener("click", function (e) {
+    var open = document.querySelector("details.more-menu[open]");
+    if (open && !open.contains(e.target)) open.open = false;
+  });
+  document.addEventListener("keydown", function (e) {
+    var open = document.querySelector("details.more-menu[open]");
+    if (open && (e.key === "Escape" || e.key === "Esc")) { open.open = false; open.querySelector("summary").focus(); }
+  });
+
   // A refused form comes back with its message next to the field, which on a phone may be far
   // below the fold: bring the first field with an error into view and put the cursor in it.
   var showError = function (root) {

@@ -55,6 +55,7 @@ def test_t9_reveal_audit_and_lock_in_the_browser(app, live_server, page, shot, m
     expect(page.locator("#occupants summary", has_text="显示").first).to_be_visible()
 
     # The audit lists the look: who, whose record, why; never the number.
+    page.locator("nav.nav details.more-menu summary").click()  # a supervisor's place under 更多
     page.get_by_role("link", name="号码查看记录").first.click()
     page.wait_for_url("**/privacy/audit")
     expect(page.locator("#results")).to_contain_text(REASON)
