@@ -14,6 +14,7 @@ from jinja2_fragments.flask import render_block
 from ..core import idempotency, scope
 from ..core.access import allow, get_or_404
 from ..core.forms import Form, parse_id
+from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.timefmt import localtime
 from ..core.web import is_htmx, render_page
@@ -21,7 +22,7 @@ from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from ..registry import services as registry
 from ..registry.models import Unit
-from . import forms, services
+from . import forms, plans, services
 from .blueprint import bp
 from .models import RESULT_LABELS, Patrol, PatrolPlan, PatrolResult
 
@@ -99,8 +100,9 @@ def start():
                 return redirect(url_for("patrols.run", patrol_id=p.id), 303)
         else:
             error = next(iter(e for errs in form.errors.values() for e in errs), "请检查填写的内容。")
+    late = plan is not None and plans.started_late(plan, services.local_day(), utcnow())
     return render_page("patrols/start.html", status=status, form=form, plan=plan, unit=unit, options=options,
-                       search_error=search_error, error=error,
+                       search_error=search_error, error=error, late=late,
                        today=services.open_patrols(g.community.id, current_user))
 
 
@@ -111,7 +113,7 @@ def _run_page(p: Patrol, status: int = 200, error: str | None = None, open_item:
     state = services.resume_state(p)
     open_row = next((r for r in state.rows if r.item_id == open_item), None)
     return render_page("patrols/run.html", status=status, p=p, state=state, error=error, open_row=open_row,
-                       note=note, editable=p.finished_at is None and p.steward_id == current_user.id,
+                       note=note, makeup=plans.makeup_of(p), editable=p.finished_at is None and p.steward_id == current_user.id,
                        labels=list(RESULT_LABELS.items()))
 
 

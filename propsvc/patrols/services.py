@@ -3,7 +3,9 @@ once). Every state change records an Event.
 
 * start_patrol: a target (building, unit or area) of the community, an active checklist of the
   community, the local day (Asia/Shanghai); the same client key, or an open patrol of the same
-  target and checklist today, gives back the patrol already started (a reload resumes it).
+  target and checklist today, gives back the patrol already started (a reload resumes it). A
+  planned patrol whose window has closed (已漏巡) may still be started that day: it is a 补巡,
+  recorded so (the events carry the planned window and the actual times; plans.makeup_of).
 * tap: one result per item. The phone sends each tap with a random key, its device id and
   the device's next sequence number (kept in its localStorage). Every key is remembered
   (PatrolTap): a key seen before changes nothing and is answered "repeat" (or "stale" again).
@@ -31,6 +33,7 @@ from ..photos.services import StoredPhoto, open_photo
 from ..registry.models import Building, Unit
 from .models import (RESULT_LABELS, Checkpoint, ChecklistItem, ChecklistTemplate, ItemResult, Patrol, PatrolKind,
                      PatrolPlan, PatrolResult, PatrolTap, TargetType)
+from .plans import makeup_of
 
 MSG_FINISHED = "巡查已结束，不能再修改"
 MSG_NOTE = "请填写问题说明。"
@@ -161,8 +164,19 @@ def start_patrol(community_id: int, steward: User, template_id: int | None, targ
         if existing is None:
             raise
         return existing
-    record("patrol.started", p, actor=steward, kind=p.kind, target=p.target_label, plan_id=p.plan_id).at = now
+    record("patrol.started", p, actor=steward, kind=p.kind, target=p.target_label, plan_id=p.plan_id,
+           **_makeup_data(p)).at = now
     return p
+
+
+def _makeup_data(p: Patrol) -> dict:
+    """[D3] A 补巡 is recorded as such, with the planned window it missed and the actual times."""
+    m = makeup_of(p)
+    if m is None:
+        return {}
+    return {"makeup": True, "planned_start": m.planned_start.isoformat(), "planned_end": m.planned_end.isoformat(),
+            "started_at": m.started_at.isoformat(),
+            "finished_at": m.finished_at.isoformat() if m.finished_at else None}
 
 
 def open_patrols(community_id: int, steward: User, now: datetime | None = None) -> list[Patrol]:
@@ -425,7 +439,7 @@ def finish(patrol: Patrol, steward: User, now: datetime | None = None) -> list:
     patrol.finished_at = now
     db.session.flush()
     record("patrol.finished", patrol, actor=steward, items=state.total, problems=len(state.problems),
-           tickets=[t.id for t in tickets]).at = now
+           tickets=[t.id for t in tickets], **_makeup_data(patrol)).at = now
     return tickets
 
 
