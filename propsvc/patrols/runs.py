@@ -196,9 +196,12 @@ def finish(patrol_id: int):
     except services.PatrolError as e:
         db.session.rollback()
         return _run_page(load_patrol(patrol_id, write=True), 422, str(e))
-    msg = "巡查已完成。"
+    msg = "补巡已完成" if plans.makeup_of(p) else "巡查已完成"
     if tickets:
-        msg += f"发现问题 {len(tickets)} 项，已生成整改工单：" + "、".join(t.serial for t in tickets) + "。"
+        msg += (f"，发现问题 {len(tickets)} 项，已生成整改工单 " + "、".join(t.serial for t in tickets)
+                + "，已进入派单队列；整改完成后请到现场复检。")
+    else:
+        msg += "，各项正常，已记入今日巡查。"
     flash(msg, "ok")
     return redirect(url_for("patrols.run", patrol_id=p.id), 303)
 
