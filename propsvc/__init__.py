@@ -83,7 +83,7 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
     from .auth.services import KIOSK_COOKIE
     from .core.access import access_of
     from .core.nav import NAV
-    from .core.web import static_url
+    from .core.web import find_form, find_forms, static_url
     from .core.timefmt import localtime
     from .registry.masking import mask_id, mask_phone
     from .registry.services import SEARCH_LIMIT
@@ -109,5 +109,7 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["search_limit"] = SEARCH_LIMIT  # a unit search lists at most this many
+    app.jinja_env.globals["find_form"] = find_form  # 查找 without JavaScript: a plain GET (core.web)
+    app.jinja_env.globals["find_forms"] = find_forms
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id

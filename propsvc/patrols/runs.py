@@ -27,7 +27,7 @@ from .blueprint import bp
 from .models import RESULT_LABELS, Patrol, PatrolPlan, PatrolResult
 
 RUN_ROLES = (Role.STEWARD, Role.SUPERVISOR, Role.ADMIN)
-READ_ALL = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)  # may look at any patrol of the community
+READ_ALL = services.PATROL_READERS  # may look at any patrol of the community
 # A row is swapped into a page that has the document's policy; the fragment itself runs nothing.
 FRAGMENT_CSP = "default-src 'none'; frame-ancestors 'none'"
 

@@ -408,7 +408,7 @@ def _rectification(patrol: Patrol, r: PatrolResult, steward: User, now: datetime
 
     cat = category_for(patrol.community_id, r.item_text, patrol.kind)
     t = tickets.create_ticket(patrol.community_id, tickets.Intake(
-        kind=Kind.PATROL, channel=Channel.WALK_IN, category_id=cat.id, urgency=Urgency.NORMAL,
+        kind=Kind.PATROL, channel=Channel.PATROL, category_id=cat.id, urgency=Urgency.NORMAL,
         description=f"巡查发现：{r.item_text}：{r.note or ''}",
         unit_id=patrol.unit_id, building_id=None if patrol.unit_id else patrol.building_id,
         location=patrol.area or (None if (patrol.unit_id or patrol.building_id) else patrol.target_label),
@@ -421,6 +421,38 @@ def _rectification(patrol: Patrol, r: PatrolResult, steward: User, now: datetime
         tickets.attach_photos(t, ev, [stored], steward)
     r.ticket_id = t.id
     return t
+
+
+# Who may open any patrol of the community (read-only); a steward opens their own.
+PATROL_READERS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_open(user: User, patrol: Patrol) -> bool:
+    return patrol.steward_id == user.id or user.has_role(*PATROL_READERS)
+
+
+@dataclass
+class Origin:
+    """Where a rectification ticket came from [D3]: the patrol, the item found wrong (with the
+    steward's note), the checkpoint scanned on that patrol, and whether it was a 补巡."""
+
+    patrol: Patrol
+    result: PatrolResult
+    checkpoint: str | None
+    makeup: object | None  # plans.MakeUp
+
+
+def rectification_origin(ticket_id: int) -> Origin | None:
+    r = db.session.scalar(select(PatrolResult).where(PatrolResult.ticket_id == ticket_id))
+    if r is None:
+        return None
+    p = r.patrol
+    checkpoint = None
+    if p.checkpoint_at is not None:
+        ev = db.session.scalar(select(Event).where(Event.object_type == "patrol", Event.object_id == p.id,
+                                                   Event.action == "patrol.checkpoint").order_by(Event.id))
+        checkpoint = (ev.data or {}).get("checkpoint") if ev is not None else None
+    return Origin(p, r, checkpoint, makeup_of(p))
 
 
 def finish(patrol: Patrol, steward: User, now: datetime | None = None) -> list:

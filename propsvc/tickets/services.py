@@ -511,6 +511,7 @@ CONTACT_METHODS = {"phone": "电话", "sms": "短信", "wechat": "微信"}
 
 def contact(t: Ticket, actor: User, method: str, text: str, now: datetime | None = None) -> Event:
     """[T4] Each contact with the owner is recorded."""
+    _need(owner_facing(t), "巡查整改工单没有报事业主，无需记录联系业主。")
     _need(method in CONTACT_METHODS, "请选择联系方式。")
     _need(bool(text and text.strip()), "请填写联系内容。")
     return _step(t, actor, "ticket.contacted", now or utcnow(), method=method, text=text.strip(), public=True)
@@ -607,6 +608,13 @@ def is_overdue(t: Ticket, now: datetime | None = None) -> bool:
     return due is not None and due < (now or utcnow())
 
 
+def owner_facing(t: Ticket) -> bool:
+    """A ticket someone reported: the owner is told (texts to copy) and contacts are recorded.
+    A rectification (巡查整改) was found by a steward on a patrol: no owner reported it, so it has
+    neither the texts nor 记录联系业主; its page shows the patrol it came from and its recheck."""
+    return t.kind != Kind.PATROL
+
+
 def available_steps(user: User, t: Ticket) -> list[str]:
     """The steps to offer this user now (the step functions still check everything)."""
     steps = []
@@ -632,7 +640,7 @@ def available_steps(user: User, t: Ticket) -> list[str]:
         steps.append("visit")
     if t.state != State.CLOSED and (t.escalation == 0 or (t.escalation == 1 and sup)):
         steps.append("escalate")
-    if desk and t.state != State.CLOSED:
+    if desk and t.state != State.CLOSED and owner_facing(t):
         steps.append("contact")
     if sup and t.state != State.CLOSED:
         steps.append("close")

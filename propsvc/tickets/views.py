@@ -15,6 +15,7 @@ from ..core.timefmt import from_local
 from ..core.web import is_htmx, local_next, render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
+from ..patrols import services as patrol_services
 from ..patrols.forms import RecheckForm
 from ..registry import services as registry
 from ..registry.models import Unit
@@ -254,6 +255,9 @@ def _step_forms(t: Ticket, failed: str | None = None, failed_form=None) -> dict:
 
 def _ticket_page(t: Ticket, status: int = 200, failed: str | None = None, failed_form=None, error=None):
     events = services.timeline(t)
+    origin = patrol_services.rectification_origin(t.id) if t.kind == Kind.PATROL else None  # [D3]
+    origin_url = (url_for("patrols.run", patrol_id=origin.patrol.id, _anchor=f"i{origin.result.item_id}")
+                  if origin is not None and patrol_services.may_open(current_user, origin.patrol) else None)
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events})))}
     photos_by_event = {}
     for p in t.photos:
@@ -262,7 +266,8 @@ def _ticket_page(t: Ticket, status: int = 200, failed: str | None = None, failed
         "tickets/ticket.html", block="content", status=status, t=t, events=events, users=users,
         photos_by_event=photos_by_event, step_forms=_step_forms(t, failed, failed_form), error=error,
         confidential=services.sees_confidential(current_user, t), overdue=services.is_overdue(t),
-        messages=services.message_texts(t), labels=services.EVENT_LABELS, event_hidden=scope.ticket_event_hidden)
+        messages=services.message_texts(t) if services.owner_facing(t) else {}, labels=services.EVENT_LABELS,
+        event_hidden=scope.ticket_event_hidden, origin=origin, origin_url=origin_url)
 
 
 @bp.get("/<id:ticket_id>")
