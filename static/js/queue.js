@@ -42,7 +42,10 @@
       e.detail.shouldSwap = false;
       return;
     }
-    if (e.detail.shouldSwap) { anchor = anchorOf(target); }
+    if (e.detail.shouldSwap) {
+      anchor = anchorOf(target);
+      focused = active && target.contains(active) ? active.id : null;
+    }
   });
 
   /* Keeping your place. A dispatch from a card answers with that card alone, swapped in place
@@ -53,6 +56,7 @@
   var anchor = null;      // {id, top} of the first row on screen before a poll's swap
   var said = {};          // card id → the message its dispatch answered with
   var focusMsg = null;    // the id of a message to focus once it is in the page
+  var focused = null;     // the id of what had focus in the list before a poll's swap
 
   function anchorOf(queue) {
     var rows = queue.querySelectorAll("li[id]");
@@ -79,7 +83,6 @@
   document.addEventListener("htmx:afterSwap", function (e) {
     var elt = e.detail.elt;
     if (isQueue(elt)) {  // a poll (or a filter) replaced the list
-      var active = document.activeElement && document.activeElement.id;
       Object.keys(said).forEach(function (id) {
         var li = document.getElementById(id);
         if (li && !li.querySelector(".qmsg")) {
@@ -92,9 +95,10 @@
         if (row) { window.scrollBy(0, row.getBoundingClientRect().top - anchor.top); }
         anchor = null;
       }
-      if (active && document.activeElement !== document.getElementById(active)) {
-        var again = document.getElementById(active);
-        if (again) { again.focus({preventScroll: true}); }
+      if (focused) {  // the same element of the new list (a message put back above included)
+        var again = document.getElementById(focused);
+        if (again && document.activeElement !== again) { again.focus({preventScroll: true}); }
+        focused = null;
       }
       return;
     }
