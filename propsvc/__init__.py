@@ -5,7 +5,7 @@ from flask import Flask, g, request, session
 from flask_login import current_user
 
 from .config import load_config
-from .extensions import csrf, db, login_manager, migrate
+from .extensions import compress, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = None
 
     from .auth.views import bp as auth_bp, check_session, idle_seconds
-    from .core import access, idempotency, web
+    from .core import access, idempotency, offline, web
     from .core.views import bp as core_bp
     from .registry.views import bp as registry_bp
     from .admin.views import bp as admin_bp
@@ -57,7 +57,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(check_session)
     app.before_request(access.enforce_access)
     idempotency.init_app(app)  # after access: a one-time key is checked for those let in
+    offline.init_app(app)  # the steward's offline shell: /sw.js, /offline
     app.after_request(web.security_headers)
+    compress.init_app(app)  # COMPRESS_REGISTER is off: web.compress_response calls it
+    app.after_request(web.compress_response)  # runs after security_headers (last registered, first run)
     web.register_error_handlers(app)
     _template_helpers(app, idle_seconds)
     register_template_helpers(app)

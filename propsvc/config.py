@@ -27,6 +27,17 @@ def load_config(app, overrides: dict | None = None) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # Flask-Compress: pages, fragments and text answers as br (or gzip for a client without
+        # it), compressed as they are sent. br 5: ~1 ms for a 40 KB page, ~5 % smaller than the
+        # library's default 4. Streamed answers (files sent from disk: photos, PDFs) are left
+        # alone; static CSS/JS are compressed once, at the highest level (core.web.static_file).
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_BR_LEVEL=5,
+        COMPRESS_LEVEL=6,
+        COMPRESS_STREAMS=False,
+        COMPRESS_REGISTER=False,  # core.web.compress_response calls it
+        COMPRESS_MIMETYPES=["text/html", "text/css", "text/javascript", "application/javascript",
+                            "application/json", "text/plain", "text/csv", "image/svg+xml"],
     )
     app.config.from_pyfile("config.py", silent=True)
     env = os.environ

@@ -1,4 +1,5 @@
 """Flask extensions, created once and bound in create_app."""
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,3 +25,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+compress = Compress()  # pages and fragments, br or gzip (static files: core.web)

@@ -76,6 +76,9 @@ R = Row
 ROUTES: dict[str, Row] = {
     # --- sign-in, account, kiosk, health ---------------------------------------------------------
     "static_files.static_file": R(PUBLIC),
+    "offline.service_worker": R(PUBLIC, why="the offline shell's script: asset URLs and path patterns, no data; "
+                                            "an update check may come after the session ended"),
+    "offline.page": R(PUBLIC, why="the page the worker shows without signal, kept without cookies: no data"),
     "auth.login": R(PUBLIC),
     "auth.logout": R(STAFF, signs_out=True),
     "auth.kiosk": R(PUBLIC, anon=403, why="the lock screen, on the registered kiosk PC (the signed-in columns "

@@ -3,7 +3,6 @@ patrols done and problems found; what needs another department; what could not b
 why — with today's priorities, on screen and as an A4 PDF."""
 import re
 import shutil
-import time as clock
 from datetime import time, timedelta
 
 import pytest
@@ -129,9 +128,7 @@ def test_d1_briefing_pdf_has_chinese_text_and_embedded_font(app, site, day_of_wo
     sup = client_for(app, site["users"]["supervisor"])
     assert post(sup, f"/patrols/briefing/note?day={y.isoformat()}", {"priorities": "3栋电梯年检，提前通知业主"}
                 ).status_code == 303
-    started = clock.perf_counter()
     resp = sup.get(f"/patrols/briefing.pdf?day={y.isoformat()}")
-    elapsed = clock.perf_counter() - started
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     assert resp.headers["Cache-Control"] == "no-store"
     assert "briefing-" in resp.headers["Content-Disposition"]
@@ -144,9 +141,10 @@ def test_d1_briefing_pdf_has_chinese_text_and_embedded_font(app, site, day_of_wo
         assert expected in text, expected
     fonts = fonts_of(pdf)
     assert fonts and all(row[-5] == "yes" for row in fonts), fonts
-    assert any("DocCJK" in row[0] for row in fonts)
+    # The document font alone: no list bullet or other glyph pulls in the fallback CJK face
+    # (subsetting that OpenType CFF font cost every print ~6 ms and ~10 KB).
+    assert len(fonts) == 1 and "DocCJK" in fonts[0][0], fonts
     assert len(pdf) < 120_000, len(pdf)
-    assert elapsed < 5, elapsed
 
 
 def test_d1_priorities_note_saved_with_event(app, site, day_of_work):  # noqa: F811

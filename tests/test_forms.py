@@ -207,15 +207,15 @@ def test_dates_delay_to_9999_or_the_past_is_refused_within_a_year_accepted(clock
 
 def test_dates_promised_reply_and_intake_reply_due_in_year_0001_are_field_errors(clock, app, site):
     desk = client_for(app, site["users"]["front_desk"])
-    resp = intake(desk, site, kind="inquiry", reply_due="0001-01-01T00:00")
+    resp = intake(desk, site, kind="inquiry", answer_now="later", reply_due="0001-01-01T00:00")
     assert resp.status_code == 422 and "年份须在2000至2100之间" in text_of(resp)
-    resp = intake(desk, site, kind="inquiry", reply_due="1970-01-01T08:00")
+    resp = intake(desk, site, kind="inquiry", answer_now="later", reply_due="1970-01-01T08:00")
     assert resp.status_code == 422 and "年份须在2000至2100之间" in text_of(resp)
     yesterday = local(site_now().replace(tzinfo=None) - timedelta(days=1))
-    resp = intake(desk, site, kind="inquiry", reply_due=yesterday)
+    resp = intake(desk, site, kind="inquiry", answer_now="later", reply_due=yesterday)
     assert resp.status_code == 422 and "约定答复时间须晚于现在" in text_of(resp)
     assert count(app, Ticket) == 0
-    assert intake(desk, site, kind="inquiry").status_code == 303
+    assert intake(desk, site, kind="inquiry", answer_now="now", answer="可以按季度交").status_code == 303
     t = ticket(app)
     for bad in ("0001-01-01T00:00", "9999-12-31T23:59"):
         assert step(desk, t, "promise", reply_due=bad).status_code == 422

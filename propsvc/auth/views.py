@@ -102,7 +102,8 @@ def idle_seconds() -> int | None:
 
 LAPSED_OK = ("auth.login", "auth.kiosk", "auth.kiosk_lock", "static_files.static_file")
 # Routes that never look at the session cookie (no user loaded, no session touched or ended).
-SESSIONLESS = ("core.healthz",)
+# Static files: the same bytes for everyone, so no `Vary: Cookie` and no database read for each.
+SESSIONLESS = ("core.healthz", "static_files.static_file")
 
 
 def check_session():

@@ -1,10 +1,12 @@
 """Page rendering, hashed static files, security headers and error pages."""
+import gzip
 import hashlib
 import mimetypes
 from urllib.parse import urlsplit
 from functools import lru_cache
 from pathlib import Path
 
+import brotli
 from flask import (Blueprint, Flask, abort, current_app, g, has_request_context, make_response, render_template,
                    request, send_file, url_for)
 from flask_wtf.csrf import CSRFError
@@ -110,31 +112,85 @@ def static_url(filename: str) -> str:
     return f"/static/{digest}/{filename}"
 
 
+# Static text is compressed once per file and process at the highest levels (brotli 11, gzip 9:
+# ~0.1 s for htmx, once) and kept in memory; pages and fragments are compressed as they are sent
+# (Flask-Compress, config.COMPRESS_*). Images and PDFs are compressed already: sent as they are.
+STATIC_COMPRESSIBLE = frozenset({"text/css", "text/javascript", "application/javascript", "application/json",
+                                 "image/svg+xml", "text/plain"})
+STATIC_ENCODINGS = ("br", "gzip")  # the server's order when the client likes both as much
+_ETAG_SUFFIX = {"br": "br", "gzip": "gz"}
+
+
+@lru_cache(maxsize=64)
+def _encoded(filename: str, mtime_ns: int, encoding: str) -> bytes | None:
+    """The file compressed with `encoding`, or None when that would not make it smaller."""
+    data = (STATIC_ROOT / filename).read_bytes()
+    if encoding == "br":
+        out = brotli.compress(data, mode=brotli.MODE_TEXT, quality=11)
+    else:
+        out = gzip.compress(data, compresslevel=9, mtime=0)
+    return out if len(out) < len(data) else None
+
+
 @bp.get("/static/<digest>/<path:filename>")
 @public
 def static_file(digest: str, filename: str):
+    """A static file. CSS and JS go out br- or gzip-encoded when the browser takes it, each
+    encoding with its own strong ETag (the content hash + .br/.gz), so a revalidation gets its
+    304 only for the bytes it holds; `Vary: Accept-Encoding` keeps shared caches apart."""
     full = safe_join(str(STATIC_ROOT), filename)
     if full is None or not Path(full).is_file():
         abort(404)
     path = Path(full)
-    resp = send_file(path, mimetype=mimetypes.guess_type(path.name)[0], conditional=True)
-    if digest == _digest(filename, path.stat().st_mtime_ns):
+    mimetype = mimetypes.guess_type(path.name)[0]
+    mtime_ns = path.stat().st_mtime_ns
+    current = _digest(filename, mtime_ns)
+    compressible = mimetype in STATIC_COMPRESSIBLE
+    encoding = request.accept_encodings.best_match(STATIC_ENCODINGS) if compressible else None
+    body = _encoded(filename, mtime_ns, encoding) if encoding else None
+    if body is None:
+        resp = send_file(path, mimetype=mimetype, conditional=True, etag=current)
+    else:
+        resp = current_app.response_class(body, mimetype=mimetype)
+        resp.headers["Content-Encoding"] = encoding
+        resp.set_etag(f"{current}.{_ETAG_SUFFIX[encoding]}")
+        resp.last_modified = mtime_ns // 1_000_000_000
+        resp.make_conditional(request)
+    if compressible:
+        resp.vary.add("Accept-Encoding")
+    if digest == current:
         resp.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
     else:
         resp.headers["Cache-Control"] = "no-cache"
     return resp
 
 
+def compress_response(resp):
+    """after_request: pages, fragments and text answers compressed by Flask-Compress (br, else
+    gzip; config.COMPRESS_*). A client that refuses every coding we have (`br;q=0, gzip;q=0`:
+    RFC 9110 §12.5.3) gets the plain bytes: the library would pick one of the refused anyway."""
+    if request.accept_encodings.best_match(STATIC_ENCODINGS) is None:
+        resp.vary.add("Accept-Encoding")
+        return resp
+    from ..extensions import compress
+
+    return compress.after_request(resp)
+
+
 def security_headers(resp):
     if resp.status_code == 304:  # no body: document headers stay off the wire (a poll's 304 is tiny)
         return resp
     h = resp.headers
-    h.setdefault("Content-Security-Policy", CSP)
     h.setdefault("X-Content-Type-Options", "nosniff")
-    h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint == "static_files.static_file" and resp.mimetype != "text/html":
+        # A stylesheet or script is no document: CSP, framing and permissions do not apply to it
+        # (~400 bytes a file saved on a first load). Its 404 page is a page like any other.
+        return resp
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
-    if request.endpoint != "static_files.static_file" and "Cache-Control" not in h:
+    if "Cache-Control" not in h:
         # Pages may hold personal data: never keep them in the browser's cache or
         # back/forward history (the kiosk's idle lock must leave nothing behind).
         h["Cache-Control"] = "no-store"

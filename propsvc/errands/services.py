@@ -30,7 +30,7 @@ from ..core.services import record
 from ..core.timefmt import localtime
 from ..extensions import db
 from ..registry import services as registry
-from ..registry.models import Building, Occupancy, Person, Unit
+from ..registry.models import Building, Occupancy, OccupantRole, Person, Unit
 from .models import (CardRequest, CardState, ErrandNotice, ErrandSettings, MailItem, MailState, Parcel,
                      ParcelState)
 
@@ -168,15 +168,24 @@ def _occupant(unit: Unit, person_id) -> Person | None:
     return None
 
 
+def default_recipient(people: list) -> int | None:
+    """The person a parcel or a letter for the unit is for unless the desk picks another: its
+    (first) owner; None when it has no owner on record."""
+    return next((o.person_id for o in people if o.role == OccupantRole.OWNER), None)
+
+
 def _recipient(unit: Unit, person_id, name: str | None, phone: str | None) -> tuple[int | None, str, str | None]:
-    """The recipient from the chosen occupant, the typed name/phone overriding."""
+    """The recipient from the chosen occupant, the typed name/phone overriding. Nobody chosen
+    and no name: the message stands under the unit's people to choose from, or under the name
+    when the unit has nobody on record."""
     person = _occupant(unit, person_id) if person_id else None
     if person_id and person is None:
         raise ErrandError("所选住户不属于该房屋，请重新选择。", field="person_id")
     name = (name or "").strip() or (person.name if person else "")
     phone = (phone or "").strip() or (person.phone if person else None) or None
     if not name:
-        raise ErrandError("请选择收件住户或填写收件人姓名。", field="recipient_name")
+        raise ErrandError("请选择收件住户或填写收件人姓名。",
+                          field="person_id" if occupants(unit) else "recipient_name")
     return (person.id if person else None), name, phone
 
 

@@ -142,6 +142,8 @@ def _intake_context(form, kind: str) -> dict:
     if unit is not None:
         form.unit_id.data = unit.id
     people = services.occupants(unit)
+    if kind in ("parcel", "mail") and request.method == "GET" and form.person_id.data is None:
+        form.person_id.data = services.default_recipient(people)  # the owner, until another is picked
     ctx = {"form": form, "unit": unit, "options": options, "search_error": search_error, "people": people,
            "kind": kind, **_common()}
     if kind == "card":

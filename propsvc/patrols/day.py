@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User, UserRole, user_building, user_community
 from ..core.models import Event, utcnow
@@ -205,9 +205,9 @@ def planned_patrols(community_id: int, day: date, steward_id: int, now: datetime
     return out
 
 
-def _coverage(community_id: int, day: date, now: datetime | None = None):
+def _coverage(community_id: int, day: date, now: datetime | None = None, vacant: bool = True):
     fn = _plans_fn("coverage")
-    return None if fn is None else fn(community_id, day, now=now)
+    return None if fn is None else fn(community_id, day, now=now, vacant=vacant)
 
 
 def coverage_rows(cov) -> list[CoverageRow]:
@@ -319,8 +319,9 @@ class _Owners:
 
 def _load_tickets(*conds) -> list[Ticket]:
     stmt = (select(Ticket).where(*conds)
-            .options(selectinload(Ticket.category), selectinload(Ticket.department),
-                     selectinload(Ticket.unit).selectinload(Unit.building), selectinload(Ticket.building))
+            # many-to-one: one joined query instead of a query per relation
+            .options(joinedload(Ticket.category), joinedload(Ticket.department),
+                     joinedload(Ticket.unit).joinedload(Unit.building), joinedload(Ticket.building))
             .order_by(Ticket.created_at, Ticket.id))
     return list(db.session.scalars(stmt))
 
@@ -464,8 +465,8 @@ def briefing(community_id: int, day: date, now: datetime | None = None) -> Brief
 
     patrols = list(db.session.scalars(
         select(Patrol).where(Patrol.community_id == community_id, Patrol.day == day, Patrol.steward_id.in_(ids))
-        .options(selectinload(Patrol.results).selectinload(PatrolResult.ticket),
-                 selectinload(Patrol.unit).selectinload(Unit.building), selectinload(Patrol.building))
+        .options(selectinload(Patrol.results).joinedload(PatrolResult.ticket),
+                 joinedload(Patrol.unit).joinedload(Unit.building), joinedload(Patrol.building))
         .order_by(Patrol.started_at, Patrol.id))) if ids else []
     done: dict[int, int] = defaultdict(int)
     problems: dict[int, list[ProblemLine]] = defaultdict(list)
@@ -483,7 +484,7 @@ def briefing(community_id: int, day: date, now: datetime | None = None) -> Brief
         planned = defaultdict(list)
         for d in due_on(community_id, day, now=now):
             planned[d.plan.steward_id].append(d.state)
-    cov = {r.steward_id: r for r in coverage_rows(_coverage(community_id, day, now))}
+    cov = {r.steward_id: r for r in coverage_rows(_coverage(community_id, day, now, vacant=False))}
 
     summaries = {s.user_id: s for s in db.session.scalars(select(DailySummary).where(
         DailySummary.community_id == community_id, DailySummary.day == day))}
@@ -602,8 +603,8 @@ def summary_draft(user: User, community_id: int, day: date, now: datetime | None
 
     patrols = list(db.session.scalars(
         select(Patrol).where(Patrol.community_id == community_id, Patrol.steward_id == user.id, Patrol.day == day)
-        .options(selectinload(Patrol.results).selectinload(PatrolResult.ticket),
-                 selectinload(Patrol.unit).selectinload(Unit.building), selectinload(Patrol.building))
+        .options(selectinload(Patrol.results).joinedload(PatrolResult.ticket),
+                 joinedload(Patrol.unit).joinedload(Unit.building), joinedload(Patrol.building))
         .order_by(Patrol.started_at, Patrol.id)))
     finished = [p for p in patrols if p.finished_at is not None]
     problems = [(p, r) for p in patrols for r in p.results if r.result == ItemResult.PROBLEM]

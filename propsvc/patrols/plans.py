@@ -407,12 +407,13 @@ def _building_stewards(community_id: int, steward_ids: set[int]) -> dict[int, in
     return out
 
 
-def coverage(community_id: int, day: date, now: datetime | None = None) -> Coverage:
+def coverage(community_id: int, day: date, now: datetime | None = None, *, vacant: bool = True) -> Coverage:
     """Coverage on `day` [D3]: per steward of the community, the distinct buildings patrolled
     (finished patrols with a building, or a unit in that building) against buildings_per_day,
     and the vacant units due a check (see vacant_units_due), each under its owning steward
     (Unit.steward_id, else the steward owning the building). `now` is accepted for symmetry
-    with due_on; the figures are those of the patrols finished so far."""
+    with due_on; the figures are those of the patrols finished so far. vacant=False: the
+    buildings only (no vacant units listed: the morning briefing prints none)."""
     del now
     s = settings_for(community_id)
     quota = s.buildings_per_day if s.buildings_per_day is not None else DEFAULT_BUILDINGS_PER_DAY
@@ -429,7 +430,7 @@ def coverage(community_id: int, day: date, now: datetime | None = None) -> Cover
                          key=lambda b: (b.sort_key, b.number)))
         for u in people}
     unassigned = []
-    for v in vacant_units_due(community_id, day, every):
+    for v in vacant_units_due(community_id, day, every) if vacant else ():
         owner = v.unit.steward_id if v.unit.steward_id in ids else by_building.get(v.unit.building_id)
         if owner in per:
             per[owner].vacant_due.append(v)

@@ -109,11 +109,14 @@ def start():
 # --- the checklist ---------------------------------------------------------------------------
 
 def _run_page(p: Patrol, status: int = 200, error: str | None = None, open_item: int | None = None,
-              note: str | None = None):
+              note: str | None = None, error_field: str = "note"):
+    """The checklist; `open_item`: that item's 有问题 card (no script), `error` under its
+    `error_field` (note or photo) there."""
     state = services.resume_state(p)
     open_row = next((r for r in state.rows if r.item_id == open_item), None)
     return render_page("patrols/run.html", status=status, p=p, state=state, error=error, open_row=open_row,
-                       note=note, makeup=plans.makeup_of(p), editable=p.finished_at is None and p.steward_id == current_user.id,
+                       note=note, error_field=error_field, makeup=plans.makeup_of(p),
+                       editable=p.finished_at is None and p.steward_id == current_user.id,
                        labels=list(RESULT_LABELS.items()))
 
 
@@ -148,21 +151,26 @@ def tap(patrol_id: int, item_id: int):
     form = forms.TapForm()
     script = is_htmx() or "f" in request.args  # patrol.js marks its taps with ?f
 
-    def refused(status: int, message: str):
+    def refused(status: int, message: str, about: str = "note"):
         if script:
             return _row(p, item_id, status, message)
         if status == 422 and form.result.data == "problem":
-            return _run_page(p, 422, message, open_item=item_id, note=form.note.data)
+            return _run_page(p, 422, message, open_item=item_id, note=form.note.data, error_field=about)
         return _run_page(p, status, message)
 
     if not form.validate():
-        return refused(422, next(e for errs in form.errors.values() for e in errs))
+        return refused(422, next(e for errs in form.errors.values() for e in errs),
+                       "photo" if form.photo.errors else "note")
+    if not script and form.result.data == "problem" and "note" not in request.form:
+        # 有问题 tapped in the list without a script: open the item's card to describe it; nothing
+        # was typed yet, so nothing is checked (the card's own 保存问题 posts the note and photo).
+        return redirect(url_for("patrols.run", patrol_id=p.id, open=item_id, _anchor="open"), 303)
     stored = None
     if form.photo.data and getattr(form.photo.data, "filename", ""):
         try:
             stored = save_photo(form.photo.data, folder=f"c{g.community.id}/patrols")
         except PhotoError as e:
-            return refused(422, str(e))
+            return refused(422, str(e), "photo")
     try:
         done = services.tap(p, current_user, item_id, form.result.data, key=form.key.data, note=form.note.data,
                             tapped_at=forms.parse_tap_time(form.tapped_at.data), photo=stored,
@@ -174,7 +182,8 @@ def tap(patrol_id: int, item_id: int):
             delete_photo(stored)
         if isinstance(e, services.PatrolNotFound):
             abort(404)
-        return refused(409 if isinstance(e, services.PatrolFinished) else 422, str(e))
+        return refused(409 if isinstance(e, services.PatrolFinished) else 422, str(e),
+                       "photo" if str(e) == services.MSG_PHOTO else "note")
     if stored is not None and (done.status != services.TapStatus.SAVED or done.result.photo_path != stored.path):
         delete_photo(stored)  # a repeat or a stale tap: nothing changed
     if script:
@@ -184,8 +193,14 @@ def tap(patrol_id: int, item_id: int):
 
 @bp.post("/<id:patrol_id>/finish")
 @allow(*RUN_ROLES)
+# a resend whose first answer was lost (the same one-time key) is shown the patrol, done
+@idempotency.on_repeat(lambda _key: url_for("patrols.run", patrol_id=request.view_args["patrol_id"]))
 def finish(patrol_id: int):
+    """完成巡查. patrol.js sends it (marked ?f) once every tap is saved, also when it was pressed
+    without signal and kept on the phone: 204 when done (the message waits for the page it then
+    opens), a refusal as 422 with the reason in plain text; without script a form post."""
     p = load_patrol(patrol_id, write=True)
+    script = "f" in request.args
     if not Form().validate():
         abort(400)
     if p.finished_at is not None:  # a double tap: it is done
@@ -195,6 +210,11 @@ def finish(patrol_id: int):
         db.session.commit()
     except services.PatrolError as e:
         db.session.rollback()
+        if script:
+            resp = make_response(str(e), 422)
+            resp.mimetype = "text/plain"
+            resp.headers["Content-Security-Policy"] = FRAGMENT_CSP
+            return resp
         return _run_page(load_patrol(patrol_id, write=True), 422, str(e))
     msg = "补巡已完成" if plans.makeup_of(p) else "巡查已完成"
     if tickets:
@@ -203,6 +223,8 @@ def finish(patrol_id: int):
     else:
         msg += "，各项正常，已记入今日巡查。"
     flash(msg, "ok")
+    if script:
+        return make_response("", 204)
     return redirect(url_for("patrols.run", patrol_id=p.id), 303)
 
 

@@ -7,6 +7,7 @@ from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
 
 from ..registry.forms import valid_id_number, valid_phone
+from ..core.timefmt import site_today
 from ..core.forms import ChineseDateField, ChineseIntegerField, Form, IdField, Required, SubForm
 from . import services
 from .models import APPLICANT_ROLES, CONSENT_METHODS
@@ -78,7 +79,8 @@ class SlipForm(Form):
     carrier_phone = StringField("携物人电话", validators=[DataRequired("请填写携物人电话。"), valid_phone],
                                 render_kw={"inputmode": "tel"})
     items = ItemLines(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=MAX_ROWS)
-    moving_on = ChineseDateField("搬出日期", parse_error="日期格式不正确，请选择日期。", validators=[InputRequired("请填写搬出日期。")])
+    moving_on = ChineseDateField("搬出日期", parse_error="日期格式不正确，请选择日期。", default=site_today,
+                                 validators=[InputRequired("请填写搬出日期。")])  # today, on the site's clock
     vehicle_plate = StringField("车牌号（可不填）", validators=[Optional(), Length(max=10)],
                                 render_kw={"placeholder": "如 粤B12345", "autocapitalize": "characters"})
     signature = HiddenField()

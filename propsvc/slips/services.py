@@ -245,6 +245,23 @@ class Applicant:
     consent_owner: str | None = None
 
 
+def known_applicants(unit: Unit, today: date | None = None) -> dict[str, str]:
+    """[S2] Who would apply for `unit` in each applicant role, where the records say: its
+    (first) owner, the lead of its renovation in progress, its tenant when it has just one.
+    The slip form starts with these (check_applicant still decides)."""
+    today = today or site_today()
+    out = {}
+    owners, tenants = _people(unit, OccupantRole.OWNER, today), _people(unit, OccupantRole.TENANT, today)
+    if owners:
+        out["owner"] = owners[0].name
+    r = active_renovation_for_unit(unit.id, today)
+    if r is not None:
+        out["lead"] = r.lead_name
+    if len(tenants) == 1:
+        out["tenant"] = tenants[0].name
+    return out
+
+
 def check_applicant(unit: Unit, role: str | None, name: str | None, consent: Consent | None = None,
                     today: date | None = None) -> Applicant:
     """[S2] The applicant of a slip for `unit`, or SlipError (422) naming the field and why."""

@@ -75,8 +75,15 @@ def _context(form, error: str | None = None) -> dict:
         for o in unit.current_occupancies(site_today()):
             if o.role in (OccupantRole.OWNER, OccupantRole.TENANT):
                 people[o.role].append(o.person)
+    # [S2] The applicant the records name for the chosen role (the owner by default), filled in
+    # while the name is blank; static/js/prefill.js does the same when htmx swaps the unit in.
+    applicants = services.known_applicants(unit) if unit is not None else {}
+    prefilled = None
+    if request.method == "GET" and unit is not None and not (form.applicant_name.data or "").strip():
+        prefilled = applicants.get(form.applicant_role.data or "owner")
+        form.applicant_name.data = prefilled
     return {"form": form, "unit": unit, "options": options, "search_error": search_error, "error": error,
-            "owners": people["owner"], "tenants": people["tenant"],
+            "owners": people["owner"], "tenants": people["tenant"], "applicants": applicants, "prefilled": prefilled,
             "renovation": active_renovation_for_unit(unit.id) if unit is not None else None,
             **_lines_context(form)}
 

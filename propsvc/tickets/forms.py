@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from ..core import limits
 from ..core.forms import ChineseDateTimeField, Form, IdField, Required, Within, record_id
 from ..registry.forms import valid_phone
-from .models import CHANNEL_LABELS, INTAKE_KINDS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS
-from .services import CONTACT_METHODS
+from .models import CHANNEL_LABELS, INTAKE_KINDS, KIND_LABELS, OUTCOME_LABELS, URGENCY_LABELS, Urgency
+from .services import ANSWER_LATER, ANSWER_NOW, CONDITIONAL_FIELDS, CONTACT_METHODS, intake_fields
 
 MAX_PHOTOS = 4
 DESCRIPTION_MAX = 2000
@@ -42,7 +42,36 @@ class TicketForm(PhotosMixin, Form):
                          validators=[InputRequired("请选择紧急程度")])
     description = TextAreaField("描述", validators=[
         DataRequired("请填写描述"), Length(max=DESCRIPTION_MAX, message=f"描述最多{DESCRIPTION_MAX}字")])
-    reply_due = ChineseDateTimeField("约定答复时间（咨询）", validators=[Optional(), Within(limits.TICKET_REPLY_DUE)])
+    # [T6] a question: answered at once, or a promised reply time
+    answer_now = RadioField("能否当场答复", choices=[(ANSWER_NOW, "能，当场答复"), (ANSWER_LATER, "不能，约定时间答复")],
+                            validators=[Optional()])
+    answer = TextAreaField("答复内容", validators=[
+        Optional(), Length(max=DESCRIPTION_MAX, message=f"答复最多{DESCRIPTION_MAX}字")])
+    reply_due = ChineseDateTimeField("约定答复时间", validators=[Optional(), Within(limits.TICKET_REPLY_DUE)])
+
+    # A conditional field (tickets.services.intake_fields) is required only when its kind, or for
+    # a question its answer, asks for it; otherwise its value and its errors are dropped.
+    REQUIRED_WHEN_ASKED = {"answer_now": "请选择能否当场答复", "answer": "请填写答复内容",
+                           "reply_due": "请填写约定答复时间"}
+    NOT_ASKED = {"urgency": Urgency.NORMAL, "photos": [], "answer_now": None, "answer": None, "reply_due": None}
+
+    @property
+    def asked(self) -> frozenset[str]:
+        """The conditional fields this request asks for, as its kind and answer are now."""
+        return intake_fields(self.kind.data, self.answer_now.data)
+
+    def validate(self, extra_validators=None):
+        super().validate(extra_validators)
+        asked = self.asked
+        for name in CONDITIONAL_FIELDS - asked:
+            self[name].errors = []
+            self[name].data = self.NOT_ASKED[name]
+        for name, message in self.REQUIRED_WHEN_ASKED.items():
+            field = self[name]
+            blank = field.data is None or (isinstance(field.data, str) and not field.data.strip())
+            if name in asked and blank and not field.errors:
+                field.errors = [message]
+        return not self.errors
 
     def validate_location(self, field):
         if not self.unit_id.data and not (field.data or "").strip() and not self.building_id.data:

@@ -16,7 +16,8 @@ from ..extensions import db
 from ..registry.models import Building, OccupantRole, Unit
 from .calendar import DEFAULT_POLICIES, WorkCalendar, parse_periods
 from .models import (
-    DEFAULT_CATEGORIES, OPEN_STATES, OUTCOME_LABELS, AssignMode, Caller, Category, Holiday, Kind, Outage, Outcome,
+    DEFAULT_CATEGORIES, INTAKE_KINDS, OPEN_STATES, OUTCOME_LABELS, AssignMode, Caller, Category, Holiday, Kind,
+    Outage, Outcome,
     Photo, SlaPolicy, State, Ticket, WorkSchedule,
 )
 
@@ -180,6 +181,38 @@ def categories(community_id: int, active_only: bool = True) -> list[Category]:
 
 # --- intake ----------------------------------------------------------------------------
 
+# [T2][T6] What the intake asks each kind: a field of another kind is neither shown, nor
+# required, nor kept. Urgency sets a repair's or a complaint's deadlines (the others take the
+# normal ones); photos show what is broken or wrong; a question is answered at once or gets a
+# promised reply time.
+URGENCY_KINDS = frozenset({Kind.REPAIR, Kind.COMPLAINT})
+PHOTO_KINDS = frozenset({Kind.REPAIR, Kind.COMPLAINT, Kind.SUGGESTION})
+ANSWER_NOW, ANSWER_LATER = "now", "later"
+CONDITIONAL_FIELDS = frozenset({"urgency", "photos", "answer_now", "answer", "reply_due"})
+
+
+def intake_fields(kind: str | None, answer_now: str | None) -> frozenset[str]:
+    """The conditional intake fields (CONDITIONAL_FIELDS) that a request of this kind asks for;
+    for a question, the answer or the promised reply time as it can be answered now or not."""
+    out = set()
+    if kind in URGENCY_KINDS:
+        out.add("urgency")
+    if kind in PHOTO_KINDS:
+        out.add("photos")
+    if kind == Kind.INQUIRY:
+        out.add("answer_now")
+        if answer_now == ANSWER_NOW:
+            out.add("answer")
+        elif answer_now == ANSWER_LATER:
+            out.add("reply_due")
+    return frozenset(out)
+
+
+def intake_kinds_of(field: str) -> list[str]:
+    """The intake kinds that ask for a conditional field (the form marks it with them)."""
+    return [k for k in INTAKE_KINDS if field in intake_fields(k, ANSWER_NOW) | intake_fields(k, ANSWER_LATER)]
+
+
 @dataclass
 class Intake:
     kind: str
@@ -193,6 +226,7 @@ class Intake:
     reporter_name: str | None = None
     reporter_phone: str | None = None
     reply_due: datetime | None = None
+    answer: str | None = None  # [T6] a question answered at once
     client_key: str | None = None
 
 
@@ -212,7 +246,8 @@ def find_by_client_key(key: str | None) -> Ticket | None:
 
 def create_ticket(community_id: int, data: Intake, actor: User, now: datetime | None = None) -> Ticket:
     """[T1][T2] Record a request with its channel, kind, category and urgency; the urgency
-    sets the deadlines. A repeated client_key returns the ticket already created."""
+    sets the deadlines. A question answered at once [T6] is recorded with its answer (and no
+    promised reply time). A repeated client_key returns the ticket already created."""
     existing = find_by_client_key(data.client_key)
     if existing is not None:
         return existing
@@ -233,6 +268,7 @@ def create_ticket(community_id: int, data: Intake, actor: User, now: datetime | 
     elif not (data.location or "").strip():
         raise TicketError("请选择房屋，或填写公共区域位置。")
     person = owner_of(unit) if unit is not None else None
+    answered_now = data.kind == Kind.INQUIRY and bool((data.answer or "").strip())
     cal = calendar_for(community_id)
     respond, resolve, working = policy_for(community_id, data.urgency)
     t = Ticket(
@@ -244,7 +280,7 @@ def create_ticket(community_id: int, data: Intake, actor: User, now: datetime | 
         reporter_phone=(data.reporter_phone or (person.phone if person else None)),
         description=data.description.strip(), state=State.NEW, created_by_id=actor.id, created_at=now,
         updated_at=now, respond_due=cal.add(now, respond, working), resolve_due=cal.add(now, resolve, working),
-        reply_due=data.reply_due if data.kind == Kind.INQUIRY else None,
+        reply_due=data.reply_due if data.kind == Kind.INQUIRY and not answered_now else None,
     )
     try:
         with db.session.begin_nested():  # add inside: the savepoint must cover the INSERT
@@ -259,6 +295,8 @@ def create_ticket(community_id: int, data: Intake, actor: User, now: datetime | 
     t.serial = f"{now.astimezone(ZoneInfo(cal.tz)):%y%m%d}-{t.id:04d}"
     record("ticket.created", t, actor=actor, kind=t.kind, channel=t.channel, urgency=t.urgency,
            category=category.name).at = now
+    if answered_now:
+        answer(t, actor, data.answer, now=now)
     if category.assign_mode == AssignMode.GRAB and category.department_id:
         _dispatch(t, actor, category.department_id, None, None, now, auto=True)
     return t
@@ -695,9 +733,14 @@ def step_message(ev: Event | None, t: Ticket, now: datetime | None = None) -> st
     nxt = next_step(t, now)
     match ev.action if ev is not None else "":
         case "ticket.created":
+            done = f"已登记工单 {t.serial}"
+            if t.replied_at is not None:  # a question answered on the spot [T6]
+                done += "，并记录了当场答复"
+            elif t.kind == Kind.INQUIRY and t.reply_due is not None:
+                done += f"，约定 {when_label(t.reply_due, now)} 前答复"
             if t.state == State.DISPATCHED:  # a 部门抢单 category: sent to its department at once
-                return f"已登记工单 {t.serial}，已派给 {t.department.name} 抢单，{when_label(due_at(t), now)} 前须有人接单。"
-            return f"已登记工单 {t.serial}，{nxt}。"
+                return f"{done}，已派给 {t.department.name} 抢单，{when_label(due_at(t), now)} 前须有人接单。"
+            return f"{done}；{nxt}。" if "，" in done else f"{done}，{nxt}。"
         case "ticket.dispatched":
             due = when_label(due_at(t), now)
             if d.get("assignee"):

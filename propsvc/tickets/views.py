@@ -75,6 +75,8 @@ def _intake_context(form: forms.TicketForm) -> dict:
         "nearby": services.open_tickets_near(g.community.id, unit.id if unit else None, building_id, phone),
         "outages": services.outages_for(g.community.id, building_id) if building_id else [],
         "attach_form": forms.AttachForm(formdata=None), "Kind": Kind,
+        # the kinds each conditional field is shown for (CSS classes k-<kind>; static/css/app.css)
+        "kinds_of": {f: " ".join(f"k-{k}" for k in services.intake_kinds_of(f)) for f in ("urgency", "photos")},
     }
 
 
@@ -102,7 +104,8 @@ def new():
                     unit_id=form.unit_id.data,
                     building_id=form.building_id.data or None, location=form.location.data,
                     reporter_name=form.reporter_name.data or None, reporter_phone=form.reporter_phone.data or None,
-                    reply_due=from_local(form.reply_due.data), client_key=idempotency.current_key()), current_user)
+                    reply_due=from_local(form.reply_due.data), answer=form.answer.data,
+                    client_key=idempotency.current_key()), current_user)
                 if stored:
                     ev = db.session.scalar(select(services.Event).where(
                         services.Event.object_type == "ticket", services.Event.object_id == t.id,
@@ -115,7 +118,7 @@ def new():
                     delete_photo(s)
                 form.location.errors = [str(e)]
             else:
-                flash(services.step_message(services.creation_event(t), t), "ok")
+                flash(services.step_message(services.creation_event(t), t), "ok")  # 当场答复 included
                 return redirect(url_for("tickets.show", ticket_id=t.id), 303)
     status = 422 if request.method == "POST" else 200
     ctx = _intake_context(form)

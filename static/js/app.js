@@ -33,6 +33,24 @@
     reset();
   }
 
+  // The offline shell (propsvc/core/offline.py): a page for a steward registers the service
+  // worker; any other page (the sign-in page after 退出, a kiosk, another role) deletes what it
+  // kept and unregisters it, so nothing kept outlives the session. The offline page itself (shown
+  // by the worker) leaves it alone.
+  var sw = navigator.serviceWorker, swUrl = body.getAttribute("data-sw");
+  if (sw && swUrl) {
+    window.addEventListener("load", function () { sw.register(swUrl, { scope: "/" }).catch(function () {}); });
+  } else if (sw && !document.querySelector("[data-offline-page]")) {
+    sw.getRegistrations().then(function (regs) {
+      regs.forEach(function (r) { r.unregister(); });
+      if (!window.caches) return;
+      return caches.keys().then(function (names) {
+        return Promise.all(names.filter(function (n) { return n.indexOf("propsvc-") === 0; })
+          .map(function (n) { return caches.delete(n); }));
+      });
+    }).catch(function () {});
+  }
+
   // A refused form comes back with its message next to the field, which on a phone may be far
   // below the fold: bring the first field with an error into view and put the cursor in it.
   var showError = function (root) {

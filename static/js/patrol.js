@@ -21,6 +21,12 @@
    of the queue carries on. 重试 sends it again as the newest choice for its item (a new number
    and time); a new tap of the same item replaces it; finishing waits until the list is empty.
 
+   完成巡查 is kept like a tap ("propsvc.patrol.<id>.finish": the form's one-time key): pressed
+   with taps still waiting or without signal, the button says 完成巡查（待发送） and the banner says
+   so; it is sent (marked ?f) once every tap is saved and nothing waits in 需处理, and again after a
+   lost answer with the same key, so the patrol is finished once. Done: the page opens afresh with
+   the server's message; refused (422): the reason in the banner, and nothing kept.
+
    Photos of problems are shrunk by shrink.js, sent with the tap, and kept in the queue as a
    data URL; a photo too big for localStorage stays in memory only (the banner says to keep
    the page open until it is sent). ES5 only. */
@@ -29,10 +35,12 @@
   var list = document.getElementById("pl");
   if (!list || !window.JSON || !window.XMLHttpRequest) return;
   var STORE = "propsvc.patrol." + list.getAttribute("data-patrol"), HELD = STORE + ".held", SEQ = "propsvc.tapseq";
+  var FINISH = STORE + ".finish";
   var bar = document.getElementById("pq"), tpl = document.getElementById("pt");
   var box = document.getElementById("pa"), boxList = box && box.querySelector("ul");
   var queue = load(STORE), held = load(HELD), mem = {}, truth = {}, order = null;
   var inflight = null, timer = null, wait = 2000, halted = "", memOnly = false;
+  var finishing = null, finTimer = null, finWait = 2000, finBusy = false;
   var LABELS = { ok: "正常", problem: "有问题", na: "不适用" };
 
   // --- storage ----------------------------------------------------------------------------
@@ -146,13 +154,14 @@
   function banner(extra) {
     if (!bar) return;
     var n = queue.length, text = n ? n + " 项待发送" : "";
+    if (finishing) text = "完成巡查已记下" + (n ? "，等 " + n + " 项发送后提交" : held.length ? "，待“需处理”各项重试或放弃后提交" : "，待发送");
     if (halted) text += (text ? "：" : "") + halted;
-    else if (n && navigator.onLine === false) text += "（无信号，恢复后自动发送）";
+    else if ((n || finishing) && navigator.onLine === false) text += "（无信号，恢复后自动发送）";
     else if (n && memOnly) text += "（照片只存在本页，请保持此页打开直到发送完成）";
     if (extra) text = extra + (text ? " " + text : "");
     bar.textContent = text;
     bar.hidden = !text;
-    bar.className = "pq" + (n || halted ? " wait" : "");
+    bar.className = "pq" + (n || halted || finishing ? " wait" : "");
   }
 
   function unsynced() {
@@ -355,6 +364,9 @@
   function settle(tap, html) {  // the server's row, unless a newer tap or an open panel owns it
     var row = rowOf(tap.i), next = fresh(html);
     if (next) truth[tap.i] = next.cloneNode(true);
+    // The offline shell's kept copy of this checklist (the worker, /sw.js) takes the saved row too.
+    var sw = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (next && sw) sw.postMessage({ patrol: list.getAttribute("data-patrol"), item: tap.i, row: html });
     if (!row) return;
     if (pending(tap.i) || row.querySelector(".pp") || !next) {
       if (!pending(tap.i)) badge(row, "");
@@ -380,6 +392,7 @@
         progress();
         banner();
         flush();
+        sendFinish();  // a 完成巡查 waiting for the taps goes once the last is saved
       } else if (status === 409) {  // finished (elsewhere): nothing can change any more
         var rest = queue.slice(0), i;
         queue = [];
@@ -514,26 +527,77 @@
     });
   }
 
-  var fin = document.getElementById("pf");
+  // --- 完成巡查: kept on the phone like a tap, sent once everything before it is saved -------------
+  var fin = document.getElementById("pf"), finButton = fin && fin.querySelector("button");
+  var finLabel = finButton ? finButton.textContent : "";
+
+  function keepFinish(f) {
+    finishing = f;
+    put(FINISH, f ? [f] : []);
+    if (finButton) finButton.textContent = f ? finLabel + "（待发送）" : finLabel;
+  }
+
+  function sendFinish() {
+    if (!finishing || finBusy || inflight || queue.length || halted) return;
+    if (held.length) { banner(); return; }  // a decision first: 重试 or 放弃
+    clearTimeout(finTimer);
+    finBusy = true;
+    var xhr = new XMLHttpRequest(), body = new FormData(), url = finishing.u;
+    body.append("csrf_token", csrf());
+    body.append("client_key", finishing.k);
+    xhr.open("POST", url + (url.indexOf("?") < 0 ? "?f" : "&f"));
+    xhr.timeout = 30000;
+    xhr.setRequestHeader("X-CSRFToken", csrf());
+    var end = function (status) {
+      if (!finBusy) return;
+      finBusy = false;
+      var login = xhr.responseURL && /\/login|\/kiosk/.test(xhr.responseURL);
+      if (status >= 200 && status < 300 && !login) {  // finished (now, or by an earlier send of the same key)
+        keepFinish(null);
+        window.location.replace(window.location.pathname);
+      } else if (status === 422 || status === 409) {  // not finished: say why, keep nothing
+        keepFinish(null);
+        banner(plainReason(xhr) || "未能完成巡查，请检查后重试。");
+      } else if (login || status === 400 || status === 401 || status === 403) {
+        halted = "登录已过期或页面已失效：请重新登录或刷新页面，未发送的内容仍保存在手机上，会自动补发。";
+        banner();
+      } else {  // no signal, timeout, server busy: again later
+        banner();
+        finTimer = setTimeout(sendFinish, finWait);
+        finWait = Math.min(finWait * 2, 60000);
+      }
+    };
+    xhr.onload = function () { end(xhr.status); };
+    xhr.onerror = xhr.ontimeout = xhr.onabort = function () { end(0); };
+    xhr.send(body);
+  }
+
   if (fin) {
+    (function () {  // 完成巡查 pressed earlier (without signal, or before a reload) is still to be sent
+      var kept = load(FINISH)[0];
+      if (kept && kept.u && kept.k) keepFinish(kept);
+    })();
     fin.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (finishing) { banner(); sendFinish(); return; }
       if (!queue.length && held.length) {
-        e.preventDefault();
         banner("还有 " + held.length + " 项需处理：请重试或放弃后再完成巡查。");
         if (box) box.scrollIntoView();
         return;
       }
-      if (!queue.length) return;
-      e.preventDefault();
+      var key = fin.querySelector("input[name=client_key]");
+      keepFinish({ u: fin.getAttribute("action"), k: key ? key.value : "" });
       halted = "";
-      banner("请等待全部发送后再完成巡查。");
+      finWait = 2000;
+      banner();
       flush();
+      sendFinish();
     });
   }
 
-  window.addEventListener("online", function () { wait = 2000; banner(); flush(); });
+  window.addEventListener("online", function () { wait = finWait = 2000; banner(); flush(); sendFinish(); });
   window.addEventListener("offline", function () { unsynced(); banner(); });
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) flush(); });
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) { flush(); sendFinish(); } });
 
   // Resume: remember the server's rows, lay the queued taps over them, then send them. Taps
   // queued by an older version of this page have no number yet: they get theirs in queue order.
@@ -566,5 +630,6 @@
     progress();
     banner();
     flush();
+    sendFinish();
   })();
 })();

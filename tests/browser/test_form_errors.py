@@ -19,7 +19,9 @@ def test_a_refused_intake_shows_its_error_field_on_screen(app, live_server, page
     sign_in(page, live_server, desk)
     page.goto(f"{live_server}/tickets/new")
     page.get_by_label("类别").select_option(index=1)
-    page.get_by_label("描述").fill("楼道灯不亮")
+    page.get_by_label("描述").fill("物业费能否按季度交？")
+    page.get_by_text("咨询", exact=True).click()
+    page.get_by_text("不能，约定时间答复").click()
     page.locator("#reply_due").fill("9999-01-01T10:00")  # a typing slip in the year
     page.get_by_role("button", name="提交工单").click()
 
