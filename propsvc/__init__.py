@@ -79,6 +79,7 @@ def _register_hooks(app: Flask) -> None:
     from .core import hooks
     from .notices.services import board_for
     from .patrols.defaults import ensure_patrol_defaults
+    from .patrols.services import ticket_origin
     from .privacy.services import cover_building_ids
     from .renovation.services import active_renovation_for_unit
     from .tickets.services import calendar_warnings_for, ensure_defaults
@@ -89,6 +90,7 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
     hooks.register(app, hooks.HOME_WARNINGS, calendar_warnings_for)
     hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
+    hooks.register(app, hooks.TICKET_ORIGIN, ticket_origin)  # [D3] 来源 巡查 on a rectification
 
 
 def _make_upload_folder(app: Flask) -> None:
@@ -104,9 +106,9 @@ def _make_upload_folder(app: Flask) -> None:
 
 def _template_helpers(app: Flask, idle_seconds) -> None:
     from .auth.services import KIOSK_COOKIE
-    from .core.access import can
+    from .core.access import access_of, can
     from .core.nav import nav_for
-    from .core.web import static_url
+    from .core.web import find_form, find_forms, static_url
     from .core.timefmt import localtime
     from .registry.masking import mask_id, mask_phone
     from .registry.services import SEARCH_LIMIT
@@ -131,5 +133,7 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["search_limit"] = SEARCH_LIMIT  # a unit search lists at most this many
+    app.jinja_env.globals["find_form"] = find_form  # 查找 without JavaScript: a plain GET (core.web)
+    app.jinja_env.globals["find_forms"] = find_forms
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id

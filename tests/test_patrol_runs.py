@@ -395,7 +395,7 @@ def test_d3_problem_becomes_a_ticket_in_the_queue(app, site):
         assert len(tickets) == 2
         by_text = {t.description: t for t in tickets}
         t = by_text[f"巡查发现：{lift[1]}：2号梯按钮失灵"]
-        assert (t.kind, t.channel, t.urgency, t.state) == ("patrol", "walk_in", "normal", "new")
+        assert (t.kind, t.channel, t.urgency, t.state) == ("patrol", "patrol", "normal", "new")  # 来源 巡查
         assert t.category.name == "电梯故障" and t.building_id == site["building"].id and t.place == "3栋"
         assert t.reporter_name == site["users"]["steward"].name and t.resolve_due > t.created_at
         assert len(t.photos) == 1 and t.photos[0].event_id is not None

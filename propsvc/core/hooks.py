@@ -32,6 +32,11 @@ HOME_WARNINGS = "home_warnings"
 # or None: its lead may apply for a release slip [S2].
 UNIT_RENOVATION = "unit_renovation"
 
+# (ticket_id, user) -> (origin, url or None) or None: where a rectification ticket came from
+# [D3] (patrols: the patrol, the item found wrong, the checkpoint), and the link to that item
+# when `user` may open the patrol. The ticket page shows it as 来源 巡查.
+TICKET_ORIGIN = "ticket_origin"
+
 _KEY = "propsvc.hooks"
 
 

@@ -278,8 +278,9 @@ def _act(kind: str, item_id: int, name: str, action, message):
 def _notify(kind: str, item_id: int):
     def act(item, f):
         services.notify(item, current_user, f.method.data, f.note.data, key=idempotency.current_key())
-        return f"已记录：{services.NOTICE_METHODS[f.method.data]}通知 {item_label(kind, item)}。"
-    return _act(kind, item_id, "notify", act, "已记录通知。")
+        then = "来办理" if kind == "card" else "来领取"
+        return f"已记录{services.NOTICE_METHODS[f.method.data]}通知 {item_label(kind, item)}，等待本人{then}。"
+    return _act(kind, item_id, "notify", act, "已记录通知，等待本人来领取。")
 
 
 def item_label(kind: str, item) -> str:
@@ -315,7 +316,7 @@ def parcel_collect(parcel_id: int):
 @idempotency.on_repeat(_step_repeat("parcel"))
 def parcel_return(parcel_id: int):
     return _act("parcel", parcel_id, "return", lambda p, f: services.return_parcel(p, current_user, f.note.data),
-                "已登记退回快递公司。")
+                "已登记退回快递公司，此件已办结。")
 
 
 @bp.get("/mail/<id:mail_id>")
@@ -337,15 +338,16 @@ def mail_notify(mail_id: int):
 def mail_forward(mail_id: int):
     def act(m, f):
         services.forward_mail(m, current_user, f.to_name.data, f.note.data)
-        return f"已转交 {m.handed_to}。"
-    return _act("mail", mail_id, "forward", act, "已转交。")
+        return f"已转交 {m.handed_to}，此信件已办结。"
+    return _act("mail", mail_id, "forward", act, "已转交，此信件已办结。")
 
 
 @bp.post("/mail/<id:mail_id>/return")
 @allow(*DESK)
 @idempotency.on_repeat(_step_repeat("mail"))
 def mail_return(mail_id: int):
-    return _act("mail", mail_id, "return", lambda m, f: services.return_mail(m, current_user, f.note.data), "已登记退回。")
+    return _act("mail", mail_id, "return", lambda m, f: services.return_mail(m, current_user, f.note.data),
+                "已登记退回，此信件已办结。")
 
 
 @bp.get("/cards/<id:card_id>")
@@ -368,7 +370,7 @@ def card_pay(card_id: int):
     def act(c, f):
         services.pay_card(c, current_user, f.receipt_no.data)
         return f"已收费 {services.yuan(c.fee)} 元（收据号 {c.receipt_no}），可办卡。"
-    return _act("card", card_id, "pay", act, "已收费。")
+    return _act("card", card_id, "pay", act, "已收费，可以办卡。")
 
 
 @bp.post("/cards/<id:card_id>/complete")
@@ -379,7 +381,7 @@ def card_complete(card_id: int):
         services.complete_card(c, current_user, f.card_no.data, f.note.data)
         verb = "已注销" if c.kind == "cancel" else "已发卡"
         return f"{verb}：{c.person_name}，卡号 {c.card_no}。"
-    return _act("card", card_id, "complete", act, "已办结。")
+    return _act("card", card_id, "complete", act, "门禁卡申请已办结。")
 
 
 @bp.post("/cards/<id:card_id>/cancel")

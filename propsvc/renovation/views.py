@@ -201,13 +201,14 @@ def approve(renovation_id: int):
     def act(r, _form):
         doc = services.approve(r, current_user)
         return f"已批准，发放装修许可证 {doc.serial}；房屋状态改为装修中。" if doc else "已批准；房屋状态改为装修中。"
-    return _act(renovation_id, "approve", act, "已批准。")
+    return _act(renovation_id, "approve", act, "已批准；房屋状态改为装修中。")
 
 
 @bp.post("/<id:renovation_id>/reject")
 @allow(Role.MANAGER)
 def reject(renovation_id: int):
-    return _act(renovation_id, "reject", lambda r, f: services.reject(r, current_user, f.reason.data), "已驳回申请。")
+    return _act(renovation_id, "reject", lambda r, f: services.reject(r, current_user, f.reason.data),
+                "已驳回装修申请并记录原因，业主可修改后重新申请。")
 
 
 @bp.post("/<id:renovation_id>/finish")
@@ -216,7 +217,7 @@ def finish(renovation_id: int):
     def act(r, form):
         status = services.finish(r, current_user, form.note.data)
         return f"已登记完工，房屋状态改为{r.unit.status_label}。" if status else None
-    return _act(renovation_id, "finish", act, "已登记完工。")
+    return _act(renovation_id, "finish", act, "已登记完工，装修到此结束。")
 
 
 # --- extensions [R6] -----------------------------------------------------------------------
@@ -228,7 +229,7 @@ def extend(renovation_id: int):
         services.request_extension(r, current_user, name=f.requester_name.data, role=f.requester_role.data,
                                    reason=f.reason.data, new_end=f.new_end.data, fee=f.fee.data or 0)
         return "已登记延期申请，待工程主管审核。"
-    return _act(renovation_id, "extend", act, "已登记延期申请。")
+    return _act(renovation_id, "extend", act, "已登记延期申请，待工程主管审核。")
 
 
 def _extension(r: Renovation, extension_id: int) -> Extension:
@@ -252,7 +253,7 @@ def extension_review(renovation_id: int, extension_id: int):
         agree = f.decision.data == "agree"
         services.review_extension(r, ext, current_user, agree=agree, note=f.note.data)
         return "工程审核通过，待经理审批。" if agree else "工程审核不同意，延期申请已退回。"
-    return _act(renovation_id, "review", act, "已审核。")
+    return _act(renovation_id, "review", act, "已审核，待经理审批。")
 
 
 @bp.post("/<id:renovation_id>/extensions/<id:extension_id>/approve")
@@ -263,7 +264,7 @@ def extension_approve(renovation_id: int, extension_id: int):
         agree = f.decision.data == "agree"
         services.approve_extension(r, ext, current_user, agree=agree, note=f.note.data)
         return _moved(r, ext) if agree else "经理不同意延期，申请已退回。"
-    return _act(renovation_id, "decide", act, "已审批。")
+    return _act(renovation_id, "decide", act, "已审批，结果已记入延期申请。")
 
 
 @bp.post("/<id:renovation_id>/extensions/<id:extension_id>/fee")
@@ -274,7 +275,7 @@ def extension_fee(renovation_id: int, extension_id: int):
         services.pay_extension_fee(r, ext, current_user, f.receipt_no.data)
         return f"已收取延期费用 {ext.fee} 元（收据号 {ext.fee_receipt_no}）。" + (
             _moved(r, ext) if services.extension_applied(ext) else "待经理审批后生效。")
-    return _act(renovation_id, "fee", act, "已收费。")
+    return _act(renovation_id, "fee", act, "已收取延期费用，待经理审批后生效。")
 
 
 # --- the first-renovation inspection [R2] --------------------------------------------------
