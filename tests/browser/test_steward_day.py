@@ -1,8 +1,10 @@
-"""A steward's day on a phone at 360×640, the ticket part [issue 16]: from 今日 the steward
-takes a call as a ticket and is told what comes next; the supervisor dispatches it from the live
-queue, in place, with a sentence naming who and by when; the technician does the work; the
-return visit waits on the steward's 今日, and recording it closes the ticket with a sentence
-saying so. (The patrol with a dropped signal has its own test.)"""
+"""A steward's day on a phone at 360×640 under slow-4G and 4× CPU throttling [issue 16]: 今日;
+a patrol whose signal drops before the last item and 完成巡查 (kept on the phone, saved once
+when the signal returns); then a call taken as a ticket, with a sentence saying what comes next;
+the supervisor dispatches it from the live queue, in place, with a sentence naming who and by
+when; the technician does the work; the return visit waits on the steward's 今日, and recording
+it closes the ticket with a sentence saying so. (test_offline_shell.py looks at the offline
+shell itself more closely.)"""
 import re
 from datetime import datetime, timezone
 
@@ -10,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import VIEWPORT, assert_no_sideways_scroll, sign_in
+from .test_offline_shell import _events, _results, offline, online, start_patrol, throttle, with_worker
 
 pytestmark = pytest.mark.browser
 
@@ -69,12 +72,36 @@ def test_steward_day_today_ticket_dispatch_return_visit(app, live_server, chromi
         return pg
 
     try:
-        # 今日: the steward's first screen, nothing waiting yet.
+        # 今日: the steward's first screen (the phone keeps it, with the offline shell).
         stw = new_page()
-        sign_in(stw, live_server, users["steward"])
-        stw.goto(f"{live_server}/patrols/today")
+        with_worker(stw, live_server, users["steward"])
         expect(stw.locator("h1")).to_contain_text("今日")
         expect(stw.locator(".stats")).to_contain_text("待回访")
+
+        # A patrol of 3栋 on a slow network; the signal drops before the last item.
+        from propsvc.patrols.models import Patrol
+
+        pid = start_patrol(stw, live_server)
+        throttle(stw)
+        rows = stw.locator("#pl li.pi")
+        total = rows.count()
+        for i in range(total - 1):
+            rows.nth(i).get_by_role("button", name="正常").click()
+        expect(stw.locator("#pq")).to_be_hidden(timeout=30_000)
+        offline(stw)
+        rows.nth(total - 1).get_by_role("button", name="正常").click()
+        stw.get_by_role("button", name="完成巡查").click()
+        expect(stw.locator("#pq")).to_contain_text("完成巡查已记下")
+        expect(stw.locator("#pf button")).to_have_text("完成巡查（待发送）")
+        with app.app_context():
+            from propsvc.extensions import db
+
+            assert db.session.get(Patrol, pid).finished_at is None
+            db.session.remove()
+        online(stw)
+        expect(stw.locator(".flash")).to_contain_text("巡查已完成", timeout=30_000)
+        assert len(_results(app, pid)) == total
+        assert _events(app, "patrol.finished", pid) == 1
 
         # A call: the steward registers it on the phone and is told what comes next.
         stw.goto(f"{live_server}/tickets/new")
