@@ -55,7 +55,7 @@ def local(dt) -> str:
 
 
 def event_form(**kw):
-    start = utcnow() + timedelta(days=2)
+    start = utcnow() + timedelta(hours=2)
     data = {"title": "元宵节猜灯谜", "kind": "festival", "starts_at": local(start),
             "ends_at": local(start + timedelta(hours=2)), "place": "中心广场", "capacity": "5", "age_group": "all",
             "description": "欢迎全家参加。", "resources": "灯谜纸条 | 王管家 | 2030-01-01\n音响 | 李工",
@@ -64,12 +64,12 @@ def event_form(**kw):
     return data
 
 
-def make_event(app, site, *, capacity=5, publish=True, days=2) -> int:
+def make_event(app, site, *, capacity=5, publish=True, hours=2) -> int:
     with app.app_context():
         now = utcnow()
         ev = services.plan(site["community"].id, None, services.EventIn(
-            title="元宵节猜灯谜", kind="festival", starts_at=now + timedelta(days=days),
-            ends_at=now + timedelta(days=days, hours=2), place="中心广场", capacity=capacity, budget="奖品 | 300"))
+            title="元宵节猜灯谜", kind="festival", starts_at=now + timedelta(hours=hours),
+            ends_at=now + timedelta(hours=hours + 2), place="中心广场", capacity=capacity, budget="奖品 | 300"))
         if publish:
             services.publish(ev, None)
         db.session.commit()
@@ -175,13 +175,24 @@ def test_f2_event_second_signup_for_a_unit_refused(app, site):
 
 
 def test_f2_event_signup_after_the_event_began_refused(app, site, frozen):
-    ev_id = make_event(app, site, days=1)
+    ev_id = make_event(app, site, hours=24)
     frozen.shift(timedelta(days=1, minutes=5))  # the event has begun
     desk = as_user(app, site, "front_desk")
     resp = post(desk, f"/events/{ev_id}/signup", signup_form(site["units"][0], PHONES[0]))
     assert resp.status_code == 409
     assert "活动已开始或已结束，不能再报名" in resp.get_data(as_text=True)
     assert rows(app) == 0
+
+
+def test_f2_event_check_in_opens_twelve_hours_before(app, site, frozen):
+    ev_id = make_event(app, site, hours=13)
+    steward = as_user(app, site, "steward")
+    resp = post(steward, f"/events/{ev_id}/start")
+    assert resp.status_code == 409 and "活动开始前12小时内才能开始签到。" in resp.get_data(as_text=True)
+    frozen.shift(timedelta(hours=1, minutes=1))
+    steward = as_user(app, site, "steward")
+    assert post(steward, f"/events/{ev_id}/start").status_code == 303
+    assert actions(app, ev_id)[-1] == "event.started"
 
 
 def test_f2_event_waiting_list_moves_up_when_one_cancels(app, site):
@@ -278,6 +289,11 @@ def test_f2_event_pdfs_poster_sheet_and_one_page_look_back(app, site, tmp_path):
 
     poster, n = text(f"/events/{ev_id}/poster.pdf")
     assert "元宵节猜灯谜" in poster and "中心广场" in poster and "扫码查看" in poster and n == 1
+    with app.app_context():  # a long introduction is cut on the poster (the page has it whole): still one page
+        db.session.get(CommunityEvent, ev_id).description = "\n".join(["活动介绍很长很长。" * 20] * 10)
+        db.session.commit()
+    poster, n = text(f"/events/{ev_id}/poster.pdf")
+    assert n == 1 and "详见活动页面" in poster.replace("\n", "").replace(" ", "")
     sheet, _ = text(f"/events/{ev_id}/signups.pdf")
     assert "3栋1单元101" in sheet and "138****0001" in sheet and PHONES[0] not in sheet
     assert post(sup, f"/events/{ev_id}/start").status_code == 303

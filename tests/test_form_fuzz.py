@@ -176,8 +176,9 @@ def _event(site, to="published"):
 
     now = datetime.now(timezone.utc)
     boss = _user("supervisor")
+    starts = now + (timedelta(hours=1) if to in ("running", "closed") else timedelta(days=2))  # check-in: 12 h before
     ev = evs.plan(site.community_id, boss, evs.EventIn(
-        title="测试活动", kind="festival", starts_at=now + timedelta(days=2), ends_at=now + timedelta(days=2, hours=2),
+        title="测试活动", kind="festival", starts_at=starts, ends_at=starts + timedelta(hours=2),
         place="会所", capacity=50), now=now)
     if to != "planning":
         evs.publish(ev, boss, now=now)

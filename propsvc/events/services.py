@@ -25,6 +25,7 @@ TITLE_MAX, PLACE_MAX, TEXT_MAX = 60, 60, 2000
 CAPACITY_MAX = 2000
 PEOPLE_MAX = 10          # one home signs up at most this many people
 MAX_DAYS = 3             # an event lasts at most this long
+OPENS = timedelta(hours=12)  # check-in (进行中) opens this long before the start
 LINES_MAX = 30           # checklist and budget lines
 MONEY_MAX = Decimal("1000000")
 LIST_LIMIT = 100
@@ -249,8 +250,12 @@ def publish(ev: CommunityEvent, actor, now: datetime | None = None) -> Community
     return ev
 
 
-def start(ev: CommunityEvent, actor) -> CommunityEvent:
-    """已发布 → 进行中 (check-in opens)."""
+def start(ev: CommunityEvent, actor, now: datetime | None = None) -> CommunityEvent:
+    """已发布 → 进行中: check-in opens (at most 12 hours before the start; sign-up has closed
+    by then or closes at the start)."""
+    now = now or utcnow()
+    if ev.state == EventState.PUBLISHED and now < ev.starts_at - OPENS:
+        raise EventError("state", "活动开始前12小时内才能开始签到。", 409)
     _move(ev, actor, EventState.RUNNING, (EventState.PUBLISHED,), "event.started")
     return ev
 
@@ -407,12 +412,12 @@ def by_client_key(key: str | None) -> EventSignup | None:
 # --- on the day ----------------------------------------------------------------------------------
 
 def _day_open(ev: CommunityEvent, now: datetime, actor) -> None:
-    """Check-in opens on the event's day: a published event starts at the first check-in."""
-    if ev.state == EventState.PUBLISHED and site_today(now) >= site_today(ev.starts_at):
-        start(ev, actor)
+    """Check-in opens 12 hours before the start: a published event starts at the first check-in."""
+    if ev.state == EventState.PUBLISHED and now >= ev.starts_at - OPENS:
+        start(ev, actor, now)
     if ev.state != EventState.RUNNING:
-        raise EventError("q", "活动当天才能签到。" if ev.state == EventState.PUBLISHED else f"活动{ev.state_label}，不能签到。",
-                         409)
+        raise EventError("q", "活动开始前12小时内才能签到。" if ev.state == EventState.PUBLISHED
+                         else f"活动{ev.state_label}，不能签到。", 409)
 
 
 def check_in(s: EventSignup, actor, now: datetime | None = None) -> EventSignup:

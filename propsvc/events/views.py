@@ -15,7 +15,7 @@ from ..core.access import allow, get_or_404, public
 from ..core.roles import Role
 from ..core.timefmt import from_local, site_now, utcnow
 from ..core.web import is_htmx, render_page
-from ..documents.pdf import render_pdf
+from ..documents.pdf import DocumentTooLong, render_pdf
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, open_photo, photo_response, save_photo
 from ..registry import services as registry
@@ -138,8 +138,7 @@ def _detail(ev: CommunityEvent, status: int = 200, cancel_form=None, error: str 
                        when=services.when_label(ev), audience=services.audience_label(ev),
                        action=ActionForm(formdata=None), cancel_form=cancel_form or CancelForm(formdata=None),
                        budget_total=services.total(ev.budget), cost_total=services.total(ev.costs),
-                       score=services.satisfaction_average(ev), error=error,
-                       told=[s for s in ev.signups if ev.state == EventState.CANCELLED and s.cancelled_at is None])
+                       score=services.satisfaction_average(ev), error=error)
 
 
 @bp.get("/<id:event_id>")
@@ -422,10 +421,32 @@ def _pdf(body: bytes, name: str):
     return resp
 
 
+def _clipped(text: str, limit: int) -> list[str]:
+    """Paragraphs of `text` up to `limit` characters in all (the full text stays on the pages)."""
+    out, left = [], limit
+    for p in (p.strip() for p in (text or "").split("\n")):
+        if not p:
+            continue
+        if len(p) > left:
+            out.append(p[:max(left, 0)] + "……（详见活动页面）")
+            break
+        out.append(p)
+        left -= len(p)
+    return out
+
+
+def _one_page(template: str, e: dict, shorter, **kw) -> bytes:
+    """One A4 page: rendered again with shorter texts when the first try runs over."""
+    try:
+        return render_pdf(template, page_size="A4", max_pages=1, e=e, **kw)
+    except DocumentTooLong:
+        return render_pdf(template, page_size="A4", e=shorter(e), **kw)
+
+
 def poster_data(ev: CommunityEvent, community) -> dict:
     v = services.public_view(ev)
     return {**v, "community": community.name, "issuer": (community.stamp_name or community.name).strip(),
-            "url": public_url(ev), "paragraphs": [p for p in (ev.description or "").split("\n") if p.strip()],
+            "url": public_url(ev), "paragraphs": _clipped(ev.description, 300),
             "cancelled": ev.state == EventState.CANCELLED}
 
 
@@ -437,8 +458,8 @@ def poster_pdf(event_id: int):
         flash("活动发布后才能打印海报。", "notice")
         return redirect(url_for("events.detail", event_id=ev.id), 303)
     data = poster_data(ev, g.community)
-    body = render_pdf("events/poster_pdf.html", page_size="A4", max_pages=1, e=data,
-                      watermark={"main": "已取消", "sub": "活动取消"} if data["cancelled"] else None)
+    body = _one_page("events/poster_pdf.html", data, lambda e: {**e, "paragraphs": _clipped(ev.description, 80)},
+                     watermark={"main": "已取消", "sub": "活动取消"} if data["cancelled"] else None)
     return _pdf(body, f"event-{ev.id}-poster.pdf")
 
 
@@ -476,7 +497,7 @@ def report_data(ev: CommunityEvent, community) -> dict:
             "homes": len([s for s in ev.signups if s.checked_in_at is not None]),
             "walkins": sum(s.people for s in ev.signups if s.channel == "walkin"),
             "rate": f"{c['attended'] * 100 // ev.capacity}%" if ev.capacity else "—",
-            "summary": [p for p in (ev.summary or "").split("\n") if p.strip()],
+            "summary": _clipped(ev.summary, 600),
             "scores": len(ev.satisfaction or []), "score": services.satisfaction_average(ev),
             "lines": lines, "budget_total": str(services.total(ev.budget)), "cost_total": str(services.total(ev.costs)),
             "photos": photos, "printed": site_now(utcnow()).strftime("%Y-%m-%d %H:%M")}
@@ -486,5 +507,6 @@ def report_data(ev: CommunityEvent, community) -> dict:
 @allow()
 def report_pdf(event_id: int):
     ev = _event(event_id)
-    return _pdf(render_pdf("events/report_pdf.html", page_size="A4", max_pages=1, e=report_data(ev, g.community)),
-                f"event-{ev.id}-report.pdf")
+    def shorter(e):
+        return {**e, "summary": _clipped(ev.summary, 200), "lines": e["lines"][:6], "photos": e["photos"][:2]}
+    return _pdf(_one_page("events/report_pdf.html", report_data(ev, g.community), shorter), f"event-{ev.id}-report.pdf")

@@ -23,7 +23,7 @@ def test_f2_event_publish_sign_up_wait_move_up_check_in_and_close(app, live_serv
         make.person(make.unit(b, 1, n), name=f"住户{n}", phone=phone)
     boss = make.user("supervisor", communities=[c], name="张主管")
     ARTIFACTS.mkdir(exist_ok=True)
-    start = site_now(utcnow() + timedelta(days=2)).replace(hour=14, minute=30)
+    start = site_now(utcnow() + timedelta(hours=2)).replace(second=0, microsecond=0)  # check-in opens 12 h before
 
     sign_in(page, live_server, boss)
     page.goto(f"{live_server}/events/new")
@@ -52,6 +52,17 @@ def test_f2_event_publish_sign_up_wait_move_up_check_in_and_close(app, live_serv
     signups = page.locator("ul.signups li")
     expect(signups.filter(has_text="3栋1单元301")).to_contain_text("候补")
     expect(page.locator("#tally")).to_contain_text("报名 4/4 人")
+    page.goto(f"{event_url}/signup")  # a second sign-up for a home: refused by the unit, nothing typed lost
+    page.locator("#unit_q").fill("3-1-101")
+    expect(page.locator("#lookup")).to_contain_text("已选：3栋1单元101")
+    page.get_by_label("报名人姓名").fill("王小明")
+    page.get_by_label("联系电话").fill("13900000000")
+    page.get_by_role("button", name="报名", exact=True).click()
+    expect(page.locator(".field.has-error .error").first).to_contain_text("同一户不能重复报名")
+    expect(page.get_by_label("报名人姓名")).to_have_value("王小明")
+    assert page.console_errors == ["Failed to load resource: the server responded with a status of 409 (CONFLICT)"]
+    page.console_errors.clear()  # the refused sign-up's own 409, which the browser logs
+    page.goto(event_url)
     assert "13812340001" not in page.content() and "138****0001" in page.content()
     assert_no_sideways_scroll(page)
     page.screenshot(path=str(ARTIFACTS / "events-signups-360.png"), full_page=True)
