@@ -160,6 +160,24 @@ def test_f2_event_capacity_below_signed_up_refused(app, site):
     assert "event.revised" not in actions(app, ev_id)
 
 
+def test_f2_event_revised_after_publishing_reposts_its_notice(app, site):
+    ev_id = make_event(app, site)
+    sup = as_user(app, site, "supervisor")
+    with app.app_context():
+        ev = db.session.get(CommunityEvent, ev_id)
+        old_notice = ev.notice_id
+        form = event_form(starts_at=local(ev.starts_at), ends_at=local(ev.ends_at), place="会所多功能厅", capacity="5")
+    assert post(sup, f"/events/{ev_id}/edit", form).status_code == 303
+    with app.app_context():
+        from propsvc.notices.models import Notice
+
+        ev = db.session.get(CommunityEvent, ev_id)
+        assert ev.place == "会所多功能厅" and ev.notice_id != old_notice
+        assert db.session.get(Notice, old_notice).withdrawn_at is not None
+        assert "会所多功能厅" in db.session.get(Notice, ev.notice_id).body
+    assert actions(app, ev_id)[-3:] == ["event.revised", "event.notice_withdrawn", "event.notice_posted"]
+
+
 def test_f2_event_second_signup_for_a_unit_refused(app, site):
     ev_id = make_event(app, site)
     desk = as_user(app, site, "front_desk")

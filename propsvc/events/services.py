@@ -199,7 +199,29 @@ def revise(ev: CommunityEvent, actor, data: EventIn, now: datetime | None = None
         record("event.revised", ev, actor=actor, changed=changed)
         if "capacity" in changed:
             move_up(ev, actor)
+        if ev.state == EventState.PUBLISHED and set(changed) & NOTICE_FIELDS:
+            _repost_notice(ev, actor, now)
     return changed
+
+
+# What the notice says: a change to any of these takes the old notice down and posts a new one.
+NOTICE_FIELDS = {"title", "kind", "starts_at", "ends_at", "place", "capacity", "age_group", "building_ids",
+                 "description"}
+
+
+def _post_notice(ev: CommunityEvent, actor, now: datetime) -> None:
+    ev.notice_id = hooks.first(hooks.PUBLISH_NOTICE, ev.community_id, actor, title=ev.title, body=notice_body(ev),
+                               building_ids=list(ev.building_ids or []), valid_from=site_today(now),
+                               valid_until=site_today(ev.starts_at))
+    record("event.notice_posted", ev, actor=actor, notice_id=ev.notice_id)
+
+
+def _repost_notice(ev: CommunityEvent, actor, now: datetime) -> None:
+    """A published event changed: its notice is withdrawn (活动信息已更新) and posted anew."""
+    if ev.notice_id is not None:
+        withdrawn = hooks.first(hooks.WITHDRAW_NOTICE, ev.notice_id, actor, "活动信息已更新，已重新发布")
+        record("event.notice_withdrawn", ev, actor=actor, notice_id=ev.notice_id, withdrawn=bool(withdrawn))
+    _post_notice(ev, actor, now)
 
 
 def tick_resource(ev: CommunityEvent, actor, index: int) -> dict:
@@ -243,10 +265,7 @@ def publish(ev: CommunityEvent, actor, now: datetime | None = None) -> Community
     if ev.state == EventState.PLANNING and ev.starts_at <= now:
         raise EventError("starts_at", "活动时间已过，不能发布；请先修改时间。")
     _move(ev, actor, EventState.PUBLISHED, (EventState.PLANNING,), "event.published")
-    ev.notice_id = hooks.first(hooks.PUBLISH_NOTICE, ev.community_id, actor, title=ev.title, body=notice_body(ev),
-                               building_ids=list(ev.building_ids or []), valid_from=site_today(now),
-                               valid_until=site_today(ev.starts_at))
-    record("event.notice_posted", ev, actor=actor, notice_id=ev.notice_id)
+    _post_notice(ev, actor, now)
     return ev
 
 
