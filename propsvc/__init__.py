@@ -45,12 +45,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .frontdesk.routes import bp as frontdesk_bp
     from .notices.routes import bp as notices_bp
     from .errands.routes import bp as errands_bp
+    from .events.routes import bp as events_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp, privacy_bp):
+               errands_bp, events_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(web.refuse_nul)
@@ -77,7 +78,7 @@ def _register_hooks(app: Flask) -> None:
     auth) call the points and never import the areas. A new area adds its lines here."""
     from .auth.services import own_building_ids
     from .core import hooks
-    from .notices.services import board_for
+    from .notices.services import board_for, publish_event_notice, withdraw_by_id
     from .patrols.defaults import ensure_patrol_defaults
     from .patrols.services import ticket_origin
     from .privacy.services import cover_building_ids
@@ -88,6 +89,8 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults)
     hooks.register(app, hooks.ASSIGNED_BUILDINGS, own_building_ids, cover_building_ids)  # [D2]: own + covered
     hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
+    hooks.register(app, hooks.PUBLISH_NOTICE, publish_event_notice)  # [F2] an event's notice
+    hooks.register(app, hooks.WITHDRAW_NOTICE, withdraw_by_id)  # [F2] a cancelled event's notice
     hooks.register(app, hooks.HOME_WARNINGS, calendar_warnings_for)
     hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
     hooks.register(app, hooks.TICKET_ORIGIN, ticket_origin)  # [D3] 来源 巡查 on a rectification

@@ -37,6 +37,15 @@ UNIT_RENOVATION = "unit_renovation"
 # when `user` may open the patrol. The ticket page shows it as 来源 巡查.
 TICKET_ORIGIN = "ticket_origin"
 
+# (community_id, actor, *, title, body, building_ids, valid_from, valid_until) -> notice id or None:
+# an event is published as a notice (kind 社区活动) under the notices' rules [F2]. The caller
+# (events) flushes; the notices area writes the notice and its Event.
+PUBLISH_NOTICE = "publish_notice"
+
+# (notice_id, actor, reason) -> True when withdrawn, False when there was nothing to withdraw
+# (already withdrawn or ended): a cancelled event takes its notice down [F2].
+WITHDRAW_NOTICE = "withdraw_notice"
+
 _KEY = "propsvc.hooks"
 
 

@@ -52,6 +52,7 @@ PLACES: tuple[Place, ...] = (
     Place("renovation.worker_list", "装修缴费", "缴费", owns=("renovation.worker_new", "renovation.workers"),
           count="renovation.pass_services:unpaid_count"),
     Place("notices.index", "公告", owns=("notices.",), count="notices.services:current_count"),
+    Place("events.index", "社区活动", "活动", owns=("events.",), count="events.services:upcoming_count"),
     Place("tickets.analysis", "统计分析", "统计", owns=("tickets.analysis_csv",)),
     Place("patrols.briefing", "早会", owns=("patrols.briefing_pdf", "patrols.summaries", "patrols.summary_show")),
     Place("patrols.records", "巡查记录", "记录", owns=("patrols.records_csv",)),
