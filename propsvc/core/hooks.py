@@ -37,6 +37,17 @@ UNIT_RENOVATION = "unit_renovation"
 # when `user` may open the patrol. The ticket page shows it as 来源 巡查.
 TICKET_ORIGIN = "ticket_origin"
 
+# (user, community_id) -> (label, value) or None: what waits at one of the app's places (core.nav)
+# for `user`, scoped as the place's page is: its home tile's live count (待派单 3; value (done, of):
+# 今日巡查 2/5). One point per place: place_counts(endpoint), answered by the place's area.
+PLACE_COUNTS = "place_counts"
+
+
+def place_counts(endpoint: str) -> str:
+    """The PLACE_COUNTS point of the place at `endpoint` (core.nav.PLACES)."""
+    return f"{PLACE_COUNTS}:{endpoint}"
+
+
 _KEY = "propsvc.hooks"
 
 
