@@ -9,17 +9,9 @@ posted to its own URL. Every such POST runs the same way:
     form's errors (422 bad input, 409 a step out of order, the service's own status).
 
 An area declares its page once (`StepPage`: how to load the record, the step forms, the page
-function, the page's URL, the service's refusal) and each step as a view:
-
-    STEPS = StepPage(load=load, forms=STEP_FORMS, page=_page, refusal=services.SlipError,
-                     show_url=lambda s: url_for("slips.detail", slip_id=s.id))
-
-    @bp.post("/<id:slip_id>/refuse")
-    @allow(*DECIDERS)
-    @STEPS.step("refuse")
-    def refuse(s, f):
-        services.refuse(s, current_user, f.reason.data)
-        return f"已驳回放行条 {s.serial}。"
+function, the page's URL, the service's refusal) and each step as a view: its route, who may
+use it (@allow), `@STEPS.step(name, done=…)` and the service call (see propsvc/slips/views.py,
+renovation/views.py, errands/views.py).
 
 The step function gets the record, the validated form and the route's other arguments; it
 calls the service and returns the done message (None: the step's `done`). It never commits.

@@ -7,13 +7,11 @@ core.idempotency first) → one service call → one commit, or the page again w
 409 for a step out of order, 422 for bad input."""
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..auth.models import User
+from ..auth.services import history
 from ..core import idempotency
 from ..core.access import allow
-from ..core.models import Event
 from ..core.roles import Role
 from ..core.steps import StepPage
 from ..core.timefmt import site_today
@@ -148,10 +146,7 @@ STEP_FORMS = {
 def _page(r: Renovation, status: int = 200, error: str | None = None, failed: str | None = None,
           failed_form=None):
     today = site_today()
-    events = list(db.session.scalars(select(Event).where(
-        Event.object_type == "renovation", Event.object_id == r.id).order_by(Event.id)))
-    ids = {e.actor_id for e in events if e.actor_id}
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    events, users = history("renovation", r.id)
     docs = services.document_statuses(r, today)
     return render_page(
         "renovation/show.html", block="content", status=status, r=r, renovation=r, unit=r.unit,

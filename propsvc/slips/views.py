@@ -8,12 +8,10 @@ The guard's side (check and release at the gate) lives on the gate page
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from jinja2_fragments.flask import render_block
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..auth.models import User
+from ..auth.services import history
 from ..core import idempotency
 from ..core.access import allow
-from ..core.models import Event
 from ..core.roles import Role
 from ..core.steps import StepPage
 from ..core.timefmt import site_today
@@ -189,10 +187,7 @@ STEP_FORMS = {"sign": forms.StepForm, "approve": forms.StepForm, "refuse": forms
 
 
 def _page(s: ReleaseSlip, status: int = 200, error: str | None = None, failed: str | None = None, failed_form=None):
-    events = list(db.session.scalars(select(Event).where(
-        Event.object_type == "releaseslip", Event.object_id == s.id).order_by(Event.id)))
-    ids = {e.actor_id for e in events if e.actor_id}
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    events, users = history("releaseslip", s.id)
     doc = services.document_of(s)
     return render_page(
         "slips/detail.html", block="content", status=status, s=s, unit=s.unit, doc=doc,
