@@ -27,7 +27,7 @@ from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.steps import StepPage
 from ..core.timefmt import from_local
-from ..core.web import local_next, render_page
+from ..core.web import intake_block, intake_form, local_next, render_page
 from ..extensions import db
 from ..registry import services as registry
 from . import forms, services
@@ -133,12 +133,6 @@ def cards():
 
 # --- intake ----------------------------------------------------------------------------------
 
-def _intake_form(cls):
-    # A GET carries the fields when the no-JS 查找 button or an htmx look-up sent them.
-    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
-    return cls(formdata=args) if args is not None else cls()
-
-
 def _intake_context(form, kind: str) -> dict:
     cid = g.community.id
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
@@ -177,7 +171,7 @@ def _step_repeat(kind: str):
 
 
 def _intake(kind: str, cls, template: str, save, done_message):
-    form = _intake_form(cls)
+    form = intake_form(cls)
     status = 200
     if request.method == "POST":
         status = 422
@@ -193,8 +187,7 @@ def _intake(kind: str, cls, template: str, save, done_message):
             else:
                 flash(done_message(item), "ok")
                 return redirect(_show_url(kind, item), 303)
-    block = "lookup" if request.args.get("part") == "lookup" else None
-    return render_page(template, block=block, status=status, **_intake_context(form, kind))
+    return render_page(template, block=intake_block(), status=status, **_intake_context(form, kind))
 
 
 @bp.route("/parcels/new", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ from ..core.access import allow
 from ..core.roles import Role
 from ..core.steps import StepPage
 from ..core.timefmt import site_today
-from ..core.web import render_page
+from ..core.web import intake_block, intake_form, render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
 from ..registry import services as registry
@@ -54,12 +54,6 @@ def index():
 
 
 # --- the application -----------------------------------------------------------------------
-
-def _application_form() -> forms.ApplicationForm:
-    # A GET carries the fields when the no-JS 查找 button or an htmx look-up sent them.
-    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
-    return forms.ApplicationForm(formdata=args) if args is not None else forms.ApplicationForm()
-
 
 def _application_context(form, error: str | None = None) -> dict:
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
@@ -103,7 +97,7 @@ def _to_renovation(_key: str) -> str:
 @allow(*INTAKE)
 @idempotency.on_repeat(_applied)
 def new():
-    form = _application_form()
+    form = intake_form(forms.ApplicationForm)
     error, status = None, 422
     if request.method == "POST" and form.validate():
         files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
@@ -131,8 +125,7 @@ def new():
                 flash(f"已登记 {r.unit.label} 的装修申请，待经理审批。", "ok")
                 return redirect(url_for("renovation.show", renovation_id=r.id), 303)
     status = status if request.method == "POST" else 200
-    block = "lookup" if request.args.get("part") == "lookup" else None
-    return render_page("renovation/new.html", block=block, status=status, **_application_context(form, error))
+    return render_page("renovation/new.html", block=intake_block(), status=status, **_application_context(form, error))
 
 
 # --- the renovation page -------------------------------------------------------------------

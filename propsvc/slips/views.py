@@ -15,7 +15,7 @@ from ..core.access import allow
 from ..core.roles import Role
 from ..core.steps import StepPage
 from ..core.timefmt import site_today
-from ..core.web import render_page
+from ..core.web import intake_block, intake_form, render_page
 from ..documents import service as docs
 from ..extensions import db
 from ..photos.services import PhotoError
@@ -55,11 +55,6 @@ def index():
 
 
 # --- registering ---------------------------------------------------------------------------
-
-def _form() -> forms.SlipForm:
-    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
-    return forms.SlipForm(formdata=args) if args is not None else forms.SlipForm()
-
 
 def _context(form, error: str | None = None) -> dict:
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
@@ -145,7 +140,7 @@ def _registered(key: str) -> str | None:
 def new():
     if request.method == "GET" and request.args.get("part") == "row":
         return _new_row()
-    form = _form()
+    form = intake_form(forms.SlipForm)
     error, status, focus_row, note = None, 422, None, None
     if request.method == "POST" and request.form.get("more"):
         # 更多行 (no JavaScript): the form again as typed, with blank rows; nothing is saved
@@ -175,8 +170,7 @@ def new():
     elif request.method == "POST":
         error = "请按提示修改后再提交。"
     status = status if request.method == "POST" else 200
-    block = "lookup" if request.args.get("part") == "lookup" else None
-    return render_page("slips/new.html", block=block, status=status, focus_row=focus_row, lines_note=note,
+    return render_page("slips/new.html", block=intake_block(), status=status, focus_row=focus_row, lines_note=note,
                        **_context(form, error))
 
 
