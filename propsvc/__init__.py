@@ -78,11 +78,18 @@ def _register_hooks(app: Flask) -> None:
     auth) call the points and never import the areas. A new area adds its lines here."""
     from .auth.services import own_building_ids
     from .core import hooks
-    from .notices.services import board_for, publish_event_notice, withdraw_by_id
+    from .errands.services import parcels_count
+    from .events.services import upcoming_count
+    from .frontdesk.services import on_site_count
+    from .notices.services import board_for, current_count, publish_event_notice, withdraw_by_id
+    from .patrols.day import patrol_progress
     from .patrols.defaults import ensure_patrol_defaults
     from .patrols.services import ticket_origin
     from .privacy.services import cover_building_ids
-    from .renovation.services import active_renovation_for_unit
+    from .renovation.pass_services import unpaid_count
+    from .renovation.services import active_renovation_for_unit, applied_count, board_count
+    from .slips.services import gate_count, todo_count
+    from .tickets.lists import dispatch_count, mine_count
     from .tickets.services import calendar_warnings_for, ensure_defaults
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
@@ -94,6 +101,15 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.HOME_WARNINGS, calendar_warnings_for)
     hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
     hooks.register(app, hooks.TICKET_ORIGIN, ticket_origin)  # [D3] 来源 巡查 on a rectification
+    # The home tiles' live counts (core.nav): per place, the area function that counts what waits there.
+    for endpoint, count in {
+        "patrols.today": patrol_progress, "tickets.mine": mine_count, "tickets.queue": dispatch_count,
+        "renovation.gate": gate_count, "frontdesk.visitors": on_site_count, "slips.index": todo_count,
+        "errands.index": parcels_count, "renovation.index": applied_count, "renovation.board": board_count,
+        "renovation.worker_list": unpaid_count, "notices.index": current_count,
+        "events.index": upcoming_count,
+    }.items():
+        hooks.register(app, hooks.place_counts(endpoint), count)
 
 
 def _make_upload_folder(app: Flask) -> None:

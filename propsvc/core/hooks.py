@@ -45,6 +45,16 @@ PUBLISH_NOTICE = "publish_notice"
 # (notice_id, actor, reason) -> True when withdrawn, False when there was nothing to withdraw
 # (already withdrawn or ended): a cancelled event takes its notice down [F2].
 WITHDRAW_NOTICE = "withdraw_notice"
+# (user, community_id) -> (label, value) or None: what waits at one of the app's places (core.nav)
+# for `user`, scoped as the place's page is: its home tile's live count (待派单 3; value (done, of):
+# 今日巡查 2/5). One point per place: place_counts(endpoint), answered by the place's area.
+PLACE_COUNTS = "place_counts"
+
+
+def place_counts(endpoint: str) -> str:
+    """The PLACE_COUNTS point of the place at `endpoint` (core.nav.PLACES)."""
+    return f"{PLACE_COUNTS}:{endpoint}"
+
 
 _KEY = "propsvc.hooks"
 

@@ -89,6 +89,18 @@ def find_forms() -> Markup:
                           for fid, action in forms.items()))
 
 
+def intake_form(cls):
+    """An intake page's form (unit look-up first): filled from the query on a GET that carries
+    fields (the no-JS 查找 button or an htmx look-up sent them); else as posted, or blank."""
+    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
+    return cls(formdata=args) if args is not None else cls()
+
+
+def intake_block() -> str | None:
+    """What an intake page renders: its block `lookup` alone for ?part=lookup (htmx), else all."""
+    return "lookup" if request.args.get("part") == "lookup" else None
+
+
 def render_page(template: str, block: str | None = None, status: int = 200, **ctx):
     """Render the full page, or only `block` of the same template for an htmx request."""
     if block and is_htmx():

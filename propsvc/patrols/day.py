@@ -276,16 +276,18 @@ def today_for(user: User, community_id: int, now: datetime | None = None) -> Tod
 
 
 def patrol_progress(user: User, community_id: int, now: datetime | None = None) -> tuple[str, tuple[int, int]] | None:
-    """今日's tile (core.nav): today's planned patrols done of planned, as 今日 lists them (a
-    steward's own plans; everyone's for a supervisor); with no plans today, a steward's buildings
-    patrolled against the daily quota. None when there is nothing to count."""
+    """今日's tile (core.nav): today's planned patrols done of planned, counted as 今日 counts them
+    (plans.day_counts: a finished 补巡 is done, one bucket per patrol) over the patrols 今日 lists
+    (a steward's own plans; everyone's for a supervisor); with no plans today, a steward's
+    buildings patrolled against the daily quota. None when there is nothing to count."""
     now = now or utcnow()
     day = today_local(now)
-    due_on = _plans_fn("due_on")
+    due_on, day_counts = _plans_fn("due_on"), _plans_fn("day_counts")
     steward_id = user.id if user.has_role(Role.STEWARD) else None
     due = due_on(community_id, day, steward_id=steward_id, now=now) if due_on is not None else []
-    if due:
-        return "今日巡查", (sum(1 for d in due if d.state == "done"), len(due))
+    if due and day_counts is not None:
+        counts = day_counts(due)
+        return "今日巡查", (counts.done, counts.total)
     if steward_id is not None:
         own = next((r for r in coverage_rows(_coverage(community_id, day, now)) if r.steward_id == user.id), None)
         if own is not None and own.quota > 0:
