@@ -217,7 +217,7 @@ def build_site(app) -> Site:
         "visit_id": visit.id, "parcel_id": parcel.id, "mail_id": mail.id, "card_id": card.id,
         "notice_id": notice.id, "session_id": spare_session, "user_id": spare.id, "kind": "person",
         "record_id": owner.id, "attr": "phone", "cover_id": cover.id,
-        "event_id": open_event.id, "signup_id": signup.id, "event_code": open_event.public_code, "index": 0,
+        "event_id": open_event.id, "signup_id": signup.id, "event_code": open_event.public_code, "no": 1,
     }
     return Site(
         community_id=cid, other_community_id=other.id, password=DEMO_PASSWORD, users=users, user_ids=user_ids,

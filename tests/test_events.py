@@ -111,7 +111,7 @@ def test_f2_event_plan_publish_close_each_state_an_event(app, site):
         assert ev.state == "planning" and ev.capacity == 5
         assert ev.resources[0] == {"item": "灯谜纸条", "owner": "王管家", "due": "2030-01-01", "done": False}
         assert [b["amount"] for b in ev.budget] == ["300.00", "120.50"]
-    assert post(sup, f"/events/{ev_id}/resources/0").status_code == 303
+    assert post(sup, f"/events/{ev_id}/resources/1").status_code == 303
     assert post(sup, f"/events/{ev_id}/publish").status_code == 303
     with app.test_request_context():
         from propsvc.notices.models import Notice

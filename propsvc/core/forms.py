@@ -237,3 +237,13 @@ class MultiCheckboxField(SelectMultipleField):
         offered = {self.coerce(value) for value, *_ in self.iter_choices()}
         if any(self.coerce(v) not in offered for v in self.data or []):
             raise ValidationError("所选项不在可选范围内，请刷新页面后重新选择。")
+
+
+class BuildingsField(MultiCheckboxField):
+    """The buildings a notice or an event is for (none ticked: the whole community)."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError("所选楼栋不属于本小区。") from None

@@ -1,11 +1,10 @@
 """Forms of the events area [F2]. Labels and messages in Chinese; the service checks the same
 rules again (EventError), so a message lands next to its field either way."""
 from flask_wtf.file import FileAllowed
-from wtforms import MultipleFileField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..core.forms import ChineseDateTimeField, ChineseIntegerField, Form, IdField, Required, record_id
+from ..core.forms import BuildingsField, ChineseDateTimeField, ChineseIntegerField, Form, IdField, Required, record_id
 from ..registry.forms import strip_text
 from .models import AGE_LABELS, KIND_LABELS
 from .services import CAPACITY_MAX, PEOPLE_MAX, TITLE_MAX
@@ -15,14 +14,6 @@ def _max_photos(form, field):
     if len([f for f in (field.data or []) if getattr(f, "filename", "")]) > 6:
         raise ValidationError("最多上传6张照片。")
 
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        if self.data and any(v not in {c[0] for c in self.choices} for v in self.data):
-            raise ValidationError("所选楼栋不属于本小区。")
 
 
 class EventForm(Form):
@@ -39,7 +30,7 @@ class EventForm(Form):
         Required("请填写人数上限。"), NumberRange(1, CAPACITY_MAX, f"人数上限须在1至{CAPACITY_MAX}之间。")],
         render_kw={"inputmode": "numeric"})
     age_group = SelectField("适合人群", choices=list(AGE_LABELS.items()), default="all", validate_choice=False)
-    building_ids = MultiCheckboxField("面向楼栋（不选 = 全体住户）", coerce=record_id, choices=[])
+    building_ids = BuildingsField("面向楼栋（不选 = 全体住户）", coerce=record_id, choices=[])
     description = TextAreaField("活动介绍", validators=[Optional(), Length(max=2000, message="活动介绍最多2000字。")],
                                 render_kw={"rows": 3})
     resources = TextAreaField("物资与人员（每行：事项 | 负责人 | 截止日期）", validators=[Optional(), Length(max=4000)],

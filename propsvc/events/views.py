@@ -181,10 +181,11 @@ def close(event_id: int):
     return _step(event_id, services.close, "活动已结束。请填写活动总结。")
 
 
-@bp.post("/<id:event_id>/resources/<int:index>")
+@bp.post("/<id:event_id>/resources/<id:no>")
 @allow(*PLANNERS)
-def tick(event_id: int, index: int):
-    return _step(event_id, lambda ev, actor: services.tick_resource(ev, actor, index), "已更新物资清单。")
+def tick(event_id: int, no: int):
+    """Tick line `no` (1-based) of the resource checklist."""
+    return _step(event_id, lambda ev, actor: services.tick_resource(ev, actor, no - 1), "已更新物资清单。")
 
 
 @bp.post("/<id:event_id>/cancel")
@@ -385,10 +386,12 @@ def lookback(event_id: int):
     return render_page("events/lookback.html", block="content", status=status, form=form, ev=ev, c=services.counts(ev))
 
 
-@bp.get("/<id:event_id>/photos/<int:index>")
+@bp.get("/<id:event_id>/photos/<id:no>")
 @allow()
-def photo(event_id: int, index: int):
+def photo(event_id: int, no: int):
+    """Photo `no` (1-based) of the look back."""
     ev = _event(event_id)
+    index = no - 1
     if not 0 <= index < len(ev.photos or []):
         abort(404)
     p = ev.photos[index]

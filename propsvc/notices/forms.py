@@ -1,23 +1,14 @@
 """Forms of the notices area. Labels and messages in Chinese; the service checks the same
 rules again (NoticeError), so a message lands next to its field either way."""
 
-from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..core import limits
-from ..core.forms import ChineseDateField, Form, Required, Within, record_id
+from ..core.forms import BuildingsField, ChineseDateField, Form, Required, Within, record_id
 from .models import NOTICE_KIND_LABELS
 from .services import BODY_MAX, TITLE_MAX
 
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):
-        if self.data and any(v not in {c[0] for c in self.choices} for v in self.data):
-            raise ValidationError("所选楼栋不属于本小区。")
 
 
 class NoticeForm(Form):
@@ -29,7 +20,7 @@ class NoticeForm(Form):
     body = TextAreaField("内容", validators=[DataRequired("请填写公告内容。"),
                                            Length(max=BODY_MAX, message=f"公告内容最多{BODY_MAX}字。")],
                          render_kw={"rows": 8, "placeholder": "尊敬的各位业主/住户：\n\n……（空一行分段）"})
-    building_ids = MultiCheckboxField("涉及楼栋（不选 = 全体住户）", coerce=record_id, choices=[])
+    building_ids = BuildingsField("涉及楼栋（不选 = 全体住户）", coerce=record_id, choices=[])
     valid_from = ChineseDateField("开始展示", validators=[Required("请填写开始展示日期。"), Within(limits.NOTICE_FROM)])
     valid_until = ChineseDateField("结束展示", validators=[Required("请填写结束展示日期。")])
 
