@@ -45,12 +45,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .frontdesk.routes import bp as frontdesk_bp
     from .notices.routes import bp as notices_bp
     from .errands.routes import bp as errands_bp
+    from .handover.routes import bp as handover_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp, privacy_bp):
+               errands_bp, handover_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(web.refuse_nul)

@@ -12,3 +12,4 @@ from .frontdesk import models as frontdesk_models  # noqa: F401
 from .notices import models as notices_models  # noqa: F401
 from .errands import models as errands_models  # noqa: F401
 from .privacy.models import Cover, RevealLog  # noqa: F401
+from .handover import models as handover_models  # noqa: F401

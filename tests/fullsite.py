@@ -165,6 +165,12 @@ def build_site(app) -> Site:
     mail = first(select(MailItem).where(MailItem.community_id == cid).order_by(MailItem.id))
     card = first(select(CardRequest).where(CardRequest.community_id == cid).order_by(CardRequest.id))
     notice = first(select(Notice).where(Notice.community_id == cid).order_by(Notice.id))
+    from propsvc.handover.models import HandoverBatch, HandoverCard
+
+    handover_batch = first(select(HandoverBatch).where(HandoverBatch.community_id == cid).order_by(HandoverBatch.id))
+    # The demo's agent card (JF0005): arrived with a 委托书 photo, owner file still to do.
+    handover_card = first(select(HandoverCard).where(HandoverCard.batch_id == handover_batch.id,
+                                                     HandoverCard.came_as == "agent"))
     db.session.commit()
 
     # The other community: its own unit, resident, category, ticket and an account with every role.
@@ -208,6 +214,7 @@ def build_site(app) -> Site:
         "visit_id": visit.id, "parcel_id": parcel.id, "mail_id": mail.id, "card_id": card.id,
         "notice_id": notice.id, "session_id": spare_session, "user_id": spare.id, "kind": "person",
         "record_id": owner.id, "attr": "phone", "cover_id": cover.id,
+        "batch_id": handover_batch.id, "handover_id": handover_card.id, "station": "fees", "n": 0,
     }
     return Site(
         community_id=cid, other_community_id=other.id, password=DEMO_PASSWORD, users=users, user_ids=user_ids,

@@ -13,11 +13,13 @@ Event, exactly as on the pages:
   frontdesk.py   visitors                               } seed_demo_areas: each area's records
   errands.py     parcels, letters, access cards         }
   slips.py       release slips in every state           }
+  handover.py    a handover batch in progress           }
 """
 from ..core.models import utcnow
 from ..extensions import db
 from .errands import seed_demo_errands
 from .frontdesk import seed_demo_visitors
+from .handover import seed_demo_handover
 from .notices import seed_demo_notices
 from .patrols import seed_demo_patrols
 from .registry import (COMMUNITY_NAME, DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PIN, DemoExistsError,
@@ -56,6 +58,6 @@ def seed_demo_areas(community_id: int, now=None) -> str:
     parcels/letters/cards, release slips), each written through its area's services (so every
     step is an Event). Commits once."""
     lines = [seed(community_id, now=now) for seed in (seed_demo_renovations, seed_demo_notices, seed_demo_visitors,
-                                                      seed_demo_errands, seed_demo_slips)]
+                                                      seed_demo_errands, seed_demo_slips, seed_demo_handover)]
     db.session.commit()
     return "\n".join(line for line in lines if line)
