@@ -2,7 +2,7 @@
 batch or the card (identity, phones, stations) are in services.py."""
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import FieldList, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..core.forms import (IMAGE_EXTS, ChineseDecimalField, ChineseIntegerField, Form, MultiCheckboxField, SubForm,
                           parse_id)
@@ -24,6 +24,14 @@ def _days(form, field):
     if not days:
         raise ValidationError("请至少填写一个交房日。")
     form.day_list = days
+
+
+def _finite(form, field):
+    """A number that is a number: NaN and Infinity refused (they would break the range checks)."""
+    if field.data is not None and not field.data.is_finite():
+        raise ValidationError("请填写数字。")
+    if field.data is not None and not 0 <= field.data <= 10_000_000:
+        raise ValidationError("数值须在 0 至 10000000 之间。")
 
 
 def _lines(value):
@@ -104,14 +112,14 @@ class OwnerFileForm(Form):
 class StationForm(Form):
     """Marking a station done; the fields shown depend on the station (fees, keys, items)."""
 
-    due = ChineseDecimalField("应缴金额（元）", places=2, validators=[Optional()])
-    paid = ChineseDecimalField("已缴金额（元）", places=2, validators=[Optional()])
+    due = ChineseDecimalField("应缴金额（元）", places=2, validators=[Optional(), _finite])
+    paid = ChineseDecimalField("已缴金额（元）", places=2, validators=[Optional(), _finite])
     receipt = StringField("收据号", validators=[Optional(), Length(max=32, message="收据号最多32位。")])
-    door_keys = ChineseIntegerField("入户门钥匙（把）", validators=[Optional()])
-    mailbox_keys = ChineseIntegerField("信报箱钥匙（把）", validators=[Optional()])
-    water = ChineseDecimalField("水表读数", places=2, validators=[Optional()])
-    electricity = ChineseDecimalField("电表读数", places=2, validators=[Optional()])
-    gas = ChineseDecimalField("燃气表读数", places=2, validators=[Optional()])
+    door_keys = ChineseIntegerField("入户门钥匙（把）", validators=[Optional(), NumberRange(0, 20, "钥匙数量须在 0 至 20 把之间。")])
+    mailbox_keys = ChineseIntegerField("信报箱钥匙（把）", validators=[Optional(), NumberRange(0, 20, "钥匙数量须在 0 至 20 把之间。")])
+    water = ChineseDecimalField("水表读数", places=2, validators=[Optional(), _finite])
+    electricity = ChineseDecimalField("电表读数", places=2, validators=[Optional(), _finite])
+    gas = ChineseDecimalField("燃气表读数", places=2, validators=[Optional(), _finite])
     water_photo = FileField("水表照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
     electricity_photo = FileField("电表照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
     gas_photo = FileField("燃气表照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
