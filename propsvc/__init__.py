@@ -82,7 +82,8 @@ def _register_hooks(app: Flask) -> None:
     from .patrols.defaults import ensure_patrol_defaults
     from .privacy.services import cover_building_ids
     from .renovation.services import active_renovation_for_unit
-    from .tickets.services import calendar_warnings_for, ensure_defaults
+    from .tickets.services import calendar_warnings_for, ensure_defaults, open_ticket_for
+    from .handover.services import steward_today_lines
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
     hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults)
@@ -90,6 +91,8 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
     hooks.register(app, hooks.HOME_WARNINGS, calendar_warnings_for)
     hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
+    hooks.register(app, hooks.OPEN_TICKET, open_ticket_for)  # [H4] a handover defect → a 返修 ticket
+    hooks.register(app, hooks.STEWARD_TODAY, steward_today_lines)  # [D2] units handed over lately
 
 
 def _make_upload_folder(app: Flask) -> None:

@@ -255,6 +255,8 @@ ROUTES: dict[str, Row] = {
     "handover.card_station": R(HANDOVER_VIEWERS, why="finance marks 收费处 (the sample station); other stations "
                                "are the handover team's"),
     "handover.card_hand_over": R(HANDOVER_TEAM),
+    "handover.card_defect": R(HANDOVER_TEAM),
+    "handover.card_inspection": R(HANDOVER_TEAM),
     "handover.card_refuse": R(HANDOVER_TEAM),
     "handover.card_photo": R(HANDOVER_TEAM, why="the signed 委托书 and members' photos: personal data [T9]"),
     "handover.station": R(HANDOVER_VIEWERS),

@@ -305,6 +305,12 @@ FORMS: dict[str, list[T] | BASE] = {
                                              valid={"due": "100", "paid": "100", "receipt": "R1"})],
     "propsvc.handover.forms.RefuseForm": [T("handover.card_refuse", "front_desk", page="handover.card",
                                             fresh="handover:arrived", valid={"reason": "墙面空鼓"})],
+    "propsvc.handover.forms.DefectForm": [T("handover.card_defect", "steward", page="handover.card",
+                                            fresh="handover:filed", valid={
+        "room": "主卧", "item": "墙面", "category": "土建", "location": "北墙", "note": "",
+        "photos": [Upload("d.jpg", jpeg_bytes(9, (80, 60)))]})],
+    "propsvc.handover.forms.InspectionSignForm": [T("handover.card_inspection", "front_desk", page="handover.card",
+                                                    fresh="handover:filed", valid={"signature": lambda c: SIGNATURE_URL})],
     "propsvc.handover.forms.ConfirmForm": [T("handover.card_hand_over", "front_desk", page="handover.card",
                                              fresh="handover:ready")],
     "propsvc.errands.forms.ParcelForm": [T("errands.parcel_new", "front_desk", valid={

@@ -7,7 +7,7 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import client_for, post
 from fullsite import jpeg_bytes
@@ -247,10 +247,11 @@ def _through_stations(app, client, card_id, skip=()):
                       ("keys", {"door_keys": "3", "mailbox_keys": "1", "water": "0.5", "electricity": "12",
                                 "water_photo": (io.BytesIO(jpeg_bytes(7, (120, 90))), "w.jpg"),
                                 "electricity_photo": (io.BytesIO(jpeg_bytes(8, (120, 90))), "e.jpg")}),
-                      ("items", {}), ("inspection", {})):
+                      ("items", {}), ("inspection", {"signature": SIGNATURE})):
         if key in skip:
             continue
-        r = post(client, f"/handover/cards/{card_id}/stations/{key}", data, content_type="multipart/form-data")
+        url = f"/handover/cards/{card_id}/inspection" if key == "inspection" else f"/handover/cards/{card_id}/stations/{key}"
+        r = post(client, url, data, content_type="multipart/form-data")
         assert r.status_code == 303, (key, r.get_data(as_text=True))
 
 
@@ -413,3 +414,87 @@ def test_h1_other_community_cannot_see_the_batch(app, site, batch, make):
     client = client_for(app, outsider)
     assert client.get(f"/handover/batches/{batch}").status_code == 404
     assert client.get(f"/handover/cards/{_card_id(app, batch)}").status_code == 404
+
+
+# --- inspection [H4] ------------------------------------------------------------------------------
+
+def _defect(client, card_id, photos=1, **changes):
+    data = dict({"room": "主卧", "item": "墙面", "category": "土建", "location": "北墙距地1米处", "note": "空鼓约0.5平方米"},
+                **changes)
+    data["photos"] = [(io.BytesIO(jpeg_bytes(20 + i, (160, 120))), f"d{i}.jpg") for i in range(photos)]
+    return post(client, f"/handover/cards/{card_id}/defects", data, content_type="multipart/form-data")
+
+
+def test_h4_defect_without_photo_refused(app, site, batch):
+    desk = client_for(app, site["users"]["steward"])
+    _arrive_owner(desk, batch)
+    card_id = _card_id(app, batch)
+    _file(desk, card_id)
+    r = _defect(desk, card_id, photos=0)
+    assert r.status_code == 422 and "至少拍一张照片" in r.get_data(as_text=True)
+    r = _defect(desk, card_id, location="")
+    assert r.status_code == 422 and "具体位置" in r.get_data(as_text=True)
+    from propsvc.handover.models import HandoverDefect
+
+    with app.app_context():
+        assert db.session.scalar(select(HandoverDefect.id)) is None
+
+
+def test_h4_two_defects_become_two_repair_tickets_in_the_engineering_queue(app, site, batch):
+    steward = client_for(app, site["users"]["steward"])
+    _arrive_owner(steward, batch)
+    card_id = _card_id(app, batch)
+    _file(steward, card_id)
+    assert _defect(steward, card_id, photos=2).status_code == 303
+    assert _defect(steward, card_id, room="卫生间", item="排水/地漏", category="防水", location="淋浴区地漏",
+                   note="反水").status_code == 303
+    from propsvc.handover.models import HandoverDefect
+    from propsvc.tickets.models import Photo, Ticket
+
+    with app.app_context():
+        defects = list(db.session.scalars(select(HandoverDefect).order_by(HandoverDefect.id)))
+        tickets = [db.session.get(Ticket, d.ticket_id) for d in defects]
+        assert [t.kind for t in tickets] == ["defect", "defect"] and [t.kind_label for t in tickets] == ["返修", "返修"]
+        assert all(t.description.startswith("【交房验房】3栋1单元101") for t in tickets)
+        assert [t.category.name for t in tickets] == ["其他", "水电气维修"]
+        assert all(t.resolve_due is not None and t.state == "new" for t in tickets)  # the ticket machinery applies
+        assert db.session.scalar(select(func.count(Photo.id)).where(Photo.ticket_id == tickets[0].id)) == 2
+        serials = [t.serial for t in tickets]
+    sup = client_for(app, site["users"]["supervisor"])
+    queue = sup.get("/tickets/queue").get_data(as_text=True)
+    assert all(s in queue for s in serials) or queue.count("返修") >= 2
+
+
+def test_h4_inspection_record_unsigned_refused_and_closes_after_signing(app, site, batch):
+    desk = client_for(app, site["users"]["front_desk"])
+    _arrive_owner(desk, batch)
+    card_id = _card_id(app, batch)
+    _file(desk, card_id)
+    r = post(desk, f"/handover/cards/{card_id}/inspection", {"signature": ""})
+    assert r.status_code == 422 and "签名" in r.get_data(as_text=True)
+    r = post(desk, f"/handover/cards/{card_id}/stations/inspection", {})
+    assert r.status_code == 409 and "验房记录须业主签字" in r.get_data(as_text=True)
+    assert _defect(desk, card_id).status_code == 303
+    assert post(desk, f"/handover/cards/{card_id}/inspection", {"signature": SIGNATURE}).status_code == 303
+    c = _cards(app, batch)["JF0001"]
+    assert c.inspection["signature"] and c.done["inspection"]["by_name"] == "黄前台"
+    r = _defect(desk, card_id)
+    assert r.status_code == 409 and "已由业主签字" in r.get_data(as_text=True)
+
+
+def test_h4_handed_over_unit_in_the_stewards_today(app, site, batch, make):
+    from propsvc.auth.models import User, user_building
+
+    with app.app_context():
+        db.session.execute(user_building.insert().values(user_id=site["users"]["steward"].id,
+                                                         building_id=site["building"].id))
+        db.session.commit()
+    desk = client_for(app, site["users"]["front_desk"])
+    _arrive_owner(desk, batch)
+    card_id = _card_id(app, batch)
+    _file(desk, card_id)
+    _through_stations(app, desk, card_id)
+    assert post(desk, f"/handover/cards/{card_id}/hand-over", {}).status_code == 303
+    steward = client_for(app, site["users"]["steward"])
+    today = steward.get("/patrols/today").get_data(as_text=True)
+    assert "新交房" in today and "3栋1单元101" in today and "已交房" in today

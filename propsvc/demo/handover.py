@@ -105,7 +105,10 @@ def seed_demo_handover(community_id: int, now=None) -> str:
             f.door_keys, f.mailbox_keys = 3, 1
             f.readings = {"water": 0, "electricity": 3}
             f.photos = {"water": _photo(k, "water"), "electricity": _photo(k + 100, "electricity")}
-        services.complete_station(card, key, f, desk)
+        if key == "inspection":
+            services.sign_inspection(card, signature, desk)
+        else:
+            services.complete_station(card, key, f, desk)
 
     done = 0
     for k, card in enumerate(cards[:2]):  # handed over
@@ -119,6 +122,12 @@ def seed_demo_handover(community_id: int, now=None) -> str:
     owner_arrives(refused)
     file(refused, 2)
     station(refused, "agreements", 2)
+    inspector = users.get("steward", desk)
+    for j, (room, item, cat, where, note) in enumerate((
+            ("主卧", "墙面", "土建", "北墙距地1米处", "空鼓约0.5平方米"),
+            ("卫生间", "排水/地漏", "防水", "淋浴区地漏", "试水反水"))):
+        services.add_defect(refused, services.DefectIn(room=room, item=item, category=cat, location=where, note=note,
+                                                       photos=[_photo(200 + j, f"defect{j}")]), inspector)
     services.refuse(refused, "主卧墙面空鼓、卫生间地漏反水，业主要求整改完成后再收房。", desk)
     busy = cards[3]  # at the stations
     owner_arrives(busy)

@@ -1,6 +1,6 @@
 """Forms of the handover area [H1]-[H4]. Labels and messages in Chinese; the rules that need the
 batch or the card (identity, phones, stations) are in services.py."""
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired, MultipleFileField
 from wtforms import FieldList, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -8,7 +8,7 @@ from ..core.forms import (IMAGE_EXTS, ChineseDecimalField, ChineseIntegerField, 
                           parse_id)
 from ..core.timefmt import parse_iso_day
 from ..registry.forms import strip_text, valid_id_number, valid_phone
-from .services import ID_TYPES, MEMBER_RELATIONS, RELATIONS
+from .services import DEFECT_CATEGORIES, ID_TYPES, MEMBER_RELATIONS, RELATIONS
 
 
 def _days(form, field):
@@ -134,3 +134,19 @@ class RefuseForm(Form):
 
 class ConfirmForm(Form):
     """A step with nothing to fill in (交房完成)."""
+
+
+class DefectForm(Form):
+    room = SelectField("房间", choices=[], validate_choice=False, validators=[DataRequired("请选择房间。")])
+    item = SelectField("检查项目", choices=[], validate_choice=False, validators=[DataRequired("请选择检查项目。")])
+    category = SelectField("问题类别", choices=[("", "请选择")] + [(c, c) for c in DEFECT_CATEGORIES],
+                           validators=[DataRequired("请选择问题类别。")])
+    location = StringField("具体位置", filters=[strip_text], validators=[
+        DataRequired("请填写问题的具体位置。"), Length(max=100, message="位置最多100字。")],
+        render_kw={"placeholder": "如：主卧北墙距地1米处"})
+    note = StringField("说明", filters=[strip_text], validators=[Optional(), Length(max=500, message="说明最多500字。")])
+    photos = MultipleFileField("照片（至少一张）", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
+
+
+class InspectionSignForm(Form):
+    signature = HiddenField("业主签名")

@@ -42,6 +42,8 @@ class HandoverBatch(db.Model):
     # [{"key": "agreements", "name": "协议签订处", "staff_ids": [3, 4]}, …] in the site's order.
     stations: Mapped[list] = mapped_column(JSON, default=list)
     items: Mapped[list] = mapped_column(JSON, default=list)        # names of the items handed out [H3]
+    # The inspection checklist [H4]: {"rooms": [...], "items": [...]} (editable per batch).
+    checklist: Mapped[dict] = mapped_column(JSON, default=dict)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -98,6 +100,8 @@ class HandoverCard(db.Model):
     fees: Mapped[dict] = mapped_column(JSON, default=dict)    # {"due_fen": 0, "paid_fen": 0, "receipt": ""}
     keys: Mapped[dict] = mapped_column(JSON, default=dict)    # {"sets": [{"kind", "count"}], "meters": [{"kind", "reading", "photo"}]}
     wechat_steward: Mapped[str | None] = mapped_column(String(64))
+    # The inspection record [H4]: {"signature": path, "signed_at": ISO, "by_name": …}; its defects below.
+    inspection: Mapped[dict] = mapped_column(JSON, default=dict)
     handed_over_on: Mapped[date | None] = mapped_column(Date)
     refused_reason: Mapped[str | None] = mapped_column(String(500))
     refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -105,6 +109,7 @@ class HandoverCard(db.Model):
 
     batch: Mapped[HandoverBatch] = relationship(back_populates="cards")
     unit: Mapped["Unit"] = relationship()  # noqa: F821
+    defects: Mapped[list["HandoverDefect"]] = relationship(order_by="HandoverDefect.id")
 
     @property
     def state_label(self) -> str:

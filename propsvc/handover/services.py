@@ -45,6 +45,11 @@ from .models import CardState, HandoverBatch, HandoverCard, HandoverDefect
 
 DEFAULT_STATIONS = (("agreements", "协议签订处"), ("fees", "收费处"), ("keys", "钥匙发放处"),
                     ("items", "物品发放处"), ("inspection", "验房处"))
+DEFAULT_ROOMS = ("入户", "客厅", "主卧", "次卧", "厨房", "卫生间", "阳台")
+DEFAULT_CHECK_ITEMS = ("门", "锁", "窗户", "墙面", "地面", "天花", "给水", "排水/地漏", "电气", "阳台")
+# Defect categories and the ticket category each is filed under (a hint to the tickets area).
+DEFECT_CATEGORIES = {"土建": "其他", "门窗": "其他", "水电": "水电气维修", "防水": "水电气维修", "其他": "其他"}
+MAX_DEFECT_PHOTOS = 6
 DEFAULT_ITEMS = ("业主服务手册", "商品住宅质量保证书", "商品住宅使用说明书", "温馨问答")
 RELATIONS = ("配偶", "亲属", "朋友")
 MEMBER_RELATIONS = ("本人", "配偶", "子女", "父母", "亲属", "其他")
@@ -122,6 +127,7 @@ def create_batch(community_id: int, name: str, building_ids: list[int], days: li
                           days=[d.isoformat() for d in days], opens=opens, closes=closes,
                           stations=_station_list(station_names, staff),
                           items=[i.strip() for i in (items or DEFAULT_ITEMS) if i.strip()],
+                          checklist={"rooms": list(DEFAULT_ROOMS), "items": list(DEFAULT_CHECK_ITEMS)},
                           created_by_id=getattr(actor, "id", None))
     db.session.add(batch)
     db.session.flush()
@@ -684,10 +690,16 @@ def handed_over_for_steward(user, community_id: int, day: date) -> list[Handover
     """The steward's 今日: units of their buildings handed over in the last days (first-renovation follow-up [D2])."""
     from datetime import timedelta
 
+    from sqlalchemy import or_
+
+    from ..auth.models import user_building
+
     return list(db.session.scalars(select(HandoverCard).join(Unit, Unit.id == HandoverCard.unit_id).where(
         HandoverCard.community_id == community_id, HandoverCard.state == CardState.HANDED_OVER,
         HandoverCard.handed_over_on >= day - timedelta(days=7), HandoverCard.handed_over_on <= day,
-        Unit.steward_id == user.id).order_by(HandoverCard.handed_over_on.desc())))
+        or_(Unit.steward_id == user.id, Unit.building_id.in_(
+            select(user_building.c.building_id).where(user_building.c.user_id == user.id))))
+        .order_by(HandoverCard.handed_over_on.desc(), HandoverCard.id)))
 
 
 # --- what the fees, keys and items stations record ----------------------------------------------
@@ -763,6 +775,10 @@ def complete_station(card: HandoverCard, station_key: str, f: StationFacts, acto
         facts = {"keys": sum(s["count"] for s in sets), "meters": len(meters)}
     elif station_key == "items":
         facts = {"items": list(card.batch.items)}
+    elif station_key == "inspection":
+        if not (card.inspection or {}).get("signature"):
+            raise HandoverError("验房记录须业主签字：请在验房处完成验房并让业主签名。", 409, "signature")
+        return card  # sign_inspection marks the station done
     elif station_key == "agreements":
         name = (f.wechat_steward or "").strip()
         if not name:
@@ -775,3 +791,89 @@ def complete_station(card: HandoverCard, station_key: str, f: StationFacts, acto
 def record_refusal(card: HandoverCard, came_as: str, reason: str, actor) -> None:
     """An arrival refused [H1]: the reason is kept as an Event even though nothing else changed."""
     record("handover.arrival_refused", card, actor=actor, came_as=came_as, reason=reason)
+
+
+def steward_today_lines(user, community_id: int, day: date) -> list[tuple[str, str]]:
+    """Answer core.hooks.STEWARD_TODAY: the steward's units handed over in the last 7 days, each
+    a line for 今日 (the first renovation follows) [D2]."""
+    from flask import url_for
+
+    return [(f"{c.unit.label} {c.handed_over_on:%m-%d} 已交房 · {c.buyer_names}",
+             url_for("handover.card", handover_id=c.id)) for c in handed_over_for_steward(user, community_id, day)]
+
+
+
+# --- inspection [H4] -------------------------------------------------------------------------------
+
+@dataclass
+class DefectIn:
+    room: str
+    item: str
+    category: str
+    location: str
+    note: str = ""
+    photos: list = field(default_factory=list)  # FileStorage
+
+
+def add_defect(card: HandoverCard, d: DefectIn, actor) -> HandoverDefect:
+    """A defect found walking the unit with the owner: with its photos, and at once a 返修 ticket
+    in the engineering queue (core.hooks.OPEN_TICKET, answered by tickets)."""
+    from ..core import hooks
+
+    _require_open(card)
+    if card.filed_at is None:
+        raise HandoverError(MSG_FILE_FIRST, 409)
+    if (card.inspection or {}).get("signature"):
+        raise HandoverError("验房记录已由业主签字，不能再添加问题；如有新问题请另开报修工单。", 409)
+    checklist = card.batch.checklist or {}
+    if d.room not in checklist.get("rooms", DEFAULT_ROOMS):
+        raise HandoverError("请选择房间。", 422, "room")
+    if d.item not in checklist.get("items", DEFAULT_CHECK_ITEMS):
+        raise HandoverError("请选择检查项目。", 422, "item")
+    if d.category not in DEFECT_CATEGORIES:
+        raise HandoverError("请选择问题类别。", 422, "category")
+    location = (d.location or "").strip()
+    if not location:
+        raise HandoverError("请填写问题的具体位置（如：主卧北墙距地1米处）。", 422, "location")
+    files = [f for f in d.photos if f is not None and getattr(f, "filename", "")]
+    if not files:
+        raise HandoverError("每个问题须至少拍一张照片。", 422, "photos")
+    if len(files) > MAX_DEFECT_PHOTOS:
+        raise HandoverError(f"每个问题最多 {MAX_DEFECT_PHOTOS} 张照片。", 422, "photos")
+    from ..photos.services import PhotoError, save_photo
+
+    stored = []
+    try:
+        for f in files:
+            stored.append(save_photo(f, folder=f"c{card.community_id}/handover"))
+    except PhotoError as e:
+        for s in stored:
+            Path(current_app.config["UPLOAD_FOLDER"], s.path).unlink(missing_ok=True)
+        raise HandoverError(str(e), 422, "photos") from None
+    defect = HandoverDefect(community_id=card.community_id, card_id=card.id, room=d.room, item=d.item,
+                            category=d.category, location=location[:100], note=(d.note or "").strip()[:500] or None,
+                            photos=[{"path": s.path, "thumb": s.thumb_path} for s in stored],
+                            created_by_id=getattr(actor, "id", None))
+    db.session.add(defect)
+    db.session.flush()
+    ticket = hooks.first(hooks.OPEN_TICKET, card.community_id, {
+        "kind": "defect", "unit_id": card.unit_id, "category": DEFECT_CATEGORIES[d.category], "source": "交房验房",
+        "description": f"{card.unit.label} {d.room}·{d.item}（{d.category}）：{location}{'，' + d.note if d.note else ''}",
+        "photos": stored, "client_key": f"handover-defect-{defect.id}"}, actor)
+    defect.ticket_id = ticket["id"] if ticket else None
+    record("handover.defect", card, actor=actor, defect=defect.id, room=d.room, item=d.item, category=d.category,
+           ticket=defect.ticket_id)
+    return defect
+
+
+def sign_inspection(card: HandoverCard, signature: str, actor) -> HandoverCard:
+    """The owner signs the inspection record [H4]: the 验房处 is done (with or without defects)."""
+    _require_open(card)
+    if card.filed_at is None:
+        raise HandoverError(MSG_FILE_FIRST, 409)
+    png = decode_signature(signature)
+    if card.batch.station("inspection") is None:
+        raise HandoverError(MSG_STATION, 404)
+    card.inspection = {"signature": store_png(png, f"c{card.community_id}/handover"), "signed_at": utcnow().isoformat(),
+                       "by_name": getattr(actor, "name", ""), "defects": len(card.defects)}
+    return mark_done(card, "inspection", actor, defects=len(card.defects))

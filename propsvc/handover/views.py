@@ -197,9 +197,19 @@ def _card_page(card, status=200, **ctx):
     ctx.setdefault("station_form", forms.StationForm())
     ctx.setdefault("refuse_form", forms.RefuseForm())
     ctx.setdefault("confirm_form", forms.ConfirmForm())
+    ctx.setdefault("defect_form", _defect_form(card))
+    ctx.setdefault("sign_form", forms.InspectionSignForm())
     return render_page("handover/card.html", status=status, card=card, batch=card.batch,
                        left=services.stations_left(card), meters=services.METERS,
                        id_types=services.ID_TYPES, **ctx)
+
+
+def _defect_form(card, form=None):
+    form = form or forms.DefectForm()
+    checklist = card.batch.checklist or {}
+    form.room.choices = [("", "请选择")] + [(r, r) for r in checklist.get("rooms", services.DEFAULT_ROOMS)]
+    form.item.choices = [("", "请选择")] + [(i, i) for i in checklist.get("items", services.DEFAULT_CHECK_ITEMS)]
+    return form
 
 
 def _file_form(card):
@@ -311,6 +321,49 @@ def card_refuse(handover_id: int):
     return _card_page(c, status=422, refuse_form=form)
 
 
+@bp.post("/cards/<id:handover_id>/defects")
+@allow(*TEAM)
+def card_defect(handover_id: int):
+    c = _card(handover_id)
+    form = _defect_form(c, forms.DefectForm())
+    if form.validate():
+        d = services.DefectIn(room=form.room.data, item=form.item.data, category=form.category.data,
+                              location=form.location.data, note=form.note.data or "", photos=form.photos.data or [])
+        try:
+            defect = services.add_defect(c, d, current_user)
+            db.session.commit()
+        except services.HandoverError as e:
+            db.session.rollback()
+            c = _card(handover_id)
+            form = _defect_form(c, form)
+            _field_error(form, e, "location")
+            return _card_page(c, status=e.status, defect_form=form, open_inspection=True,
+                              station_error=str(e) if e.status == 409 else None)
+        flash(f"已记录问题（{defect.room}·{defect.item}），已生成返修工单。", "ok")
+        return redirect(url_for("handover.card", handover_id=c.id) + "#inspection", 303)
+    return _card_page(c, status=422, defect_form=form, open_inspection=True)
+
+
+@bp.post("/cards/<id:handover_id>/inspection")
+@allow(*TEAM)
+def card_inspection(handover_id: int):
+    c = _card(handover_id)
+    form = forms.InspectionSignForm()
+    if form.validate():
+        try:
+            services.sign_inspection(c, form.signature.data, current_user)
+            db.session.commit()
+        except services.HandoverError as e:
+            db.session.rollback()
+            if e.status == 404:
+                abort(404)
+            form.signature.errors = [str(e)]
+            return _card_page(_card(handover_id), status=e.status, sign_form=form, open_inspection=True)
+        flash("验房记录已由业主签字，验房处已办结。", "ok")
+        return redirect(url_for("handover.card", handover_id=c.id), 303)
+    return _card_page(c, status=422, sign_form=form, open_inspection=True)
+
+
 @bp.get("/cards/<id:handover_id>/photo/<int:n>")
 @allow(*TEAM)
 def card_photo(handover_id: int, n: int):
@@ -328,6 +381,12 @@ def card_photo(handover_id: int, n: int):
         path = meters[n - 10].get("photo") if n - 10 < len(meters) else None
     elif 20 <= n < 40:
         path = c.members[n - 20].get("photo") if n - 20 < len(c.members or []) else None
+    elif n == 2:
+        path = (c.inspection or {}).get("signature")
+    elif n >= 100:  # defect photos: 100 + 10 * defect index + photo index
+        i, j = divmod(n - 100, 10)
+        photos = c.defects[i].photos if i < len(c.defects) else []
+        path = photos[j]["path"] if j < len(photos) else None
     resp = photo_response(path)
     if path and path.endswith(".png"):
         resp.mimetype = "image/png"
