@@ -243,11 +243,11 @@ def test_h1_agent_relation_and_owner_must_be_given(app, site, batch):
 
 
 def _through_stations(app, client, card_id, skip=()):
-    for key, data in (("agreements", {"wechat_steward": "林管家"}), ("fees", {"due": "3600.00", "paid": "3600", "receipt": "SJ001"}),
+    for key, data in (("agreements", {"wechat_steward": "林管家", "signature": SIGNATURE}), ("fees", {"due": "3600.00", "paid": "3600", "receipt": "SJ001"}),
                       ("keys", {"door_keys": "3", "mailbox_keys": "1", "water": "0.5", "electricity": "12",
                                 "water_photo": (io.BytesIO(jpeg_bytes(7, (120, 90))), "w.jpg"),
                                 "electricity_photo": (io.BytesIO(jpeg_bytes(8, (120, 90))), "e.jpg")}),
-                      ("items", {}), ("inspection", {"signature": SIGNATURE})):
+                      ("items", {"signature": SIGNATURE}), ("inspection", {"signature": SIGNATURE})):
         if key in skip:
             continue
         url = f"/handover/cards/{card_id}/inspection" if key == "inspection" else f"/handover/cards/{card_id}/stations/{key}"
@@ -325,7 +325,7 @@ def test_h4_station_needs_the_owner_file_first(app, site, batch):
     desk = client_for(app, site["users"]["front_desk"])
     _arrive_owner(desk, batch)
     card_id = _card_id(app, batch)
-    r = post(desk, f"/handover/cards/{card_id}/stations/items", {})
+    r = post(desk, f"/handover/cards/{card_id}/stations/items", {"signature": SIGNATURE})
     assert r.status_code == 409 and "请先建立业主档案" in r.get_data(as_text=True)
 
 
@@ -498,3 +498,53 @@ def test_h4_handed_over_unit_in_the_stewards_today(app, site, batch, make):
     steward = client_for(app, site["users"]["steward"])
     today = steward.get("/patrols/today").get_data(as_text=True)
     assert "新交房" in today and "3栋1单元101" in today and "已交房" in today
+
+
+# --- papers [H3] ----------------------------------------------------------------------------------
+
+def _pdf_text(data: bytes) -> str:
+    import shutil
+    import subprocess
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler-utils not installed")
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_h3_agreements_two_copies_with_serial_and_signoff_sheet(app, site, batch):
+    import time
+
+    desk = client_for(app, site["users"]["front_desk"])
+    _arrive_owner(desk, batch)
+    card_id = _card_id(app, batch)
+    _file(desk, card_id)
+    r = post(desk, f"/handover/cards/{card_id}/stations/agreements", {"wechat_steward": "林管家", "signature": ""})
+    assert r.status_code == 422 and "签名" in r.get_data(as_text=True)
+    r = post(desk, f"/handover/cards/{card_id}/stations/agreements", {"wechat_steward": "", "signature": SIGNATURE})
+    assert r.status_code == 422 and "管家微信" in r.get_data(as_text=True)
+    _through_stations(app, desk, card_id)
+    from propsvc.documents.models import Document
+
+    with app.app_context():
+        docs = {d.kind: (d.id, d.serial, d.state) for d in db.session.scalars(select(Document).where(
+            Document.object_type == "handovercard", Document.object_id == card_id))}
+    assert set(docs) == {"ho_agreement", "ho_covenant", "ho_pledge", "ho_signoff", "ho_inspection"}
+    assert all(state == "valid" for _, _, state in docs.values())
+    assert docs["ho_agreement"][1].startswith("QF") and docs["ho_signoff"][1].startswith("QL")
+    timings = {}
+    for kind, (doc_id, serial, _) in docs.items():
+        t0 = time.perf_counter()
+        resp = desk.get(f"/documents/{doc_id}.pdf")
+        timings[kind] = time.perf_counter() - t0
+        assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+        text = _pdf_text(resp.data)
+        assert serial in text and "3栋1单元101" in text
+        if kind in ("ho_agreement", "ho_covenant"):
+            assert "业主联" in text and "物业联" in text and text.count("\f") >= 2  # two copies, two pages
+        if kind == "ho_agreement":
+            assert "消防安全责任书" in text and "养犬管理协议" in text
+        if kind == "ho_signoff":
+            assert "业主服务手册" in text and "林管家" in text and "业主档案资料目录" in text
+    print("handover PDF render seconds:", {k: round(v, 2) for k, v in timings.items()})
+    page = desk.get(f"/handover/cards/{card_id}").get_data(as_text=True)
+    assert docs["ho_covenant"][1] in page and "业主档案资料目录" in page

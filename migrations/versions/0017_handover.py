@@ -95,6 +95,7 @@ def upgrade():
     sa.Column('note', sa.String(length=500), nullable=True),
     sa.Column('photos', sa.JSON(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('ticket_serial', sa.String(length=32), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['card_id'], ['handover_card.id'], name=op.f('fk_handover_defect_card_id_handover_card')),

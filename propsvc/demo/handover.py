@@ -97,7 +97,7 @@ def seed_demo_handover(community_id: int, now=None) -> str:
             signature=signature), desk)
 
     def station(card, key, k):
-        f = services.StationFacts(wechat_steward="林晓雯")
+        f = services.StationFacts(wechat_steward="林晓雯", signature=signature)
         if key == "fees":
             f.due = f.paid = 3600 + k * 12
             f.receipt = f"SJ{today:%m%d}{k:02d}"

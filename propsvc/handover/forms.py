@@ -125,6 +125,7 @@ class StationForm(Form):
     gas_photo = FileField("燃气表照片", validators=[FileAllowed(IMAGE_EXTS, "只能上传图片。")])
     wechat_steward = StringField("已添加管家微信（管家姓名）", filters=[strip_text],
                                  validators=[Optional(), Length(max=64, message="最多64字。")])
+    signature = HiddenField("业主签名")
 
 
 class RefuseForm(Form):

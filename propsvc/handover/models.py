@@ -135,5 +135,6 @@ class HandoverDefect(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     photos: Mapped[list] = mapped_column(JSON, default=list)
     ticket_id: Mapped[int | None] = mapped_column()  # the 返修 ticket (tickets area; no FK import)
+    ticket_serial: Mapped[str | None] = mapped_column(String(32))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -717,6 +717,7 @@ class StationFacts:
     readings: dict = field(default_factory=dict)  # kind -> Decimal
     photos: dict = field(default_factory=dict)    # kind -> FileStorage
     wechat_steward: str = ""
+    signature: str = ""  # the owner's signature (agreements, the sign-off sheet)
 
 
 def _fen(value) -> int:
@@ -774,7 +775,12 @@ def complete_station(card: HandoverCard, station_key: str, f: StationFacts, acto
         card.keys = {"sets": sets, "meters": meters}
         facts = {"keys": sum(s["count"] for s in sets), "meters": len(meters)}
     elif station_key == "items":
-        facts = {"items": list(card.batch.items)}
+        from .documents import issue_signoff
+
+        rel = store_png(decode_signature(f.signature), f"c{card.community_id}/handover")
+        mark_done(card, station_key, actor, items=list(card.batch.items))
+        issue_signoff(card, rel, actor)
+        return card
     elif station_key == "inspection":
         if not (card.inspection or {}).get("signature"):
             raise HandoverError("验房记录须业主签字：请在验房处完成验房并让业主签名。", 409, "signature")
@@ -784,6 +790,10 @@ def complete_station(card: HandoverCard, station_key: str, f: StationFacts, acto
         if not name:
             raise HandoverError("请引导业主添加管家微信，并填写管家姓名。", 422, "wechat_steward")
         card.wechat_steward = name[:64]
+        from .documents import issue_agreements
+
+        rel = store_png(decode_signature(f.signature), f"c{card.community_id}/handover")
+        issue_agreements(card, rel, actor)
         facts = {"wechat": card.wechat_steward}
     return mark_done(card, station_key, actor, **facts)
 
@@ -861,6 +871,7 @@ def add_defect(card: HandoverCard, d: DefectIn, actor) -> HandoverDefect:
         "description": f"{card.unit.label} {d.room}·{d.item}（{d.category}）：{location}{'，' + d.note if d.note else ''}",
         "photos": stored, "client_key": f"handover-defect-{defect.id}"}, actor)
     defect.ticket_id = ticket["id"] if ticket else None
+    defect.ticket_serial = ticket.get("serial") if ticket else None
     record("handover.defect", card, actor=actor, defect=defect.id, room=d.room, item=d.item, category=d.category,
            ticket=defect.ticket_id)
     return defect
@@ -876,4 +887,8 @@ def sign_inspection(card: HandoverCard, signature: str, actor) -> HandoverCard:
         raise HandoverError(MSG_STATION, 404)
     card.inspection = {"signature": store_png(png, f"c{card.community_id}/handover"), "signed_at": utcnow().isoformat(),
                        "by_name": getattr(actor, "name", ""), "defects": len(card.defects)}
-    return mark_done(card, "inspection", actor, defects=len(card.defects))
+    mark_done(card, "inspection", actor, defects=len(card.defects))
+    from .documents import issue_inspection
+
+    issue_inspection(card, actor, {d.ticket_id: d.ticket_serial or "" for d in card.defects})
+    return card

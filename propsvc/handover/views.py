@@ -199,6 +199,10 @@ def _card_page(card, status=200, **ctx):
     ctx.setdefault("confirm_form", forms.ConfirmForm())
     ctx.setdefault("defect_form", _defect_form(card))
     ctx.setdefault("sign_form", forms.InspectionSignForm())
+    from .documents import card_documents, file_contents
+
+    ctx.setdefault("documents", card_documents(card))
+    ctx.setdefault("contents", file_contents(card))
     return render_page("handover/card.html", status=status, card=card, batch=card.batch,
                        left=services.stations_left(card), meters=services.METERS,
                        id_types=services.ID_TYPES, **ctx)
@@ -266,7 +270,7 @@ def card_station(handover_id: int, station: str):
             mailbox_keys=form.mailbox_keys.data,
             readings={k: getattr(form, k).data for k, _ in services.METERS},
             photos={k: getattr(form, f"{k}_photo").data for k, _ in services.METERS},
-            wechat_steward=form.wechat_steward.data or "")
+            wechat_steward=form.wechat_steward.data or "", signature=form.signature.data or "")
         try:
             services.complete_station(c, station, f, current_user)
             db.session.commit()
