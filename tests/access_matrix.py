@@ -260,6 +260,8 @@ ROUTES: dict[str, Row] = {
     "handover.card_refuse": R(HANDOVER_TEAM),
     "handover.card_photo": R(HANDOVER_TEAM, why="the signed 委托书 and members' photos: personal data [T9]"),
     "handover.station": R(HANDOVER_VIEWERS),
+    "handover.summary": R(HANDOVER_VIEWERS),
+    "handover.summary_pdf": R(HANDOVER_VIEWERS),
     "notices.index": R(STAFF),
     "notices.new": R(LEADS),
     "notices.detail": R(STAFF),

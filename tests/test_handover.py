@@ -548,3 +548,35 @@ def test_h3_agreements_two_copies_with_serial_and_signoff_sheet(app, site, batch
     print("handover PDF render seconds:", {k: round(v, 2) for k, v in timings.items()})
     page = desk.get(f"/handover/cards/{card_id}").get_data(as_text=True)
     assert docs["ho_covenant"][1] in page and "业主档案资料目录" in page
+
+
+# --- the end of the day [H4] ----------------------------------------------------------------------
+
+def test_h4_day_summary_on_screen_and_pdf(app, site, batch):
+    import time
+
+    from propsvc.core.timefmt import site_today
+
+    desk = client_for(app, site["users"]["front_desk"])
+    _arrive_owner(desk, batch)
+    card_id = _card_id(app, batch)
+    _file(desk, card_id)
+    assert _defect(desk, card_id).status_code == 303
+    assert _defect(desk, card_id, room="卫生间", item="排水/地漏", category="防水", location="地漏").status_code == 303
+    _through_stations(app, desk, card_id)
+    assert post(desk, f"/handover/cards/{card_id}/hand-over", {}).status_code == 303
+    _arrive_owner(desk, batch, slip="JF0002", id_number=ID_C)
+    c2 = _card_id(app, batch, "JF0002")
+    assert post(desk, f"/handover/cards/{c2}/refuse", {"reason": "门锁损坏"}).status_code == 303
+    page = desk.get(f"/handover/batches/{batch}/summary").get_data(as_text=True)
+    assert site_today().isoformat() in page and "3栋1单元101" in page and "门锁损坏" in page
+    assert "3栋1单元 x01" in page and "防水" in page and "土建" in page
+    t0 = time.perf_counter()
+    r = desk.get(f"/handover/batches/{batch}/summary.pdf")
+    took = time.perf_counter() - t0
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = _pdf_text(r.data)
+    assert "交付总结" in text and "门锁损坏" in text and "3栋1单元 x01" in text
+    print(f"day summary PDF render seconds: {took:.2f}")
+    whole = desk.get(f"/handover/batches/{batch}/summary?day=all").get_data(as_text=True)
+    assert "全批次" in whole

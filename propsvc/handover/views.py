@@ -420,3 +420,41 @@ def station(batch_id: int, station: str):
     resp.headers["ETag"] = f'W/"{etag}"'
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
+
+
+# --- the end of the day and of the batch -----------------------------------------------------
+
+def _summary_day(b):
+    from ..core.timefmt import parse_iso_day, site_today
+
+    value = request.args.get("day", "")
+    if value == "all":
+        return None
+    return parse_iso_day(value) or site_today()
+
+
+@bp.get("/batches/<id:batch_id>/summary")
+@allow(*VIEWERS)
+def summary(batch_id: int):
+    from .summary import summarize
+
+    b = _batch(batch_id)
+    day = _summary_day(b)
+    return render_page("handover/summary.html", batch=b, s=summarize(b, day), day=day)
+
+
+@bp.get("/batches/<id:batch_id>/summary.pdf")
+@allow(*VIEWERS)
+def summary_pdf(batch_id: int):
+    from flask import make_response
+
+    from ..documents.pdf import render_pdf
+    from .summary import summarize
+
+    b = _batch(batch_id)
+    s = summarize(b, _summary_day(b))
+    resp = make_response(render_pdf("handover/summary_pdf.html", page_size="A4", s=s, community=g.community.name))
+    resp.mimetype = "application/pdf"
+    resp.headers["Content-Disposition"] = f'inline; filename="handover-summary-{s["day"] or "batch"}.pdf"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
