@@ -46,6 +46,7 @@ PLACES: tuple[Place, ...] = (
     Place("frontdesk.visitors", "访客", owns=("frontdesk.",), count="frontdesk.services:on_site_count"),
     Place("slips.index", "放行条", owns=("slips.",), count="slips.services:todo_count"),
     Place("errands.index", "代办", owns=("errands.",), count="errands.services:parcels_count"),
+    Place("handover.index", "交房", owns=("handover.",)),
     Place("renovation.index", "装修", owns=("renovation.",), count="renovation.services:applied_count"),
     Place("renovation.board", "装修动态", "动态", owns=("renovation.board_pdf",),
           count="renovation.services:board_count"),
