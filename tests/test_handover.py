@@ -123,13 +123,21 @@ def test_h4_batch_has_the_sites_stations_and_who_may_open_one(app, site):
 
 def test_h4_stations_are_editable(app, site):
     mgr, batch_id = _batch(app, site)
-    r = post(mgr, f"/handover/batches/{batch_id}/stations", {"stations": "协议签订处\n收费处\n钥匙发放处\n验房处\n车位登记处"})
+    r = post(mgr, f"/handover/batches/{batch_id}/stations",
+             {"stations": "协议签订处\n收费处：周财务、黄前台\n钥匙发放处\n验房处：林管家\n车位登记处"})
     assert r.status_code == 303
     from propsvc.handover.models import HandoverBatch
 
     with app.app_context():
         names = [s["name"] for s in db.session.get(HandoverBatch, batch_id).stations]
+        staff = {s["name"]: s["staff_ids"] for s in db.session.get(HandoverBatch, batch_id).stations}
     assert names == ["协议签订处", "收费处", "钥匙发放处", "验房处", "车位登记处"]
+    u = site["users"]
+    assert staff["收费处"] == sorted([u["finance"].id, u["front_desk"].id]) and staff["验房处"] == [u["steward"].id]
+    page = mgr.get(f"/handover/batches/{batch_id}").get_data(as_text=True)
+    assert "周财务、黄前台" in page
+    r = post(mgr, f"/handover/batches/{batch_id}/stations", {"stations": "收费处：不存在的人"})
+    assert r.status_code == 422 and "找不到本小区的员工" in r.get_data(as_text=True)
     r = post(mgr, f"/handover/batches/{batch_id}/stations", {"stations": "收费处\n收费处"})
     assert r.status_code == 422 and "工作组名称不能重复" in r.get_data(as_text=True)
 

@@ -48,7 +48,7 @@ class BatchForm(Form):
                         choices=[(f"{h:02d}:{m:02d}", f"{h:02d}:{m:02d}") for h in range(6, 22) for m in (0, 30)])
     closes = SelectField("结束时间", default="17:30",
                          choices=[(f"{h:02d}:{m:02d}", f"{h:02d}:{m:02d}") for h in range(6, 23) for m in (0, 30)])
-    stations = TextAreaField("工作组（每行一个，按业主经过的顺序）", validators=[Optional(), Length(max=500)],
+    stations = TextAreaField("工作组（每行一个，按业主经过的顺序；值班人员写在冒号后，如 收费处：周财务）", validators=[Optional(), Length(max=500)],
                              default="协议签订处\n收费处\n钥匙发放处\n物品发放处\n验房处")
     items = TextAreaField("发放资料（每行一项）", validators=[Optional(), Length(max=500)],
                           default="业主服务手册\n商品住宅质量保证书\n商品住宅使用说明书\n温馨问答")
@@ -63,7 +63,7 @@ class BatchForm(Form):
 
 
 class StationsForm(Form):
-    stations = TextAreaField("工作组（每行一个，按顺序）", validators=[DataRequired("请至少保留一个工作组。"), Length(max=500)])
+    stations = TextAreaField("工作组（每行一个，按顺序；值班人员写在冒号后，如 收费处：周财务、黄前台）", validators=[DataRequired("请至少保留一个工作组。"), Length(max=500)])
 
 
 class ImportForm(Form):

@@ -97,7 +97,7 @@ def _station_list(names: list[str] | None, staff: dict[str, list[int]] | None = 
     out = []
     for i, name in enumerate(names or [n for _, n in DEFAULT_STATIONS]):
         key = default_keys.get(name, f"s{i + 1}")
-        out.append({"key": key, "name": name, "staff_ids": sorted(set(staff.get(key, [])))})
+        out.append({"key": key, "name": name, "staff_ids": sorted(set(staff.get(key, staff.get(name, []))))})
     return out
 
 

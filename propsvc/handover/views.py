@@ -72,9 +72,10 @@ def batch_new():
         status = 422
         if form.validate():
             try:
+                names, staff = _parse_stations(form.stations.data or "")
                 batch = services.create_batch(g.community.id, form.name.data, form.building_ids.data, form.day_list,
                                               form.opens.data, form.closes.data, current_user,
-                                              stations=form.station_names(), items=form.item_names())
+                                              stations=names, staff=staff, items=form.item_names())
                 db.session.commit()
             except services.HandoverError as e:
                 db.session.rollback()
@@ -93,7 +94,7 @@ def batch(batch_id: int):
     cards = [c for c in b.cards if not state or c.state == state]
     return render_page("handover/batch.html", block="cards", batch=b, cards=cards, state=state,
                        counts=services.counts(b), states=CARD_STATE_LABELS, import_form=forms.ImportForm(),
-                       stations_form=forms.StationsForm(stations="\n".join(s["name"] for s in b.stations)),
+                       stations_form=forms.StationsForm(stations=_stations_text(b)),
                        staff_names=_staff_names(b))
 
 
@@ -121,20 +122,21 @@ def batch_import(batch_id: int):
         db.session.rollback()
     return render_page("handover/batch.html", status=status, batch=b, cards=b.cards, state="",
                        counts=services.counts(b), states=CARD_STATE_LABELS, import_form=form, result=result,
-                       stations_form=forms.StationsForm(stations="\n".join(s["name"] for s in b.stations)),
+                       stations_form=forms.StationsForm(stations=_stations_text(b)),
                        staff_names=_staff_names(b))
 
 
 @bp.post("/batches/<id:batch_id>/stations")
 @allow(*LEADS)
 def batch_stations(batch_id: int):
+    """The stations, one per line in the owner's order; who staffs one after a colon:
+    收费处：周财务、黄前台 (names of this community's staff)."""
     b = _batch(batch_id)
     form = forms.StationsForm()
     if form.validate():
         try:
-            names = [n.strip() for n in form.stations.data.splitlines() if n.strip()]
-            keep = {s["name"]: s.get("staff_ids", []) for s in b.stations}
-            services.update_stations(b, names, {n: keep.get(n, []) for n in names}, current_user)
+            names, staff = _parse_stations(form.stations.data)
+            services.update_stations(b, names, staff, current_user)
             db.session.commit()
         except services.HandoverError as e:
             db.session.rollback()
@@ -145,6 +147,36 @@ def batch_stations(batch_id: int):
     return render_page("handover/batch.html", status=422, batch=b, cards=b.cards, state="",
                        counts=services.counts(b), states=CARD_STATE_LABELS, import_form=forms.ImportForm(),
                        stations_form=form, staff_names=_staff_names(b))
+
+
+def _parse_stations(text: str) -> tuple[list[str], dict[str, list[int]]]:
+    import re
+
+    from ..auth.models import User, user_community
+
+    people = {u.name: u.id for u in db.session.scalars(select(User).join(
+        user_community, user_community.c.user_id == User.id).where(user_community.c.community_id == g.community.id,
+                                                                   User.active.is_(True)))}
+    names, staff = [], {}
+    for line in text.splitlines():
+        name, _, who = line.replace(":", "：").partition("：")
+        name = name.strip()
+        if not name:
+            continue
+        ids = []
+        for person in (p for p in re.split(r"[、,，\s]+", who) if p):
+            if person not in people:
+                raise services.HandoverError(f"找不到本小区的员工“{person[:20]}”（{name}）。", 422, "stations")
+            ids.append(people[person])
+        names.append(name)
+        staff[name] = ids
+    return names, staff
+
+
+def _stations_text(b) -> str:
+    names = _staff_names(b)
+    return "\n".join(s["name"] + ("：" + "、".join(names.get(i, "") for i in s.get("staff_ids", []))
+                                  if s.get("staff_ids") else "") for s in b.stations)
 
 
 # --- arrival [H1] ----------------------------------------------------------------------------
