@@ -299,7 +299,7 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.handover.forms.OwnerFileForm": [T("handover.card_file", "front_desk", page="handover.card",
                                                fresh="handover:arrived", valid={
         "phone1": PHONE, "phone2": "13900139000", "phone3": "", "emergency_name": "周父",
-        "emergency_phone": "13700137000", "signature": lambda c: SIGNATURE_URL})],
+        "emergency_phone": "13700137000", "vehicles": "", "signature": lambda c: SIGNATURE_URL})],
     "propsvc.handover.forms.StationForm": [T("handover.card_station", "front_desk", page="handover.card",
                                              fresh="handover:filed", args={"station": "fees"},
                                              valid={"due": "100", "paid": "100", "receipt": "R1"})],

@@ -308,9 +308,12 @@ def test_h2_owner_file_writes_the_registry_masked(app, site, batch):
     desk = client_for(app, site["users"]["front_desk"])
     _arrive_owner(desk, batch)
     card_id = _card_id(app, batch)
-    r = _file(desk, card_id)
+    r = _file(desk, card_id, vehicles="粤A12345 和")
+    assert r.status_code == 422 and "车牌号格式不对" in r.get_data(as_text=True)
+    r = _file(desk, card_id, vehicles="粤a12345、粤B6789D")
     assert r.status_code == 303, r.get_data(as_text=True)
     c = _cards(app, batch)["JF0001"]
+    assert c.vehicles == ["粤A12345", "粤B6789D"]
     assert c.phones == ["13800001111", "13900002222"] and c.emergency_name == "张父" and c.file_signature
     assert c.members[0]["name"] == "张小明" and c.members[0]["photo"]
     from propsvc.registry.models import Occupancy, Person

@@ -58,6 +58,7 @@ def upgrade():
     sa.Column('poa_photo', sa.String(length=255), nullable=True),
     sa.Column('phones', sa.JSON(), nullable=False),
     sa.Column('members', sa.JSON(), nullable=False),
+    sa.Column('vehicles', sa.JSON(), nullable=False),
     sa.Column('emergency_name', sa.String(length=64), nullable=True),
     sa.Column('emergency_phone', sa.String(length=20), nullable=True),
     sa.Column('file_signature', sa.String(length=255), nullable=True),

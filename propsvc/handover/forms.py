@@ -102,6 +102,8 @@ class OwnerFileForm(Form):
     phone3 = StringField("联系电话3（可选）", validators=[Optional(), valid_phone],
                          render_kw={"inputmode": "tel", "autocomplete": "off", "maxlength": 20})
     members = FieldList(FormField(MemberForm), label="家庭常住人员", min_entries=3, max_entries=6)
+    vehicles = StringField("车辆（车牌号，可选，多辆用顿号分隔）", filters=[strip_text],
+                           validators=[Optional(), Length(max=60, message="最多60字。")], render_kw={"autocomplete": "off"})
     emergency_name = StringField("紧急联系人", filters=[strip_text], validators=[
         DataRequired("请填写紧急联系人。"), Length(max=64, message="姓名最多64字。")])
     emergency_phone = StringField("紧急联系人电话", validators=[DataRequired("请填写紧急联系人电话。"), valid_phone],

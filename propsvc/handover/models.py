@@ -90,6 +90,7 @@ class HandoverCard(db.Model):
     # Owner file [H2]: the household register and the owner's signature.
     phones: Mapped[list] = mapped_column(JSON, default=list)
     members: Mapped[list] = mapped_column(JSON, default=list)  # [{"name", "relation", "id_type", "id_number", "photo"}]
+    vehicles: Mapped[list] = mapped_column(JSON, default=list)  # plates, optional
     emergency_name: Mapped[str | None] = mapped_column(String(64))
     emergency_phone: Mapped[str | None] = mapped_column(String(20))
     file_signature: Mapped[str | None] = mapped_column(String(255))

@@ -493,6 +493,7 @@ class OwnerFile:
     emergency_name: str = ""
     emergency_phone: str = ""
     signature: str = ""
+    vehicles: str = ""  # plates, optional: 粤A12345、粤B6789D
 
 
 def _require_open(card: HandoverCard) -> None:
@@ -534,6 +535,9 @@ def save_owner_file(card: HandoverCard, f: OwnerFile, actor) -> HandoverCard:
             raise HandoverError(f"{name} 的身份证号无效。", 422, "members")
         members.append({"name": name[:64], "relation": m["relation"], "id_type": id_type,
                         "id_number": id_number[:18] or None, "photo": m.get("photo")})
+    plates = [p.upper() for p in re.split(r"[、,，;；\s]+", f.vehicles or "") if p]
+    if len(plates) > 4 or any(not re.fullmatch(r"[\u4e00-\u9fff][A-Z][A-Z0-9]{4,6}", p) for p in plates):
+        raise HandoverError("车牌号格式不对（如 粤A12345，最多4辆，用顿号分隔）。", 422, "vehicles")
     png = decode_signature(f.signature)
     photos = []
     try:
@@ -555,6 +559,7 @@ def save_owner_file(card: HandoverCard, f: OwnerFile, actor) -> HandoverCard:
         raise
     card.phones = phones
     card.members = members
+    card.vehicles = plates
     card.emergency_name = f.emergency_name.strip()[:64]
     card.emergency_phone = normalize_phone(f.emergency_phone)
     card.file_signature = store_png(png, f"c{card.community_id}/handover")

@@ -272,7 +272,7 @@ def card_file(handover_id: int):
             members=[{"name": m.form.name.data, "relation": m.form.relation.data, "id_type": m.form.id_type.data,
                       "id_number": m.form.id_number.data, "photo": m.form.photo.data} for m in form.members],
             emergency_name=form.emergency_name.data, emergency_phone=form.emergency_phone.data,
-            signature=form.signature.data)
+            signature=form.signature.data, vehicles=form.vehicles.data or "")
         try:
             services.save_owner_file(c, f, current_user)
             db.session.commit()
