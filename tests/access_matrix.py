@@ -261,6 +261,8 @@ ROUTES: dict[str, Row] = {
     "handover.card_photo": R(HANDOVER_TEAM, why="the signed 委托书 and members' photos: personal data [T9]"),
     "handover.station": R(HANDOVER_VIEWERS),
     "handover.summary": R(HANDOVER_VIEWERS),
+    "handover.appointments": R(HANDOVER_VIEWERS),
+    "handover.appointments_pdf": R(HANDOVER_VIEWERS),
     "handover.summary_pdf": R(HANDOVER_VIEWERS),
     "notices.index": R(STAFF),
     "notices.new": R(LEADS),

@@ -591,3 +591,20 @@ def test_h4_day_summary_on_screen_and_pdf(app, site, batch):
     print(f"day summary PDF render seconds: {took:.2f}")
     whole = desk.get(f"/handover/batches/{batch}/summary?day=all").get_data(as_text=True)
     assert "全批次" in whole
+
+
+def test_h1_appointments_per_half_day_printable(app, site):
+    mgr, batch_id = _batch(app, site)
+    text = (HEADER.rstrip("\n") + ",预约时段\n"
+            + f"3-1-101,张伟,{ID_A},13800001111,HT-1,JF1,2026-12-10 下午\n"
+            + f"3-1-102,王强,{ID_C},13700003333,HT-2,JF2,2026-12-10 上午\n")
+    bad = text.replace("2026-12-10 上午", "2026-12-25 上午")
+    r = _import(mgr, batch_id, bad)
+    assert r.status_code == 422 and "预约时段须为本批次的交房日" in r.get_data(as_text=True)
+    assert _import(mgr, batch_id, text).status_code == 303
+    page = mgr.get(f"/handover/batches/{batch_id}/appointments?day=2026-12-10").get_data(as_text=True)
+    assert page.index("上午") < page.index("3栋1单元102") < page.index("下午") < page.index("3栋1单元101")
+    r = mgr.get(f"/handover/batches/{batch_id}/appointments.pdf?day=2026-12-10")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    pdf = _pdf_text(r.data)
+    assert "交房预约名单" in pdf and "JF2" in pdf and "137****3333" in pdf and "13700003333" not in pdf

@@ -48,6 +48,8 @@ def upgrade():
     sa.Column('contract_no', sa.String(length=32), nullable=True),
     sa.Column('buyers', sa.JSON(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('appointment_day', sa.Date(), nullable=True),
+    sa.Column('appointment_half', sa.String(length=2), nullable=True),
     sa.Column('arrived_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('arrived_by_id', sa.Integer(), nullable=True),
     sa.Column('came_as', sa.String(length=16), nullable=True),

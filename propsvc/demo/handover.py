@@ -69,13 +69,15 @@ def seed_demo_handover(community_id: int, now=None) -> str:
                                   staff={"agreements": [desk.id], "fees": [users["finance"].id] if "finance" in users else [],
                                          "keys": [desk.id], "items": [desk.id],
                                          "inspection": [users["steward"].id] if "steward" in users else []})
-    lines = ["房屋,买受人,身份证号,电话,合同号,传递单号"]
+    lines = ["房屋,买受人,身份证号,电话,合同号,传递单号,预约时段"]
+    days = [today, today + timedelta(days=1)]
     for i, u in enumerate(units, start=1):
         n = 2 if i % 3 == 0 else 1
         names = [rng.choice(SURNAMES) + rng.choice(GIVEN) for _ in range(n)]
         ids = [_id(rng) for _ in range(n)]
         phones = [f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}" for _ in range(n)]
-        lines.append(f"{u.code},{'、'.join(names)},{'、'.join(ids)},{'、'.join(phones)},HT{today.year}-{i:04d},JF{i:04d}")
+        slot = f"{days[(i - 1) // 6].isoformat()} {'上午' if (i - 1) % 6 < 3 else '下午'}"
+        lines.append(f"{u.code},{'、'.join(names)},{'、'.join(ids)},{'、'.join(phones)},HT{today.year}-{i:04d},JF{i:04d},{slot}")
     result = services.import_buyers(batch, "售房部交房名单.csv", ("\n".join(lines) + "\n").encode(), manager)
     if not result.ok:  # the demo's own list: a bug if it does not import
         raise RuntimeError("; ".join(str(e) for e in result.errors))

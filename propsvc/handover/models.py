@@ -78,6 +78,9 @@ class HandoverCard(db.Model):
     # From the sales list: [{"name": …, "id_number": …, "phone": …}, …] (confidential [T9]).
     buyers: Mapped[list] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(16), default=CardState.EXPECTED)
+    # An optional appointment: a handover day and half-day (am | pm), from the sales list.
+    appointment_day: Mapped[date | None] = mapped_column(Date)
+    appointment_half: Mapped[str | None] = mapped_column(String(2))
     # Arrival [H1]: the owner in person (which buyer), or an agent with a power of attorney.
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     arrived_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

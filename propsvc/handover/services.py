@@ -182,7 +182,9 @@ BUYER_COLUMNS = {
     "phones": ("电话", "手机", "联系电话", "phones"),
     "contract_no": ("合同号", "合同编号", "contract_no"),
     "slip_no": ("传递单号", "交房传递单号", "传递单编号", "slip_no"),
+    "appointment": ("预约", "预约时段", "预约时间", "appointment"),
 }
+HALVES = {"am": "上午", "pm": "下午"}
 _BUYER_ALIASES = {_norm_header(a): key for key, names in BUYER_COLUMNS.items() for a in names}
 _SPLIT = re.compile(r"[、,，;；/\s]+")
 _UNIT_CODE = re.compile(r"^([0-9A-Z]{1,16})[-栋]\s*(\d{1,2})[-单元]*\s*([0-9A-Z]{1,16})室?$")
@@ -313,19 +315,35 @@ def import_buyers(batch: HandoverBatch, filename: str, data: bytes, actor) -> Bu
         contract = values.get("contract_no", "")
         if len(contract) > 32:
             errs.append("合同号最多32位")
+        appointment = (None, None)
+        if values.get("appointment"):
+            m = re.fullmatch(r"(\d{4}-\d{1,2}-\d{1,2})\s*(上午|下午)", values["appointment"])
+            day = None
+            if m:
+                try:
+                    y, mo, d = (int(x) for x in m.group(1).split("-"))
+                    day = date(y, mo, d)
+                except ValueError:
+                    day = None
+            if day is None or day.isoformat() not in batch.days:
+                errs.append(f"预约时段须为本批次的交房日加上午/下午，如 {batch.days[0] if batch.days else '2026-12-10'} 上午")
+            else:
+                appointment = (day, "am" if m.group(2) == "上午" else "pm")
         if errs:
             result.errors.extend(RowError(i, e) for e in errs)
             continue
         buyers = [{"name": n, "id_number": ids[j], "phone": phones[j] if j < len(phones) else phones[0]}
                   for j, n in enumerate(names)]
-        rows.append({"unit": unit, "slip_no": slip, "contract_no": contract or None, "buyers": buyers})
+        rows.append({"unit": unit, "slip_no": slip, "contract_no": contract or None, "buyers": buyers,
+                     "appointment": appointment})
     if not rows and not result.errors:
         result.errors.append(RowError(0, "文件里没有任何数据。"))
     if result.errors:
         return result
     for r in rows:
         db.session.add(HandoverCard(community_id=batch.community_id, batch_id=batch.id, unit_id=r["unit"].id,
-                                    slip_no=r["slip_no"], contract_no=r["contract_no"], buyers=r["buyers"]))
+                                    slip_no=r["slip_no"], contract_no=r["contract_no"], buyers=r["buyers"],
+                                    appointment_day=r["appointment"][0], appointment_half=r["appointment"][1]))
     result.cards = len(rows)
     db.session.flush()
     db.session.expire(batch, ["cards"])
@@ -897,3 +915,11 @@ def sign_inspection(card: HandoverCard, signature: str, actor) -> HandoverCard:
 
     issue_inspection(card, actor, {d.ticket_id: d.ticket_serial or "" for d in card.defects})
     return card
+
+
+
+def appointments(batch: HandoverBatch, day: date) -> list[tuple[str, list[HandoverCard]]]:
+    """The appointments of a handover day by half-day (上午, 下午), each in unit order."""
+    cards = [c for c in batch.cards if c.appointment_day == day]
+    key = lambda c: (c.unit.building.sort_key, c.unit.entrance, c.unit.floor, c.unit.number)  # noqa: E731
+    return [(label, sorted((c for c in cards if c.appointment_half == half), key=key)) for half, label in HALVES.items()]

@@ -490,3 +490,44 @@ def summary_pdf(batch_id: int):
     resp.headers["Content-Disposition"] = f'inline; filename="handover-summary-{s["day"] or "batch"}.pdf"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# --- appointments per half-day -----------------------------------------------------------------
+
+def _appointment_day(b):
+    from ..core.timefmt import parse_iso_day
+
+    day = parse_iso_day(request.args.get("day", ""))
+    if day is None or day.isoformat() not in b.days:
+        day = b.first_day
+    return day
+
+
+@bp.get("/batches/<id:batch_id>/appointments")
+@allow(*VIEWERS)
+def appointments(batch_id: int):
+    b = _batch(batch_id)
+    day = _appointment_day(b)
+    return render_page("handover/appointments.html", batch=b, day=day.isoformat() if day else "",
+                       halves=services.appointments(b, day) if day else [])
+
+
+@bp.get("/batches/<id:batch_id>/appointments.pdf")
+@allow(*VIEWERS)
+def appointments_pdf(batch_id: int):
+    from flask import make_response
+
+    from ..documents.pdf import render_pdf
+    from ..registry.masking import mask_phone
+
+    b = _batch(batch_id)
+    day = _appointment_day(b)
+    halves = [(label, [{"unit": c.unit.label, "buyers": c.buyer_names, "slip": c.slip_no,
+                        "phone": mask_phone((c.buyers or [{}])[0].get("phone")), "state": c.state_label}
+                       for c in cards]) for label, cards in (services.appointments(b, day) if day else [])]
+    resp = make_response(render_pdf("handover/appointments_pdf.html", page_size="A4", batch=b.name,
+                                    day=day.isoformat() if day else "", halves=halves, community=g.community.name))
+    resp.mimetype = "application/pdf"
+    resp.headers["Content-Disposition"] = f'inline; filename="handover-appointments-{day}.pdf"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
