@@ -46,12 +46,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .notices.routes import bp as notices_bp
     from .errands.routes import bp as errands_bp
     from .events.routes import bp as events_bp
+    from .handover.routes import bp as handover_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp, events_bp, privacy_bp):
+               errands_bp, events_bp, handover_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(web.refuse_nul)
@@ -90,7 +91,8 @@ def _register_hooks(app: Flask) -> None:
     from .renovation.services import active_renovation_for_unit, applied_count, board_count
     from .slips.services import gate_count, todo_count
     from .tickets.lists import dispatch_count, mine_count
-    from .tickets.services import calendar_warnings_for, ensure_defaults
+    from .tickets.services import calendar_warnings_for, ensure_defaults, open_ticket_for
+    from .handover.services import steward_today_lines
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
     hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults)
@@ -110,6 +112,8 @@ def _register_hooks(app: Flask) -> None:
         "events.index": upcoming_count,
     }.items():
         hooks.register(app, hooks.place_counts(endpoint), count)
+    hooks.register(app, hooks.OPEN_TICKET, open_ticket_for)  # [H4] a handover defect → a 返修 ticket
+    hooks.register(app, hooks.STEWARD_TODAY, steward_today_lines)  # [D2] units handed over lately
 
 
 def _make_upload_folder(app: Flask) -> None:

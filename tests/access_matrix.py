@@ -50,6 +50,8 @@ USER_ADMINS = staff(M, A)
 LEADS = staff(SUP, M)
 WORKER_DESK = staff(S, FD, SUP, M, FI)
 EVENT_DESK = staff(S, FD, SUP, M)                # 活动报名、签到: the desk, the kiosk, stewards on a resident's behalf
+HANDOVER_TEAM = staff(S, FD, SUP, M)            # 交房: arrival desk, owner file, stations
+HANDOVER_VIEWERS = staff(S, FD, SUP, M, FI)     # finance mans 收费处
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,27 @@ ROUTES: dict[str, Row] = {
     "errands.card_pay": R(ERRAND_DESK | {FI}),
     "errands.card_complete": R(ERRAND_DESK),
     "errands.card_cancel": R(ERRAND_DESK),
+    # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------------
+    "handover.index": R(HANDOVER_VIEWERS),
+    "handover.batch_new": R(LEADS),
+    "handover.batch": R(HANDOVER_VIEWERS),
+    "handover.batch_import": R(LEADS),
+    "handover.batch_stations": R(LEADS),
+    "handover.arrive": R(HANDOVER_TEAM),
+    "handover.card": R(HANDOVER_VIEWERS),
+    "handover.card_file": R(HANDOVER_TEAM),
+    "handover.card_station": R(HANDOVER_VIEWERS, why="finance marks 收费处 (the sample station); other stations "
+                               "are the handover team's"),
+    "handover.card_hand_over": R(HANDOVER_TEAM),
+    "handover.card_defect": R(HANDOVER_TEAM),
+    "handover.card_inspection": R(HANDOVER_TEAM),
+    "handover.card_refuse": R(HANDOVER_TEAM),
+    "handover.card_photo": R(HANDOVER_TEAM, why="the signed 委托书 and members' photos: personal data [T9]"),
+    "handover.station": R(HANDOVER_VIEWERS),
+    "handover.summary": R(HANDOVER_VIEWERS),
+    "handover.appointments": R(HANDOVER_VIEWERS),
+    "handover.appointments_pdf": R(HANDOVER_VIEWERS),
+    "handover.summary_pdf": R(HANDOVER_VIEWERS),
     "notices.index": R(STAFF),
     "notices.new": R(LEADS),
     "notices.detail": R(STAFF),

@@ -72,6 +72,25 @@ CSV_EDGES = [Upload("units.csv", CSV.decode().encode("gbk")), Upload("units.xlsx
              Upload("units.csv", CSV.split(b"\n")[0] + b"\n" + b",".join([b"\x00"] * 9) + b"\n"),
              Upload("units.csv", b"\n" * 5000), Upload("units.csv", CSV.replace(b"9,1,1", "𠀀,０,-1".encode()))]
 
+HANDOVER_CSV = ("房屋,买受人,身份证号,电话,合同号,传递单号\n"
+                "88-1-101,周测试,110101199003071233,13800138000,HT-1,JF-FZ1\n").encode()
+
+
+def _signature_url() -> str:
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    im = Image.new("RGBA", (320, 140), (0, 0, 0, 0))
+    ImageDraw.Draw(im).line([(20, 100), (80, 30), (140, 110), (290, 90)], fill=(0, 0, 0, 255), width=3)
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+SIGNATURE_URL = _signature_url()
+
 TICKET_STEP = "tickets.step"
 
 
@@ -265,6 +284,35 @@ FORMS: dict[str, list[T] | BASE] = {
                                                       "plate": "", "id_number": "", "purpose_note": ""}),
         T("frontdesk.visit_check", "front_desk", args={"name": "phone"}, page="frontdesk.visit_new",
           valid={"visitor_name": "陈访客", "purpose": "family", "party_size": "1", "plate": "", "id_number": ""})],
+    # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------
+    "propsvc.handover.forms.BatchForm": [T("handover.batch_new", "manager", valid={
+        "building_ids": lambda c: [str(c.site.extra["building_id"])], "days": lambda c: today_plus(1),
+        "opens": "08:30", "closes": "17:30", "stations": "协议签订处\n收费处", "items": "业主服务手册"})],
+    "propsvc.handover.forms.StationsForm": [T("handover.batch_stations", "manager", page="handover.batch",
+                                              valid={"stations": "协议签订处\n收费处\n钥匙发放处\n物品发放处\n验房处"})],
+    "propsvc.handover.forms.ImportForm": [T("handover.batch_import", "manager", page="handover.batch",
+                                            fresh="handover:batch", valid={"file": Upload("list.csv", HANDOVER_CSV)},
+                                            edges={"file": CSV_EDGES})],
+    "propsvc.handover.forms.ArrivalForm": [T("handover.arrive", "front_desk", fresh="handover:expected", valid={
+        "slip_no": "", "came_as": "owner", "id_number": VALID_ID, "owner_name": "", "agent_name": "",
+        "agent_relation": ""}, refusal_writes="a refused arrival keeps its reason as an Event [H1]")],
+    "propsvc.handover.forms.OwnerFileForm": [T("handover.card_file", "front_desk", page="handover.card",
+                                               fresh="handover:arrived", valid={
+        "phone1": PHONE, "phone2": "13900139000", "phone3": "", "emergency_name": "周父",
+        "emergency_phone": "13700137000", "vehicles": "", "signature": lambda c: SIGNATURE_URL})],
+    "propsvc.handover.forms.StationForm": [T("handover.card_station", "front_desk", page="handover.card",
+                                             fresh="handover:filed", args={"station": "fees"},
+                                             valid={"due": "100", "paid": "100", "receipt": "R1"})],
+    "propsvc.handover.forms.RefuseForm": [T("handover.card_refuse", "front_desk", page="handover.card",
+                                            fresh="handover:arrived", valid={"reason": "墙面空鼓"})],
+    "propsvc.handover.forms.DefectForm": [T("handover.card_defect", "steward", page="handover.card",
+                                            fresh="handover:filed", valid={
+        "room": "主卧", "item": "墙面", "category": "土建", "location": "北墙", "note": "",
+        "photos": [Upload("d.jpg", jpeg_bytes(9, (80, 60)))]})],
+    "propsvc.handover.forms.InspectionSignForm": [T("handover.card_inspection", "front_desk", page="handover.card",
+                                                    fresh="handover:filed", valid={"signature": lambda c: SIGNATURE_URL})],
+    "propsvc.handover.forms.ConfirmForm": [T("handover.card_hand_over", "front_desk", page="handover.card",
+                                             fresh="handover:ready")],
     "propsvc.errands.forms.ParcelForm": [T("errands.parcel_new", "front_desk", valid={
         "courier": "顺丰", "shelf": "A-03", "tracking_no": "SF1234567890", "arrived_at": "", "recipient_name": ""})],
     "propsvc.errands.forms.MailForm": [T("errands.mail_new", "front_desk", valid={

@@ -174,6 +174,12 @@ def build_site(app) -> Site:
                                                     CommunityEvent.state == "closed").order_by(CommunityEvent.id))
     shot = save_photo(io.BytesIO(jpeg_bytes(5)), folder=f"c{cid}/events")
     held_event.photos = [{"path": shot.path, "thumb": shot.thumb_path}]
+    from propsvc.handover.models import HandoverBatch, HandoverCard
+
+    handover_batch = first(select(HandoverBatch).where(HandoverBatch.community_id == cid).order_by(HandoverBatch.id))
+    # The demo's agent card (JF0005): arrived with a 委托书 photo, owner file still to do.
+    handover_card = first(select(HandoverCard).where(HandoverCard.batch_id == handover_batch.id,
+                                                     HandoverCard.came_as == "agent"))
     db.session.commit()
 
     # The other community: its own unit, resident, category, ticket and an account with every role.
@@ -218,6 +224,7 @@ def build_site(app) -> Site:
         "notice_id": notice.id, "session_id": spare_session, "user_id": spare.id, "kind": "person",
         "record_id": owner.id, "attr": "phone", "cover_id": cover.id,
         "event_id": open_event.id, "signup_id": signup.id, "event_code": open_event.public_code, "no": 1,
+        "batch_id": handover_batch.id, "handover_id": handover_card.id, "station": "fees",
     }
     return Site(
         community_id=cid, other_community_id=other.id, password=DEMO_PASSWORD, users=users, user_ids=user_ids,

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from flask_wtf import FlaskForm
 from hypothesis import example, given, settings
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import propsvc
 from conftest import GENERATED, backend_of, csrf_token
@@ -190,11 +190,72 @@ def _event(site, to="published"):
     return {"event_id": ev.id}
 
 
+def _handover(site, to="expected"):
+    """A new card of the demo batch on a new vacant unit (building 88), in the state `to`; or
+    ("batch") a new batch over building 88, whose unit 88-1-101 the import target lists."""
+    import io as _io
+
+    from fullsite import jpeg_bytes  # noqa: F401
+    from propsvc.handover import services as hs
+    from propsvc.handover.models import HandoverBatch, HandoverCard
+    from propsvc.registry.models import Building, Unit
+
+    cid = site.community_id
+    b = db.session.scalar(select(Building).where(Building.community_id == cid, Building.number == "88"))
+    if b is None:
+        b = Building(community_id=cid, number="88", sort_key=88, floors=30, entrances=1)
+        db.session.add(b)
+        db.session.flush()
+        db.session.add(Unit(building_id=b.id, entrance=1, number="101", floor=1, status="vacant"))
+        db.session.flush()
+    desk, mgr = _user("front_desk"), _user("manager")
+    if to == "batch":
+        from propsvc.core.timefmt import site_today
+
+        batch = hs.create_batch(cid, "测试批次", [b.id], [site_today()], "08:30", "17:30", mgr)
+        db.session.commit()
+        return {"batch_id": batch.id}
+    batch = db.session.get(HandoverBatch, site.ids["batch_id"])
+    if b.id not in batch.building_ids:
+        batch.building_ids = [*batch.building_ids, b.id]
+    n = db.session.scalar(select(func.count(Unit.id)).where(Unit.building_id == b.id)) + 101
+    u = Unit(building_id=b.id, entrance=1, number=str(n), floor=n // 100, status="vacant")
+    db.session.add(u)
+    db.session.flush()
+    card = HandoverCard(community_id=cid, batch_id=batch.id, unit_id=u.id, slip_no=f"FZ{u.id}",
+                        buyers=[{"name": "周测试", "id_number": "110101199003071233", "phone": "13800138000"}])
+    db.session.add(card)
+    db.session.flush()
+    if to != "expected":
+        hs.arrive(card, hs.Arrival(came_as="owner", id_number="110101199003071233"), desk)
+    if to in ("filed", "ready"):
+        from PIL import Image, ImageDraw
+        import base64
+
+        im = Image.new("RGBA", (320, 140), (0, 0, 0, 0))
+        ImageDraw.Draw(im).line([(20, 100), (80, 30), (140, 110), (290, 90)], fill=(0, 0, 0, 255), width=3)
+        buf = _io.BytesIO()
+        im.save(buf, "PNG")
+        hs.save_owner_file(card, hs.OwnerFile(phones=["13800138000", "13900139000"], emergency_name="周父",
+                                              emergency_phone="13700137000",
+                                              signature="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()), desk)
+    if to == "ready":
+        for st in batch.stations:
+            hs.mark_done(card, st["key"], desk)
+    db.session.commit()
+    return {"batch_id": batch.id, "handover_id": card.id, "slip": card.slip_no}
+
+
 FRESH = {
     "event:planning": lambda site: _event(site, "planning"),
     "event:published": lambda site: _event(site),
     "event:running": lambda site: _event(site, "running"),
     "event:closed": lambda site: _event(site, "closed"),
+    "handover:batch": lambda site: _handover(site, "batch"),
+    "handover:expected": lambda site: _handover(site),
+    "handover:arrived": lambda site: _handover(site, "arrived"),
+    "handover:filed": lambda site: _handover(site, "filed"),
+    "handover:ready": lambda site: _handover(site, "ready"),
     "renovation:applied": lambda site: _renovation(site),
     "renovation:approved": lambda site: _renovation(site, "approved"),
     "extension:requested": lambda site: _renovation(site, "extension:requested"),

@@ -1,6 +1,6 @@
 """community events [F2] (branch i21-events): community_event, event_signup
 
-Revision ID: 0017_events
+Revision ID: 0017
 Revises: 0016
 Create Date: 2026-12-06 03:10:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0017_events'
+revision = '0017'
 down_revision = '0016'
 branch_labels = None
 depends_on = None

@@ -56,6 +56,17 @@ def place_counts(endpoint: str) -> str:
     return f"{PLACE_COUNTS}:{endpoint}"
 
 
+# (community_id, request: dict, actor) -> {"id": …, "serial": …} of the ticket opened, or None: an
+# area that finds work for the engineering queue without importing tickets (handover: every
+# defect found walking a unit with its owner [H4] is a 返修 ticket). request: kind ("defect"),
+# unit_id, category (a hint: 水电气维修 …), description, photos (photos.services.StoredPhoto),
+# source (e.g. "交房验房"), client_key (a repeat returns the ticket already opened).
+OPEN_TICKET = "open_ticket"
+
+# (user, community_id, day) -> list of (label, url) lines for the steward's 今日: units of their
+# buildings handed over lately (first-renovation follow-up [D2]).
+STEWARD_TODAY = "steward_today"
+
 _KEY = "propsvc.hooks"
 
 

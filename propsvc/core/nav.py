@@ -46,6 +46,7 @@ PLACES: tuple[Place, ...] = (
     Place("frontdesk.visitors", "访客", owns=("frontdesk.",)),
     Place("slips.index", "放行条", owns=("slips.",)),
     Place("errands.index", "代办", owns=("errands.",)),
+    Place("handover.index", "交房", owns=("handover.",)),
     Place("renovation.index", "装修", owns=("renovation.",)),
     Place("renovation.board", "装修动态", "动态", owns=("renovation.board_pdf",)),
     Place("renovation.worker_list", "装修缴费", "缴费", owns=("renovation.worker_new", "renovation.workers")),

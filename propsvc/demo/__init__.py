@@ -14,12 +14,14 @@ Event, exactly as on the pages:
   errands.py     parcels, letters, access cards         }
   slips.py       release slips in every state           }
   events.py      community events (held, open, planned)  }
+  handover.py    a handover batch in progress           }
 """
 from ..core.models import utcnow
 from ..extensions import db
 from .errands import seed_demo_errands
 from .events import seed_demo_events
 from .frontdesk import seed_demo_visitors
+from .handover import seed_demo_handover
 from .notices import seed_demo_notices
 from .patrols import seed_demo_patrols
 from .registry import (COMMUNITY_NAME, DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PIN, DemoExistsError,
@@ -58,6 +60,7 @@ def seed_demo_areas(community_id: int, now=None) -> str:
     parcels/letters/cards, release slips), each written through its area's services (so every
     step is an Event). Commits once."""
     lines = [seed(community_id, now=now) for seed in (seed_demo_renovations, seed_demo_notices, seed_demo_visitors,
-                                                      seed_demo_errands, seed_demo_slips, seed_demo_events)]
+                                                      seed_demo_errands, seed_demo_slips, seed_demo_events,
+                                                      seed_demo_handover)]
     db.session.commit()
     return "\n".join(line for line in lines if line)

@@ -16,10 +16,17 @@ class DocKind(StrEnum):
     PASS = "pass"            # 装修人员出入证
     EXTENSION = "extension"  # 装修延期
     SLIP = "slip"            # 物品放行条
+    # Handover (交房) [H3][H4]: printed and signed on the day, sealed at once.
+    HO_AGREEMENT = "ho_agreement"    # 前期服务协议 (with 消防安全责任书, 养犬管理协议), two copies
+    HO_COVENANT = "ho_covenant"      # 业主临时规约, two copies
+    HO_PLEDGE = "ho_pledge"          # 承诺书
+    HO_SIGNOFF = "ho_signoff"        # 物品及资料签领表
+    HO_INSPECTION = "ho_inspection"  # 验房记录
 
 
 DOC_KIND_LABELS = {DocKind.PERMIT: "装修许可证", DocKind.PASS: "装修人员出入证", DocKind.EXTENSION: "装修延期",
-                   DocKind.SLIP: "物品放行条"}
+                   DocKind.SLIP: "物品放行条", DocKind.HO_AGREEMENT: "前期服务协议", DocKind.HO_COVENANT: "业主临时规约",
+                   DocKind.HO_PLEDGE: "承诺书", DocKind.HO_SIGNOFF: "物品及资料签领表", DocKind.HO_INSPECTION: "验房记录"}
 
 
 class DocState(StrEnum):

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User, UserRole, user_building, user_community
+from ..core import hooks
 from ..core.models import Event, utcnow
 from ..core.roles import Role
 from ..core.services import record
@@ -163,6 +164,7 @@ class Today:
     summary_state: str                    # 未填写 / 草稿 / 已提交
     own_coverage: CoverageRow | None = None
     patrol_counts: object | None = None   # plans.DayCounts of `patrols` (None: plans not available)
+    handovers: list = field(default_factory=list)  # core.hooks.STEWARD_TODAY: (label, url) [D2]
 
     @property
     def patrols_left(self) -> int:
@@ -272,6 +274,7 @@ def today_for(user: User, community_id: int, now: datetime | None = None) -> Tod
         vacant=vacant_due(cov, user.id) if cov is not None and user.has_role(Role.STEWARD) else None,
         notices=my.notices, summary_state=summary_label(get_summary(user.id, day)) if user.has_role(Role.STEWARD) else "",
         own_coverage=own,
+        handovers=hooks.joined(hooks.STEWARD_TODAY, user, community_id, day) if user.has_role(Role.STEWARD) else [],
     )
 
 

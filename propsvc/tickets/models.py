@@ -19,10 +19,11 @@ class Kind(StrEnum):
     INQUIRY = "inquiry"
     ERRAND = "errand"
     PATROL = "patrol"  # a problem found on a patrol: rectification (整改)
+    DEFECT = "defect"  # a quality defect found at handover (交房验房): repair by the developer's contractor (返修)
 
 
 KIND_LABELS = {Kind.COMPLAINT: "投诉", Kind.SUGGESTION: "建议", Kind.REPAIR: "报修", Kind.INQUIRY: "咨询",
-               Kind.ERRAND: "委托代办", Kind.PATROL: "巡查整改"}
+               Kind.ERRAND: "委托代办", Kind.PATROL: "巡查整改", Kind.DEFECT: "返修"}
 INTAKE_KINDS = [Kind.COMPLAINT, Kind.SUGGESTION, Kind.REPAIR, Kind.INQUIRY, Kind.ERRAND]
 
 

@@ -804,3 +804,30 @@ def message_texts(t: Ticket) -> dict[str, str]:
 
 
 MESSAGE_LABELS = {"received": "已受理", "dispatched": "已派单", "delayed": "延期", "resolved": "已完成"}
+
+
+# --- tickets other areas open (core.hooks.OPEN_TICKET) ------------------------------------------
+
+def open_ticket_for(community_id: int, request: dict, actor: User) -> dict | None:
+    """Answer core.hooks.OPEN_TICKET: open a ticket for work another area found (a handover
+    defect [H4] → kind 返修), in the category named by the hint (else 水电气维修, else 其他), with
+    its photos; the ticket machinery (deadlines, dispatch, return visit) applies from here."""
+    from .models import Channel, Urgency
+
+    cats = {c.name: c for c in categories(community_id)}
+    cat = next((cats[n] for n in (request.get("category"), "水电气维修", "其他") if n in cats),
+               next(iter(cats.values()), None))
+    if cat is None:
+        raise TicketError("本小区还没有工单类别，请联系主管设置。")
+    kind = Kind.DEFECT if request.get("kind") == "defect" else Kind.REPAIR
+    t = create_ticket(community_id, Intake(
+        kind=kind, channel=Channel.WALK_IN, category_id=cat.id, urgency=request.get("urgency") or Urgency.NORMAL,
+        description=f"【{request.get('source') or '其他区域'}】{request.get('description') or ''}"[:1000],
+        unit_id=request.get("unit_id"), reporter_name=request.get("reporter_name") or actor.name,
+        client_key=request.get("client_key")), actor)
+    photos = list(request.get("photos") or [])
+    if photos and not t.photos:
+        ev = db.session.scalar(select(Event).where(Event.object_type == "ticket", Event.object_id == t.id,
+                                                   Event.action == "ticket.created"))
+        attach_photos(t, ev, photos, actor)
+    return {"id": t.id, "serial": t.serial}
