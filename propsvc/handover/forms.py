@@ -13,13 +13,11 @@ from .services import DEFECT_CATEGORIES, ID_TYPES, MEMBER_RELATIONS, RELATIONS
 
 def _days(form, field):
     days = []
-    for part in (field.data or "").replace("，", ",").replace("、", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
+    parts = [p.strip() for p in (field.data or "").replace("，", ",").replace("、", ",").split(",")]
+    for n, part in enumerate((p for p in parts if p), 1):
         d = parse_iso_day(part)
-        if d is None:
-            raise ValidationError(f"日期 {part[:12]} 无效，请写成 2026-12-10，多个日期用逗号分隔。")
+        if d is None:  # the position, not the text typed: the message stays Chinese whatever was typed
+            raise ValidationError(f"第{n}个日期无效，请写成 2026-12-10，多个日期用逗号分隔。")
         days.append(d)
     if not days:
         raise ValidationError("请至少填写一个交房日。")
