@@ -476,6 +476,48 @@ def test_h4_two_defects_become_two_repair_tickets_in_the_engineering_queue(app, 
     assert all(s in queue for s in serials) or queue.count("返修") >= 2
 
 
+def _steward_of_building(app, site):
+    from propsvc.auth.models import user_building
+
+    with app.app_context():
+        db.session.execute(user_building.insert().values(user_id=site["users"]["steward"].id,
+                                                         building_id=site["building"].id))
+        db.session.commit()
+    return client_for(app, site["users"]["steward"])
+
+
+def test_h4_defect_tickets_reach_the_units_steward(app, site, batch):
+    steward = _steward_of_building(app, site)
+    desk = client_for(app, site["users"]["front_desk"])
+    _arrive_owner(desk, batch)
+    card_id = _card_id(app, batch)
+    _file(desk, card_id)
+    assert _defect(desk, card_id).status_code == 303
+    from propsvc.handover.models import HandoverDefect
+    from propsvc.tickets.models import Ticket
+
+    with app.app_context():
+        t = db.session.get(Ticket, db.session.scalar(select(HandoverDefect.ticket_id)))
+        link = f'href="/tickets/{t.id}"'
+    # the steward of the unit's building finds the 返修 ticket in 我的工单 (and follows it like any ticket)
+    mine = steward.get("/tickets/mine").get_data(as_text=True)
+    assert link in mine and "返修" in mine
+
+
+def test_h4_refusal_is_followed_up_on_the_stewards_today(app, site, batch):
+    steward = _steward_of_building(app, site)
+    desk = client_for(app, site["users"]["front_desk"])
+    _arrive_owner(desk, batch)
+    card_id = _card_id(app, batch)
+    assert "拒收待跟进" not in steward.get("/patrols/today").get_data(as_text=True)
+    assert post(desk, f"/handover/cards/{card_id}/refuse", {"reason": "客厅墙面空鼓"}).status_code == 303
+    today = steward.get("/patrols/today").get_data(as_text=True)
+    assert "3栋1单元101 拒收待跟进：客厅墙面空鼓" in today and f"/handover/cards/{card_id}" in today
+    other = client_for(app, site["users"]["steward2"]) if "steward2" in site["users"] else None
+    if other is not None:  # a steward of other buildings is not asked to follow it up
+        assert "拒收待跟进" not in other.get("/patrols/today").get_data(as_text=True)
+
+
 def test_h4_inspection_record_unsigned_refused_and_closes_after_signing(app, site, batch):
     desk = client_for(app, site["users"]["front_desk"])
     _arrive_owner(desk, batch)

@@ -709,20 +709,32 @@ def counts(batch: HandoverBatch) -> dict[str, int]:
     return out
 
 
-def handed_over_for_steward(user, community_id: int, day: date) -> list[HandoverCard]:
-    """The steward's 今日: units of their buildings handed over in the last days (first-renovation follow-up [D2])."""
-    from datetime import timedelta
-
+def _of_steward(user):
+    """Cards of the units a steward looks after: their own (Unit.steward_id) or in their buildings."""
     from sqlalchemy import or_
 
     from ..auth.models import user_building
 
+    return or_(Unit.steward_id == user.id, Unit.building_id.in_(
+        select(user_building.c.building_id).where(user_building.c.user_id == user.id)))
+
+
+def handed_over_for_steward(user, community_id: int, day: date) -> list[HandoverCard]:
+    """The steward's 今日: units of their buildings handed over in the last days (first-renovation follow-up [D2])."""
+    from datetime import timedelta
+
     return list(db.session.scalars(select(HandoverCard).join(Unit, Unit.id == HandoverCard.unit_id).where(
         HandoverCard.community_id == community_id, HandoverCard.state == CardState.HANDED_OVER,
         HandoverCard.handed_over_on >= day - timedelta(days=7), HandoverCard.handed_over_on <= day,
-        or_(Unit.steward_id == user.id, Unit.building_id.in_(
-            select(user_building.c.building_id).where(user_building.c.user_id == user.id))))
-        .order_by(HandoverCard.handed_over_on.desc(), HandoverCard.id)))
+        _of_steward(user)).order_by(HandoverCard.handed_over_on.desc(), HandoverCard.id)))
+
+
+def refused_for_steward(user, community_id: int) -> list[HandoverCard]:
+    """[H4] Units of the steward's buildings whose owner refused the keys (拒收) and that are not
+    handed over yet: each waits on the steward's 今日 until it is handed over."""
+    return list(db.session.scalars(select(HandoverCard).join(Unit, Unit.id == HandoverCard.unit_id).where(
+        HandoverCard.community_id == community_id, HandoverCard.state == CardState.REFUSED,
+        _of_steward(user)).order_by(HandoverCard.refused_at, HandoverCard.id)))
 
 
 # --- what the fees, keys and items stations record ----------------------------------------------
@@ -827,12 +839,16 @@ def record_refusal(card: HandoverCard, came_as: str, reason: str, actor) -> None
 
 
 def steward_today_lines(user, community_id: int, day: date) -> list[tuple[str, str]]:
-    """Answer core.hooks.STEWARD_TODAY: the steward's units handed over in the last 7 days, each
-    a line for 今日 (the first renovation follows) [D2]."""
+    """Answer core.hooks.STEWARD_TODAY: the steward's units whose owner refused the keys, to follow
+    up [H4], then those handed over in the last 7 days (the first renovation follows) [D2]; each a
+    line for 今日."""
     from flask import url_for
 
-    return [(f"{c.unit.label} {c.handed_over_on:%m-%d} 已交房 · {c.buyer_names}",
-             url_for("handover.card", handover_id=c.id)) for c in handed_over_for_steward(user, community_id, day)]
+    refused = [(f"{c.unit.label} 拒收待跟进：{c.refused_reason}", url_for("handover.card", handover_id=c.id))
+               for c in refused_for_steward(user, community_id)]
+    return refused + [(f"{c.unit.label} {c.handed_over_on:%m-%d} 已交房 · {c.buyer_names}",
+                       url_for("handover.card", handover_id=c.id))
+                      for c in handed_over_for_steward(user, community_id, day)]
 
 
 
