@@ -45,12 +45,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .frontdesk.routes import bp as frontdesk_bp
     from .notices.routes import bp as notices_bp
     from .errands.routes import bp as errands_bp
+    from .fees.routes import bp as fees_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp, privacy_bp):
+               errands_bp, fees_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(web.refuse_nul)
@@ -77,18 +78,23 @@ def _register_hooks(app: Flask) -> None:
     auth) call the points and never import the areas. A new area adds its lines here."""
     from .auth.services import own_building_ids
     from .core import hooks
+    from .fees.services import ensure_fee_defaults
+    from .fees.views import briefing_panel, today_panel
     from .notices.services import board_for
     from .patrols.defaults import ensure_patrol_defaults
     from .privacy.services import cover_building_ids
     from .renovation.services import active_renovation_for_unit
-    from .tickets.services import calendar_warnings_for, ensure_defaults
+    from .tickets.services import calendar_warnings_for, ensure_defaults, open_fee_dispute
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
-    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults)
+    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_fee_defaults)
     hooks.register(app, hooks.ASSIGNED_BUILDINGS, own_building_ids, cover_building_ids)  # [D2]: own + covered
     hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
     hooks.register(app, hooks.HOME_WARNINGS, calendar_warnings_for)
     hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
+    hooks.register(app, hooks.FEE_DISPUTE, open_fee_dispute)  # [D4] 有异议 → a ticket
+    hooks.register(app, hooks.TODAY_PANELS, today_panel)  # [D4] 今日催费
+    hooks.register(app, hooks.BRIEFING_PANELS, briefing_panel)  # [D4] 收费情况
 
 
 def _make_upload_folder(app: Flask) -> None:
@@ -104,6 +110,7 @@ def _make_upload_folder(app: Flask) -> None:
 
 def _template_helpers(app: Flask, idle_seconds) -> None:
     from .auth.services import KIOSK_COOKIE
+    from .core import hooks
     from .core.access import can
     from .core.nav import nav_for
     from .core.web import static_url
@@ -130,6 +137,8 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
         }
 
     app.jinja_env.filters["localtime"] = localtime
+    # Other areas' panels on a page through an extension point (core.hooks: TODAY_PANELS, …).
+    app.jinja_env.globals["panels"] = lambda point, *args: hooks.joined(point, *args)
     app.jinja_env.globals["search_limit"] = SEARCH_LIMIT  # a unit search lists at most this many
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.filters["mask_id"] = mask_id

@@ -32,6 +32,18 @@ HOME_WARNINGS = "home_warnings"
 # or None: its lead may apply for a release slip [S2].
 UNIT_RENOVATION = "unit_renovation"
 
+# (community_id, unit_id, text, actor, client_key) -> ticket id or None: a fee dispute (有异议) on
+# a collection contact opens a ticket with the dispute [D4] (tickets answers; fees asks).
+FEE_DISPUTE = "fee_dispute"
+
+# (user, community_id, day) -> list of Markup: panels of other areas on the steward's 今日
+# (fees: 今日催费). The patrols area renders 今日 and shows them in order.
+TODAY_PANELS = "today_panels"
+
+# (community_id, day) -> list of Markup: panels of other areas in the morning briefing
+# (fees: 收费情况).
+BRIEFING_PANELS = "briefing_panels"
+
 _KEY = "propsvc.hooks"
 
 

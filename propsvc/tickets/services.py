@@ -697,3 +697,17 @@ def message_texts(t: Ticket) -> dict[str, str]:
 
 
 MESSAGE_LABELS = {"received": "已受理", "dispatched": "已派单", "delayed": "延期", "resolved": "已完成"}
+
+
+def open_fee_dispute(community_id: int, unit_id: int, text: str, actor, client_key: str | None = None) -> int:
+    """core.hooks.FEE_DISPUTE [D4]: a dispute raised on a fee-collection contact becomes a
+    complaint ticket in the 费用 category (else the first one); returns the ticket's id."""
+    cats = list(db.session.scalars(select(Category).where(Category.community_id == community_id)
+                                   .order_by(Category.sort, Category.id)))
+    cat = next((c for c in cats if c.name == "费用"), cats[0] if cats else None)
+    if cat is None:
+        raise TicketError("请先设置工单类别。")
+    t = create_ticket(community_id, Intake(kind=Kind.COMPLAINT, channel="phone", category_id=cat.id,
+                                           urgency="normal", description=text, unit_id=unit_id,
+                                           client_key=client_key), actor)
+    return t.id

@@ -1,0 +1,60 @@
+"""Forms of the fees area [D4]. Amounts are typed in 元 and kept as fen (money.parse_yuan)."""
+from flask_wtf.file import FileField
+from wtforms import BooleanField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..core.forms import ChineseDateField, ChineseIntegerField, Form
+from .models import CHARGE_KINDS, CONTACT_METHODS, METHODS, RESULTS
+from .money import MoneyError, parse_yuan
+
+
+def _yuan(allow_zero: bool):
+    def check(form, field):
+        try:
+            field.fen = parse_yuan(field.data, allow_zero=allow_zero)
+        except MoneyError as e:
+            raise ValidationError(str(e)) from None
+    return check
+
+
+class GenerateForm(Form):
+    period = StringField("账期（年-月）", validators=[DataRequired("请填写账期，如 2026-03。"), Length(max=10)],
+                         render_kw={"placeholder": "2026-03", "inputmode": "numeric"})
+
+
+class ItemForm(Form):
+    name = StringField("名称", validators=[DataRequired("请填写收费项目名称。"), Length(max=32, message="最多 32 个字。")])
+    kind = SelectField("计费方式", choices=list(CHARGE_KINDS.items()))
+    rate = StringField("单价（元）", validators=[_yuan(allow_zero=True)], default="0",
+                       render_kw={"inputmode": "decimal"})
+    active = BooleanField("启用", default=True)
+
+
+class SettingsForm(Form):
+    daily_round = ChineseIntegerField("管家每日催费户数", validators=[DataRequired("请填写 1–200 的整数。")])
+    target_pct = ChineseIntegerField("月收缴率目标（%）", validators=[DataRequired("请填写 1–100 的整数。")])
+
+
+class ImportForm(Form):
+    file = FileField("欠费文件（CSV 或 XLSX）")
+
+
+class PaymentForm(Form):
+    receipt_no = StringField("收据号", validators=[DataRequired("请填写收据号。"), Length(max=32, message="最多 32 个字符。")],
+                             render_kw={"autocomplete": "off"})
+    method = SelectField("付款方式", choices=[("", "请选择")] + list(METHODS.items()),
+                         validators=[DataRequired("请选择付款方式。")])
+    paid_on = ChineseDateField("收款日期", validators=[DataRequired("请选择收款日期。")])
+    amount = StringField("金额（元）", validators=[_yuan(allow_zero=False)], render_kw={"inputmode": "decimal"})
+
+
+class ReverseForm(Form):
+    reason = StringField("冲正原因", validators=[DataRequired("请填写冲正原因。"), Length(max=200, message="最多 200 个字。")])
+
+
+class ContactForm(Form):
+    method = RadioField("方式", choices=list(CONTACT_METHODS.items()), validators=[DataRequired("请选择联系方式。")])
+    result = RadioField("结果", choices=[(k, v) for k, v in RESULTS.items() if k != "delivered"],
+                        validators=[DataRequired("请选择结果。")])
+    promised_on = ChineseDateField("承诺日期", validators=[Optional()])
+    note = StringField("原因/异议内容", validators=[Optional(), Length(max=200, message="最多 200 个字。")])
