@@ -265,6 +265,22 @@ FORMS: dict[str, list[T] | BASE] = {
                                                       "plate": "", "id_number": "", "purpose_note": ""}),
         T("frontdesk.visit_check", "front_desk", args={"name": "phone"}, page="frontdesk.visit_new",
           valid={"visitor_name": "陈访客", "purpose": "family", "party_size": "1", "plate": "", "id_number": ""})],
+    "propsvc.fees.forms.GenerateForm": [T("fees.generate", "finance", page="fees.index",
+                                          valid={"period": lambda c: today_plus(0)[:7]})],
+    "propsvc.fees.forms.ItemForm": [T("fees.item_save", "finance", page="fees.index",
+                                      valid={"name": lambda c: f"停车费{c.n()}", "kind": "fixed", "rate": "150.00",
+                                             "active": "y"})],
+    "propsvc.fees.forms.SettingsForm": [T("fees.settings", "manager", page="fees.index",
+                                          valid={"daily_round": "12", "target_pct": "90"})],
+    "propsvc.fees.forms.ImportForm": [T("fees.import_arrears", "finance", valid={"file": lambda c: Upload(
+        "arrears.csv", f"房屋,收费项目,账期,应收金额,已收金额\n{c.site.extra['unit_code']},水费,2026-01,12.50,0\n".encode())})],
+    "propsvc.fees.forms.PaymentForm": [T("fees.pay", "finance", page="fees.unit",
+                                         valid={"receipt_no": lambda c: f"FZ-{c.n()}", "method": "cash",
+                                                "paid_on": lambda c: today_plus(0), "amount": "12.34"})],
+    "propsvc.fees.forms.ReverseForm": [T("fees.reverse", "finance", fresh="payment", page="fees.index",
+                                         valid={"reason": "录入错误"})],
+    "propsvc.fees.forms.ContactForm": [T("fees.contact", "supervisor", page="fees.round",
+                                         valid={"method": "phone", "result": "unreachable"})],
     "propsvc.errands.forms.ParcelForm": [T("errands.parcel_new", "front_desk", valid={
         "courier": "顺丰", "shelf": "A-03", "tracking_no": "SF1234567890", "arrived_at": "", "recipient_name": ""})],
     "propsvc.errands.forms.MailForm": [T("errands.mail_new", "front_desk", valid={

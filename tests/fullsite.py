@@ -70,6 +70,7 @@ def build_site(app) -> Site:
     from propsvc.core.roles import Role
     from propsvc.documents.models import Document
     from propsvc.errands.models import CardRequest, MailItem, Parcel
+    from propsvc.fees.models import Payment
     from propsvc.frontdesk.models import Visit
     from propsvc.notices.models import Notice
     from propsvc.patrols import day as patrol_day
@@ -208,6 +209,7 @@ def build_site(app) -> Site:
         "visit_id": visit.id, "parcel_id": parcel.id, "mail_id": mail.id, "card_id": card.id,
         "notice_id": notice.id, "session_id": spare_session, "user_id": spare.id, "kind": "person",
         "record_id": owner.id, "attr": "phone", "cover_id": cover.id,
+        "payment_id": db.session.scalar(select(Payment.id).where(Payment.community_id == cid).order_by(Payment.id)),
     }
     return Site(
         community_id=cid, other_community_id=other.id, password=DEMO_PASSWORD, users=users, user_ids=user_ids,

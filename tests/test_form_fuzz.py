@@ -169,7 +169,22 @@ def _errand(site, kind, paid=False):
     return {f"{kind}_id": item.id}
 
 
+def _payment(site):
+    import uuid
+
+    from propsvc.core.timefmt import site_today
+    from propsvc.fees import services as fs
+    from propsvc.registry.models import Unit
+
+    unit = db.session.get(Unit, site.ids["unit_id"])
+    p = fs.record_payment(site.community_id, unit, _user("finance"), receipt_no=f"FZ{uuid.uuid4().hex[:12]}",
+                          method="cash", paid_on=site_today(), amount_fen=100)
+    db.session.commit()
+    return {"payment_id": p.id}
+
+
 FRESH = {
+    "payment": _payment,
     "renovation:applied": lambda site: _renovation(site),
     "renovation:approved": lambda site: _renovation(site, "approved"),
     "extension:requested": lambda site: _renovation(site, "extension:requested"),
