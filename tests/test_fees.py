@@ -363,3 +363,30 @@ def test_d4_access(app, site):
     steward = client_for(app, site["users"]["steward"])
     assert steward.get("/fees").status_code == 403
     assert pay(steward, site["u1"], "1", "R-x").status_code == 403
+
+
+def test_d4_receipt_pdf_serial_qr_and_verification(app, site):
+    """A payment prints a sealed receipt with its serial and QR; its verification page states
+    the status and the amount and nothing personal; a reversal revokes it."""
+    import shutil
+    import subprocess
+
+    from propsvc.documents.models import Document
+
+    fin = client_for(app, site["users"]["finance"])
+    generate(fin, "2026-12")
+    assert pay(fin, site["u1"], "233.75", "R-77").status_code == 303
+    doc = q(app, lambda s: s.scalar(select(Document).where(Document.kind == "receipt")))
+    assert doc.serial.startswith("SK2026-") and doc.state == "valid"
+    resp = fin.get(f"/documents/{doc.id}.pdf")
+    assert resp.status_code == 200 and resp.data.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=resp.data, capture_output=True, check=True).stdout.decode()
+        assert doc.serial in text and "233.75" in text
+    v = app.test_client().get(f"/v/{doc.code}").get_data(as_text=True)
+    assert "有效" in v and "233.75" in v and "王建国" not in v and "13812345678" not in v
+    from propsvc.fees.models import Payment
+    pid = q(app, lambda s: s.scalar(select(Payment.id)))
+    post(fin, f"/fees/payments/{pid}/reverse", {"reason": "重复收款"})
+    v = app.test_client().get(f"/v/{doc.code}").get_data(as_text=True)
+    assert "已撤销" in v or "作废" in v

@@ -16,10 +16,11 @@ class DocKind(StrEnum):
     PASS = "pass"            # 装修人员出入证
     EXTENSION = "extension"  # 装修延期
     SLIP = "slip"            # 物品放行条
+    RECEIPT = "receipt"      # 收款收据 (fees [D4])
 
 
 DOC_KIND_LABELS = {DocKind.PERMIT: "装修许可证", DocKind.PASS: "装修人员出入证", DocKind.EXTENSION: "装修延期",
-                   DocKind.SLIP: "物品放行条"}
+                   DocKind.SLIP: "物品放行条", DocKind.RECEIPT: "收款收据"}
 
 
 class DocState(StrEnum):

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from sqlalchemy import func, insert, select, update
 
 from ..core import hooks
+from ..documents import service as documents
+from ..documents.models import DocKind
 from ..core.scope import assigned_building_ids
 from ..core.services import record
 from ..core.timefmt import site_today, utcnow
@@ -19,7 +21,7 @@ from ..extensions import db
 from ..registry.models import Building, Unit
 from .models import (BY_AREA, CONTACT_METHODS, FIXED, MANUAL, METHODS, RESULTS, Allocation, Bill, ChargeItem,
                      Contact, FeeSettings, Payment, RoundItem)
-from .money import MoneyError, area_charge, yuan_text
+from .money import MoneyError, area_charge, cn_upper, yuan, yuan_text
 
 DEFAULT_ITEMS = (("物业费", BY_AREA, 250), ("水费", MANUAL, 0), ("电费", MANUAL, 0), ("停车费", MANUAL, 0),
                  ("垃圾费", FIXED, 1000))
@@ -271,7 +273,7 @@ def record_payment(community_id: int, unit: Unit, actor, *, receipt_no: str, met
                   amount_fen=amount_fen, client_key=client_key, created_by_id=getattr(actor, "id", None))
     db.session.add(pay)
     db.session.flush()
-    left = amount_fen
+    left, lines = amount_fen, []
     for bill in bills:  # oldest first (open_bills' order)
         if left <= 0:
             break
@@ -279,8 +281,15 @@ def record_payment(community_id: int, unit: Unit, actor, *, receipt_no: str, met
         db.session.add(Allocation(payment_id=pay.id, bill_id=bill.id, amount_fen=take))
         bill.paid_fen += take
         left -= take
+        lines.append([bill.period, bill.item.name, yuan(take)])
     pay.credit_fen = left
     db.session.flush()
+    # The receipt: a sealed document with its serial and QR (verification shows status and amount).
+    doc = documents.create(DocKind.RECEIPT, pay, {
+        "unit": unit.label, "receipt_no": receipt_no, "method": METHODS[method], "paid_on": paid_on,
+        "amount": yuan(amount_fen), "amount_upper": cn_upper(amount_fen), "lines": lines, "credit": yuan(left),
+        "cashier": getattr(actor, "name", "") or ""}, community_id=community_id)
+    documents.approve(doc, actor)
     record("fees.payment_recorded", pay, community_id=community_id, actor=actor, unit_id=unit.id,
            receipt_no=receipt_no, amount_fen=amount_fen, credit_fen=left, method=method,
            paid_on=paid_on.isoformat())
@@ -302,10 +311,17 @@ def reverse_payment(payment: Payment, actor, reason: str) -> Payment:
     payment.reversed_at = utcnow()
     payment.reversed_by_id = getattr(actor, "id", None)
     payment.reverse_reason = reason
+    doc = documents.for_object(payment, DocKind.RECEIPT)
+    if doc is not None and doc.state != "revoked":
+        documents.revoke(doc, actor, f"冲正：{reason}")
     db.session.flush()
     record("fees.payment_reversed", payment, community_id=payment.community_id, actor=actor,
            receipt_no=payment.receipt_no, amount_fen=payment.amount_fen, reason=reason)
     return payment
+
+
+def receipt_of(payment: Payment):
+    return documents.for_object(payment, DocKind.RECEIPT)
 
 
 def get_payment(community_id: int, payment_id: int) -> Payment | None:

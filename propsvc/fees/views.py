@@ -161,6 +161,7 @@ def _unit_page(unit, status=200, pay_form=None):
                        due=services.unit_due(unit.id), credit=services.unit_credit(unit.id),
                        payments=services.payments_of(unit.id), contacts=services.contacts_of(unit.id),
                        pay_form=pay_form, reverse_form=forms.ReverseForm(formdata=None), cn_upper=cn_upper,
+                       receipt_of=services.receipt_of,
                        **_common())
 
 
