@@ -79,7 +79,7 @@ def _register_hooks(app: Flask) -> None:
     from .auth.services import own_building_ids
     from .core import hooks
     from .fees.services import ensure_fee_defaults
-    from .fees.views import briefing_panel, today_panel
+    from .fees.views import analysis_panel, briefing_panel, today_panel
     from .notices.services import board_for
     from .patrols.defaults import ensure_patrol_defaults
     from .privacy.services import cover_building_ids
@@ -95,6 +95,7 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.FEE_DISPUTE, open_fee_dispute)  # [D4] 有异议 → a ticket
     hooks.register(app, hooks.TODAY_PANELS, today_panel)  # [D4] 今日催费
     hooks.register(app, hooks.BRIEFING_PANELS, briefing_panel)  # [D4] 收费情况
+    hooks.register(app, hooks.ANALYSIS_PANELS, analysis_panel)  # [D4] collection rate by building/month
 
 
 def _make_upload_folder(app: Flask) -> None:

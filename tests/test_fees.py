@@ -390,3 +390,12 @@ def test_d4_receipt_pdf_serial_qr_and_verification(app, site):
     post(fin, f"/fees/payments/{pid}/reverse", {"reason": "重复收款"})
     v = app.test_client().get(f"/v/{doc.code}").get_data(as_text=True)
     assert "已撤销" in v or "作废" in v
+
+
+def test_d4_analysis_collection_rate_svg(app, site):
+    fin = client_for(app, site["users"]["finance"])
+    generate(fin, "2026-12")
+    pay(fin, site["u1"], "233.75", "R-1")
+    html = client_for(app, site["users"]["manager"]).get("/tickets/analysis").get_data(as_text=True)
+    assert "收缴率（按楼栋、月份）" in html and "<svg" in html
+    assert "3栋" in html and "50.0%" in html and "0.0%" in html  # building 3: 1 of 2 units paid; building 5: none

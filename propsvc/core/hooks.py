@@ -44,6 +44,10 @@ TODAY_PANELS = "today_panels"
 # (fees: 收费情况).
 BRIEFING_PANELS = "briefing_panels"
 
+# (community_id) -> list of Markup: panels of other areas on the analysis page (fees: the
+# collection rate by building and month, inline SVG).
+ANALYSIS_PANELS = "analysis_panels"
+
 _KEY = "propsvc.hooks"
 
 

@@ -574,3 +574,24 @@ def promises_due(community_id: int, day: date) -> int:
                                         Contact.promised_on == day)) or 0)
 
 
+
+
+def rate_by_building_month(community_id: int, periods: list[str]) -> list[tuple[str, list[tuple[str, int, int]]]]:
+    """[(building number, [(period, billed fen, collected fen)…])…] for the analysis page."""
+    rows = db.session.execute(
+        select(Building.number, Building.sort_key, Bill.period, func.sum(Bill.amount_fen),
+               func.sum(Bill.paid_fen + Bill.paid_outside_fen))
+        .join(Unit, Unit.id == Bill.unit_id).join(Building, Building.id == Unit.building_id)
+        .where(Bill.community_id == community_id, Bill.period.in_(periods))
+        .group_by(Building.number, Building.sort_key, Bill.period)).all()
+    by = defaultdict(dict)
+    keys = {}
+    for number, sort_key, period, billed, paid in rows:
+        by[number][period] = (int(billed or 0), int(paid or 0))
+        keys[number] = sort_key
+    return [(n, [(p, *by[n].get(p, (0, 0))) for p in periods]) for n in sorted(by, key=lambda n: (keys[n], n))]
+
+
+def last_periods(today: date, n: int = 6) -> list[str]:
+    idx = month_index(period_of(today))
+    return [f"{(i // 12):04d}-{(i % 12) + 1:02d}" for i in range(idx - n + 1, idx + 1)]

@@ -340,3 +340,13 @@ def briefing_panel(community_id: int, day=None):
 
 
 
+
+
+def analysis_panel(community_id: int):
+    """ANALYSIS_PANELS: the collection rate by building and month (last six months), as
+    inline SVG bars drawn on the server."""
+    periods = services.last_periods(site_today(), 6)
+    data = services.rate_by_building_month(community_id, periods)
+    if not data:
+        return []
+    return [Markup(render_template("fees/_analysis.html", periods=periods, data=data, pct=services.pct, **_common()))]
