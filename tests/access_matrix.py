@@ -235,6 +235,7 @@ ROUTES: dict[str, Row] = {
     "fees.reverse": R(staff(FI, M)),
     "fees.arrears_list": R(FEE_VIEWERS),
     "fees.arrears_xlsx": R(FEE_VIEWERS),
+    "fees.notices": R(FEE_VIEWERS),
     "fees.round": R(COLLECTORS),
     "fees.contact": R(COLLECTORS),
     "errands.index": R(ERRANDS),

@@ -279,6 +279,9 @@ FORMS: dict[str, list[T] | BASE] = {
                                                 "paid_on": lambda c: today_plus(0), "amount": "12.34"})],
     "propsvc.fees.forms.ReverseForm": [T("fees.reverse", "finance", fresh="payment", page="fees.index",
                                          valid={"reason": "录入错误"})],
+    "propsvc.fees.forms.NoticeForm": [T("fees.notices", "finance",
+                                        valid={"building": lambda c: str(c.site.extra["building_id"])},
+                                        refusal_writes="")],
     "propsvc.fees.forms.ContactForm": [T("fees.contact", "supervisor", page="fees.round",
                                          valid={"method": "phone", "result": "unreachable"})],
     "propsvc.errands.forms.ParcelForm": [T("errands.parcel_new", "front_desk", valid={

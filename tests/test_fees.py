@@ -399,3 +399,38 @@ def test_d4_analysis_collection_rate_svg(app, site):
     html = client_for(app, site["users"]["manager"]).get("/tickets/analysis").get_data(as_text=True)
     assert "收缴率（按楼栋、月份）" in html and "<svg" in html
     assert "3栋" in html and "50.0%" in html and "0.0%" in html  # building 3: 1 of 2 units paid; building 5: none
+
+
+def test_d4_notice_batch_pdf_20_units(app, site, make):
+    """A batch of 催缴通知单 for a building of 20 owing units: one page per unit, each page reads
+    back its unit and total; the verification page shows status and amount, no personal data."""
+    import re
+    import subprocess
+
+    from propsvc.documents.models import Document
+
+    b7 = make.building(site["community"], "7", floors=30, entrances=1)
+    units = [make.unit(b7, 1, f"{f}01", floor=f) for f in range(1, 21)]
+    fin = client_for(app, site["users"]["finance"])
+    rows = [[f"7-1-{u.number}", "物业费", "2026-10", f"{100 + i}.{i:02d}", "0"] for i, u in enumerate(units)]
+    rows += [[f"7-1-{u.number}", "水费", "2026-11", "12.30", "2.30"] for u in units]
+    assert upload(fin, csv_bytes(rows)).status_code == 303
+    resp = post(fin, "/fees/notices", {"building": b7.id})
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    docs = q(app, lambda s: list(s.scalars(select(Document).where(Document.kind == "fee_notice").order_by(Document.id))))
+    assert len(docs) == 20 and docs[0].serial.startswith("CJ2026-")
+    pages = subprocess.run(["pdftotext", "-layout", "-", "-"], input=resp.data, capture_output=True,
+                           check=True).stdout.decode().split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) == 20
+    for i, (page, doc) in enumerate(zip(pages, docs)):
+        total = f"{100 + i + 10}.{i:02d}"  # 物业费 + 10.00 水费 still owed
+        assert f"7栋1单元{units[i].number}" in page and f"¥{total}" in page and doc.serial in page
+    v = app.test_client().get(f"/v/{docs[3].code}").get_data(as_text=True)
+    assert "有效" in v and "113.03" in v and "7栋" not in v
+    # delivered: logged as a contact (通知单 · 通知单已送达) from the round
+    steward = client_for(app, site["users"]["steward"])
+    own_buildings(app, site["users"]["steward"], site["b3"], b7)
+    assert contact(steward, units[0], method="notice", result="delivered").status_code == 303
+    resp = contact(steward, units[1], method="phone", result="delivered")
+    assert resp.status_code == 422 and "只用于送达催缴通知单" in resp.get_data(as_text=True)

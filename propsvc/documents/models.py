@@ -17,10 +17,12 @@ class DocKind(StrEnum):
     EXTENSION = "extension"  # 装修延期
     SLIP = "slip"            # 物品放行条
     RECEIPT = "receipt"      # 收款收据 (fees [D4])
+    FEE_NOTICE = "fee_notice"  # 催缴通知单 (fees [D4])
 
 
 DOC_KIND_LABELS = {DocKind.PERMIT: "装修许可证", DocKind.PASS: "装修人员出入证", DocKind.EXTENSION: "装修延期",
-                   DocKind.SLIP: "物品放行条", DocKind.RECEIPT: "收款收据"}
+                   DocKind.SLIP: "物品放行条", DocKind.RECEIPT: "收款收据",
+                   DocKind.FEE_NOTICE: "催缴通知单"}
 
 
 class DocState(StrEnum):

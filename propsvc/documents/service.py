@@ -86,9 +86,9 @@ __all__ = [
 ]
 
 SERIAL_PREFIXES = {DocKind.PERMIT: "XK", DocKind.PASS: "CRZ", DocKind.EXTENSION: "YQ", DocKind.SLIP: "FX",
-                   DocKind.RECEIPT: "SK"}
+                   DocKind.RECEIPT: "SK", DocKind.FEE_NOTICE: "CJ"}
 PAGE_SIZES = {DocKind.PERMIT: "A4", DocKind.PASS: (85.6, 54), DocKind.EXTENSION: "A5", DocKind.SLIP: "A5",
-              DocKind.RECEIPT: "A5"}
+              DocKind.RECEIPT: "A5", DocKind.FEE_NOTICE: "A5"}
 # The status codes and their labels (a revoked slip says 已作废: see status_of).
 STATUS_LABELS = {"draft": "未生效", "pending": "未生效", "valid": "有效", "used": "已使用", "expired": "已过期",
                  "replaced": "已被取代", "revoked": "已撤销", "ended": "已结束"}

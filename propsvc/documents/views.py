@@ -21,7 +21,7 @@ PRINTERS = (Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE, Role.A
 # Kinds whose verification page names the unit (a permit is posted on the door anyway).
 SHOWS_UNIT = {DocKind.PERMIT, DocKind.EXTENSION}
 # Kinds whose verification page states the amount (a receipt: no names, only the sum).
-SHOWS_AMOUNT = {DocKind.RECEIPT}
+SHOWS_AMOUNT = {DocKind.RECEIPT, DocKind.FEE_NOTICE}
 NOT_FOUND = "未找到该证件。请核对二维码或链接是否完整；如有疑问，请向物业管理处核实。"
 
 

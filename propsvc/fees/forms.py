@@ -54,7 +54,11 @@ class ReverseForm(Form):
 
 class ContactForm(Form):
     method = RadioField("方式", choices=list(CONTACT_METHODS.items()), validators=[DataRequired("请选择联系方式。")])
-    result = RadioField("结果", choices=[(k, v) for k, v in RESULTS.items() if k != "delivered"],
+    result = RadioField("结果", choices=list(RESULTS.items()),
                         validators=[DataRequired("请选择结果。")])
     promised_on = ChineseDateField("承诺日期", validators=[Optional()])
     note = StringField("原因/异议内容", validators=[Optional(), Length(max=200, message="最多 200 个字。")])
+
+
+class NoticeForm(Form):
+    building = ChineseIntegerField("楼栋", validators=[Optional()])

@@ -18,7 +18,7 @@ CHARGE_KINDS = {BY_AREA: "按面积（元/㎡/月）", FIXED: "每户每月固�
 METHODS = {"cash": "现金", "wechat": "微信", "alipay": "支付宝", "card": "银行卡", "transfer": "转账"}
 CONTACT_METHODS = {"phone": "电话", "visit": "上门", "notice": "通知单", "wechat": "微信"}
 RESULTS = {"promise": "承诺缴费", "dispute": "有异议", "refuse": "拒缴", "unreachable": "未联系上",
-           "delivered": "已送达"}
+           "delivered": "通知单已送达"}
 
 
 class ChargeItem(db.Model):

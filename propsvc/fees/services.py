@@ -518,6 +518,8 @@ def record_contact(community_id: int, unit: Unit, actor, *, method: str, result:
             raise FeeError("承诺日期不能早于今天。", "promised_on")
     else:
         promised_on = None
+    if result == "delivered" and method != "notice":
+        raise FeeError("“已送达”只用于送达催缴通知单。", "result")
     if result == "refuse" and not note:
         raise FeeError("拒缴请填写原因。", "note")
     if result == "dispute" and not note:
@@ -595,3 +597,70 @@ def rate_by_building_month(community_id: int, periods: list[str]) -> list[tuple[
 def last_periods(today: date, n: int = 6) -> list[str]:
     idx = month_index(period_of(today))
     return [f"{(i // 12):04d}-{(i % 12) + 1:02d}" for i in range(idx - n + 1, idx + 1)]
+
+
+# --- 催缴通知单: a batch of notices -------------------------------------------------------------
+
+NOTICE_DAYS = 15  # pay within this many days of the notice
+HOW_TO_PAY = "请于缴费期限前到物业服务中心财务室缴纳（现金、微信、支付宝、银行卡），或转账后凭转账记录到财务室开具收据。"
+MAX_NOTICES = 1000
+
+
+def issue_notices(community_id: int, unit_ids: list[int], actor, today: date | None = None) -> list:
+    """One sealed 催缴通知单 per unit that owes (its bills by item and period, the total, the
+    due date, how to pay); units owing nothing are left out. Returns the documents in order."""
+    from datetime import timedelta
+
+    today = today or site_today()
+    if not unit_ids:
+        raise FeeError("请选择要发通知单的房屋或楼栋。", "building")
+    if len(unit_ids) > MAX_NOTICES:
+        raise FeeError(f"一次最多 {MAX_NOTICES} 份通知单，请分楼栋打印。", "building")
+    units = {u.id: u for u in db.session.scalars(select(Unit).join(Building).where(
+        Unit.id.in_(unit_ids), Building.community_id == community_id))}
+    open_ = defaultdict(list)
+    due = Bill.amount_fen - Bill.paid_outside_fen - Bill.paid_fen
+    for b in db.session.scalars(select(Bill).where(Bill.unit_id.in_(list(units)), due > 0)
+                                .order_by(Bill.unit_id, Bill.period, Bill.item_id)):
+        open_[b.unit_id].append(b)
+    due_on = today + timedelta(days=NOTICE_DAYS)
+    docs = []
+    for uid in unit_ids:
+        bills_ = open_.get(uid)
+        if uid not in units or not bills_:
+            continue
+        by_item = defaultdict(int)
+        for b in bills_:
+            by_item[b.item.name] += b.due_fen
+        total = sum(b.due_fen for b in bills_)
+        u = units[uid]
+        doc = documents.create(DocKind.FEE_NOTICE, u, {
+            "unit": u.label, "lines": [[b.period, b.item.name, yuan(b.due_fen)] for b in bills_],
+            "by_item": [[k, yuan(v)] for k, v in by_item.items()], "amount": yuan(total),
+            "amount_upper": cn_upper(total), "due_on": due_on, "how_to_pay": HOW_TO_PAY,
+            "issued_on": today}, community_id=community_id, valid_from=today, valid_until=due_on)
+        documents.approve(doc, actor)
+        docs.append(doc)
+    if not docs:
+        raise FeeError("所选房屋都没有欠费，没有生成通知单。", "building")
+    record("fees.notices_issued", community_id=community_id, actor=actor, count=len(docs),
+           serials=[docs[0].serial, docs[-1].serial])
+    return docs
+
+
+def notices_pdf(docs: list, today: date | None = None) -> bytes:
+    """The batch as one PDF: one page per notice, each with its seal, serial and QR."""
+    from ..documents.pdf import render_pdf
+
+    notices = []
+    for doc in docs:
+        ctx = documents.print_context(doc, today)
+        ctx.pop("cn_date", None)
+        notices.append(ctx)
+    return render_pdf("fees/notices_pdf.html", page_size="A5", notices=notices, cn_date=documents.cn_date)
+
+
+def units_of_building(community_id: int, building_id: int, user=None, day: date | None = None) -> list[int]:
+    stmt = (select(Unit.id).join(Building).where(Building.community_id == community_id, Building.id == building_id)
+            .order_by(Unit.entrance, Unit.floor, Unit.number))
+    return list(db.session.scalars(stmt))

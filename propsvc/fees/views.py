@@ -264,6 +264,52 @@ def arrears_xlsx():
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+# --- 催缴通知单: a batch per building or for a selection ------------------------------------------
+
+def _buildings_for_user():
+    from sqlalchemy import select
+
+    from ..registry.models import Building
+
+    mine = services.steward_buildings(current_user, g.community.id, site_today())
+    rows = list(db.session.scalars(select(Building).where(Building.community_id == g.community.id)
+                                   .order_by(Building.sort_key, Building.number)))
+    return [b for b in rows if mine is None or b.id in mine], mine
+
+
+@bp.route("/notices", methods=["GET", "POST"])
+@allow(*VIEWERS)
+def notices():
+    form = forms.NoticeForm()
+    buildings, mine = _buildings_for_user()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            unit_ids = [int(x) for x in request.form.getlist("unit") if x.isdigit()]
+            b = form.building.data
+            if b is not None:
+                if b not in {x.id for x in buildings}:
+                    abort(404)
+                unit_ids = services.units_of_building(g.community.id, b)
+            if mine is not None:
+                allowed = {a.unit_id for a in services.arrears(g.community.id, site_today(), mine)}
+                unit_ids = [u for u in unit_ids if u in allowed]
+            try:
+                docs = services.issue_notices(g.community.id, unit_ids, current_user)
+                db.session.commit()
+            except services.FeeError as e:
+                db.session.rollback()
+                form.building.errors = [str(e)]
+            else:
+                pdf = services.notices_pdf(docs)
+                resp = send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
+                                 download_name=f"催缴通知单-{docs[0].serial}.pdf")
+                resp.headers["Cache-Control"] = "no-store"
+                return resp
+    return render_page("fees/notices.html", status=status, form=form, buildings=buildings)
+
+
 # --- the daily collection round ----------------------------------------------------------------
 
 def _contact_repeat(key):
