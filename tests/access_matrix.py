@@ -236,6 +236,8 @@ ROUTES: dict[str, Row] = {
     "fees.arrears_list": R(FEE_VIEWERS),
     "fees.arrears_xlsx": R(FEE_VIEWERS),
     "fees.notices": R(FEE_VIEWERS),
+    # the demo's batch of notices lies in documents 1..3999; another community's user finds none
+    "fees.notices_pdf": R(FEE_VIEWERS, args={"first": 1, "last": 3999}, other=404),
     "fees.round": R(COLLECTORS),
     "fees.contact": R(COLLECTORS),
     "errands.index": R(ERRANDS),

@@ -416,6 +416,8 @@ def test_d4_notice_batch_pdf_20_units(app, site, make):
     rows += [[f"7-1-{u.number}", "水费", "2026-11", "12.30", "2.30"] for u in units]
     assert upload(fin, csv_bytes(rows)).status_code == 303
     resp = post(fin, "/fees/notices", {"building": b7.id})
+    assert resp.status_code == 303
+    resp = fin.get(resp.headers["Location"])
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     docs = q(app, lambda s: list(s.scalars(select(Document).where(Document.kind == "fee_notice").order_by(Document.id))))
     assert len(docs) == 20 and docs[0].serial.startswith("CJ2026-")

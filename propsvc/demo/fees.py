@@ -64,4 +64,11 @@ def seed_demo_fees(community_id: int, now=None) -> str:
                                     promised_on=today if result == "promise" else None,
                                     note="对停车管理不满" if result == "refuse" else None, now=now - timedelta(days=1))
             contacts += 1
+        # A batch of notices for the units that owe most, one of them delivered.
+        top = sorted(owing, key=lambda a: -a.due_fen)[:5]
+        if top:
+            services.issue_notices(community_id, [a.unit_id for a in top], finance, today=today)
+            services.record_contact(community_id, db.session.get(Unit, top[0].unit_id), steward, method="notice",
+                                    result="delivered", now=now - timedelta(hours=1))
+            contacts += 1
     return f"收费：近三个月账单，{paid} 户已缴，{contacts} 条催费记录。"

@@ -664,3 +664,16 @@ def units_of_building(community_id: int, building_id: int, user=None, day: date 
     stmt = (select(Unit.id).join(Building).where(Building.community_id == community_id, Building.id == building_id)
             .order_by(Unit.entrance, Unit.floor, Unit.number))
     return list(db.session.scalars(stmt))
+
+
+def notice_batch(community_id: int, first: int, last: int, building_ids: set[int] | None = None) -> list:
+    """The notices with ids first..last of the community (a batch), limited to `building_ids`."""
+    from ..documents.models import Document
+
+    stmt = (select(Document).where(Document.community_id == community_id, Document.kind == str(DocKind.FEE_NOTICE),
+                                   Document.id.between(first, last)).order_by(Document.id))
+    docs = list(db.session.scalars(stmt))
+    if building_ids is not None:
+        ok = set(db.session.scalars(select(Unit.id).where(Unit.building_id.in_(list(building_ids)))))
+        docs = [d for d in docs if d.object_id in ok]
+    return docs

@@ -302,12 +302,27 @@ def notices():
                 db.session.rollback()
                 form.building.errors = [str(e)]
             else:
-                pdf = services.notices_pdf(docs)
-                resp = send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
-                                 download_name=f"催缴通知单-{docs[0].serial}.pdf")
-                resp.headers["Cache-Control"] = "no-store"
-                return resp
+                flash(f"已生成 {len(docs)} 份催缴通知单（{docs[0].serial} 至 {docs[-1].serial}）。", "ok")
+                return redirect(url_for("fees.notices_pdf", first=docs[0].id, last=docs[-1].id), 303)
     return render_page("fees/notices.html", status=status, form=form, buildings=buildings)
+
+
+@bp.get("/notices.pdf")
+@allow(*VIEWERS)
+def notices_pdf():
+    """The batch issued by one POST (its documents' id range) as one PDF; a steward gets only the
+    notices of units in their buildings."""
+    first, last = request.args.get("first", type=int), request.args.get("last", type=int)
+    if first is None or last is None or not 0 <= last - first < services.MAX_NOTICES * 4:
+        abort(404)
+    _b, mine = _buildings_for_user()
+    docs = services.notice_batch(g.community.id, first, last, mine)
+    if not docs:
+        abort(404)
+    resp = send_file(io.BytesIO(services.notices_pdf(docs)), mimetype="application/pdf",
+                     download_name=f"催缴通知单-{docs[0].serial}.pdf")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 # --- the daily collection round ----------------------------------------------------------------
