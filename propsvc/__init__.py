@@ -79,6 +79,7 @@ def _register_hooks(app: Flask) -> None:
     from .auth.services import own_building_ids
     from .core import hooks
     from .fees.services import ensure_fee_defaults
+    from .fees.services import summary_lines
     from .fees.views import analysis_panel, briefing_panel, today_panel
     from .notices.services import board_for
     from .patrols.defaults import ensure_patrol_defaults
@@ -95,6 +96,7 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.FEE_DISPUTE, open_fee_dispute)  # [D4] 有异议 → a ticket
     hooks.register(app, hooks.TODAY_PANELS, today_panel)  # [D4] 今日催费
     hooks.register(app, hooks.BRIEFING_PANELS, briefing_panel)  # [D4] 收费情况
+    hooks.register(app, hooks.SUMMARY_LINES, summary_lines)  # [D4] the day's collection round
     hooks.register(app, hooks.ANALYSIS_PANELS, analysis_panel)  # [D4] collection rate by building/month
 
 

@@ -436,3 +436,13 @@ def test_d4_notice_batch_pdf_20_units(app, site, make):
     assert contact(steward, units[0], method="notice", result="delivered").status_code == 303
     resp = contact(steward, units[1], method="phone", result="delivered")
     assert resp.status_code == 422 and "只用于送达催缴通知单" in resp.get_data(as_text=True)
+
+
+def test_d4_summary_draft_lists_the_round(app, site):
+    fin = client_for(app, site["users"]["finance"])
+    _arrears(app, fin)
+    steward = client_for(app, site["users"]["steward"])
+    steward.get("/fees/round")
+    contact(steward, site["u1"], result="promise", promised_on="2026-12-10")
+    html = steward.get("/patrols/summary?draft=1").get_data(as_text=True)
+    assert "催费：今日催费 2 户，已有结果 1 户" in html and "3栋2单元1201 电话 · 承诺缴费（承诺 12-10）" in html

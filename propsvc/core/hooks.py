@@ -48,6 +48,10 @@ BRIEFING_PANELS = "briefing_panels"
 # collection rate by building and month, inline SVG).
 ANALYSIS_PANELS = "analysis_panels"
 
+# (user, community_id, day) -> list of str: lines of other areas in the steward's daily summary
+# draft (fees: the day's collection round and its results). Units and results only, no names.
+SUMMARY_LINES = "summary_lines"
+
 _KEY = "propsvc.hooks"
 
 

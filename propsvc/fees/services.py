@@ -677,3 +677,28 @@ def notice_batch(community_id: int, first: int, last: int, building_ids: set[int
         ok = set(db.session.scalars(select(Unit.id).where(Unit.building_id.in_(list(building_ids)))))
         docs = [d for d in docs if d.object_id in ok]
     return docs
+
+
+def summary_lines(user, community_id: int, day: date) -> list[str]:
+    """SUMMARY_LINES [D4]: the steward's collection round of `day` and its results (units and
+    results only), for the daily summary's draft. Nothing when the steward had no round."""
+    items_ = list(db.session.scalars(select(RoundItem).where(RoundItem.user_id == user.id, RoundItem.day == day)
+                                     .order_by(RoundItem.position)))
+    contacts = list(db.session.scalars(select(Contact).where(Contact.user_id == user.id, Contact.day == day,
+                                                             Contact.community_id == community_id)
+                                       .order_by(Contact.id)))
+    if not items_ and not contacts:
+        return []
+    done = {c.unit_id for c in contacts}
+    on_round = [i for i in items_ if i.unit_id in done]
+    counts = defaultdict(int)
+    for c in contacts:
+        counts[c.result_label] += 1
+    out = [f"催费：今日催费 {len(items_)} 户，已有结果 {len(on_round)} 户"
+           + ("（已完成）" if items_ and len(on_round) == len(items_) else "")
+           + (f"；联系 {len(contacts)} 次：" + "、".join(f"{k} {v}" for k, v in counts.items()) if contacts else "")]
+    labels = {u.id: u.label for u in db.session.scalars(select(Unit).where(Unit.id.in_({c.unit_id for c in contacts})))}
+    for c in contacts:
+        out.append(f"· {labels.get(c.unit_id, '')} {c.method_label} · {c.result_label}"
+                   + (f"（承诺 {c.promised_on:%m-%d}）" if c.promised_on else ""))
+    return out
