@@ -79,13 +79,13 @@ def _register_hooks(app: Flask) -> None:
     from .auth.services import own_building_ids
     from .core import hooks
     from .fees.services import ensure_fee_defaults
-    from .fees.services import summary_lines
-    from .fees.views import analysis_panel, briefing_panel, today_panel
+    from .fees.services import summary_lines, workorder_charges
+    from .fees.views import analysis_panel, briefing_panel, ticket_panel, today_panel
     from .notices.services import board_for
     from .patrols.defaults import ensure_patrol_defaults
     from .privacy.services import cover_building_ids
     from .renovation.services import active_renovation_for_unit
-    from .tickets.services import calendar_warnings_for, ensure_defaults, open_fee_dispute
+    from .tickets.services import calendar_warnings_for, ensure_defaults, open_fee_dispute, ticket_facts
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
     hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_fee_defaults)
@@ -97,7 +97,10 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.TODAY_PANELS, today_panel)  # [D4] 今日催费
     hooks.register(app, hooks.BRIEFING_PANELS, briefing_panel)  # [D4] 收费情况
     hooks.register(app, hooks.SUMMARY_LINES, summary_lines)  # [D4] the day's collection round
-    hooks.register(app, hooks.ANALYSIS_PANELS, analysis_panel)  # [D4] collection rate by building/month
+    hooks.register(app, hooks.ANALYSIS_PANELS, analysis_panel)
+    hooks.register(app, hooks.TICKET_FACTS, ticket_facts)  # paid repairs: the ticket's unit and kind
+    hooks.register(app, hooks.WORKORDER_CHARGES, workorder_charges)  # paid repairs on the work order
+    hooks.register(app, hooks.TICKET_PANELS, ticket_panel)  # paid repairs: the quote on the ticket  # [D4] collection rate by building/month
 
 
 def _make_upload_folder(app: Flask) -> None:

@@ -11,5 +11,5 @@ from .slips import models as slips_models  # noqa: F401
 from .frontdesk import models as frontdesk_models  # noqa: F401
 from .notices import models as notices_models  # noqa: F401
 from .errands import models as errands_models  # noqa: F401
-from .fees.models import Allocation, Bill, ChargeItem, Contact, FeeSettings, Payment, RoundItem  # noqa: F401
+from .fees.models import Allocation, Bill, ChargeItem, Contact, FeeSettings, Payment, RepairLine, RepairPrice, RepairQuote, RoundItem  # noqa: F401
 from .privacy.models import Cover, RevealLog  # noqa: F401

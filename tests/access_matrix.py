@@ -239,6 +239,11 @@ ROUTES: dict[str, Row] = {
     # the demo's batch of notices lies in documents 1..3999; another community's user finds none
     "fees.notices_pdf": R(FEE_VIEWERS, args={"first": 1, "last": 3999}, other=404),
     "fees.round": R(COLLECTORS),
+    "fees.repair_prices": R(FEE_OFFICE),
+    "fees.repair": R(FEE_VIEWERS | {T}),
+    "fees.repair_line": R(staff(S, SUP, T)),
+    "fees.repair_consent": R(staff(S, SUP, FD, T)),
+    "fees.repair_charge": R(COLLECTORS),
     "fees.contact": R(COLLECTORS),
     "errands.index": R(ERRANDS),
     "errands.settings": R(LEADS),

@@ -22,6 +22,18 @@ VALID_ID = "110101199003071233"
 PHONE = "13800138000"
 
 
+def _repair_price_id(c) -> str:
+    """The price the "repair" fresh factory (test_form_fuzz._repair) puts on the list."""
+    from sqlalchemy import select
+
+    from propsvc.extensions import db
+    from propsvc.fees.models import RepairPrice
+
+    with c.app.app_context():
+        return str(db.session.scalar(select(RepairPrice.id).where(RepairPrice.community_id == c.site.community_id,
+                                                                   RepairPrice.name == "上门维修费")))
+
+
 @dataclass(frozen=True)
 class T:
     endpoint: str
@@ -282,6 +294,15 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.fees.forms.NoticeForm": [T("fees.notices", "finance",
                                         valid={"building": lambda c: str(c.site.extra["building_id"])},
                                         refusal_writes="")],
+    "propsvc.fees.forms.RepairPriceForm": [T("fees.repair_prices", "finance",
+                                             valid={"name": lambda c: f"材料{c.n()}", "kind": "material",
+                                                    "unit_name": "个", "price": "12.50"})],
+    "propsvc.fees.forms.RepairLineForm": [T("fees.repair_line", "steward", fresh="repair", page="fees.repair",
+                                            valid={"price_id": lambda c: _repair_price_id(c),
+                                                   "qty": "2"})],
+    "propsvc.fees.forms.ConsentForm": [T("fees.repair_consent", "steward", fresh="repair:quoted", page="fees.repair",
+                                         valid={"method": "paper", "name": "王建国", "signature": ""})],
+    "propsvc.fees.forms.ChargeForm": [T("fees.repair_charge", "steward", fresh="repair:consented", page="fees.repair")],
     "propsvc.fees.forms.ContactForm": [T("fees.contact", "supervisor", page="fees.round",
                                          valid={"method": "phone", "result": "unreachable"})],
     "propsvc.errands.forms.ParcelForm": [T("errands.parcel_new", "front_desk", valid={

@@ -446,3 +446,87 @@ def test_d4_summary_draft_lists_the_round(app, site):
     contact(steward, site["u1"], result="promise", promised_on="2026-12-10")
     html = steward.get("/patrols/summary?draft=1").get_data(as_text=True)
     assert "催费：今日催费 2 户，已有结果 1 户" in html and "3栋2单元1201 电话 · 承诺缴费（承诺 12-10）" in html
+
+
+# --- paid repairs (item 7) ------------------------------------------------------------------------
+
+def _repair_ticket(app, site):
+    from propsvc.auth.models import User
+    from propsvc.extensions import db
+    from propsvc.tickets import services as ts
+    from propsvc.tickets.models import Category
+
+    with app.app_context():
+        cat = db.session.scalar(select(Category).where(Category.community_id == site["community"].id).order_by(Category.id))
+        t = ts.create_ticket(site["community"].id, ts.Intake(kind="repair", channel="phone", category_id=cat.id,
+                                                             urgency="normal", description="厨房水龙头漏水",
+                                                             unit_id=site["u1"].id),
+                             db.session.get(User, site["users"]["steward"].id))
+        db.session.commit()
+        return t.id
+
+
+def test_d4_paid_repair_quote_consent_charge_and_workorder(app, site, make):
+    fin = client_for(app, site["users"]["finance"])
+    assert post(fin, "/fees/repairs/prices", {"name": "水龙头", "kind": "material", "unit_name": "个",
+                                              "price": "45.50"}).status_code == 303
+    assert post(fin, "/fees/repairs/prices", {"name": "上门维修", "kind": "labour", "unit_name": "次",
+                                              "price": "30"}).status_code == 303
+    from propsvc.fees.models import Bill, RepairPrice
+    prices = {p.name: p.id for p in q(app, lambda s: list(s.scalars(select(RepairPrice))))}
+    tid = _repair_ticket(app, site)
+    steward = client_for(app, site["users"]["steward"])
+    assert "有偿维修报价" in steward.get(f"/tickets/{tid}").get_data(as_text=True)
+    assert post(steward, f"/fees/repairs/{tid}/lines", {"price_id": prices["水龙头"], "qty": "2"}).status_code == 303
+    assert post(steward, f"/fees/repairs/{tid}/lines", {"price_id": prices["上门维修"], "qty": "1"}).status_code == 303
+    # no charge before the owner's consent
+    resp = post(steward, f"/fees/repairs/{tid}/charge", {})
+    assert resp.status_code == 409 and "尚未签字确认" in resp.get_data(as_text=True)
+    resp = post(steward, f"/fees/repairs/{tid}/consent", {"method": "pad", "name": "王建国", "signature": ""})
+    assert resp.status_code == 422 and "签字板上签字" in resp.get_data(as_text=True)
+    assert post(steward, f"/fees/repairs/{tid}/consent", {"method": "paper", "name": "王建国"}).status_code == 303
+    # after consent the quote is fixed
+    resp = post(steward, f"/fees/repairs/{tid}/lines", {"price_id": prices["上门维修"], "qty": "1"})
+    assert resp.status_code == 409
+    assert post(steward, f"/fees/repairs/{tid}/charge", {}).status_code == 303
+    charged = [b for b in bills(app, site["u1"].id) if b.source == "repair"]
+    assert len(charged) == 1 and charged[0].amount_fen == 2 * 4550 + 3000
+    assert post(steward, f"/fees/repairs/{tid}/charge", {}).status_code == 409  # once only
+    # paid at finance like any bill; the month's regular bills still generate beside it
+    assert generate(fin, "2026-12").status_code == 303
+    # paid for that bill (chosen at finance; the default would take the oldest first)
+    assert pay(fin, site["u1"], "121.00", "R-REP", bill=str(charged[0].id)).status_code == 303
+    assert [b.due_fen for b in bills(app, site["u1"].id) if b.source == "repair"] == [0]
+    assert sum(b.due_fen for b in bills(app, site["u1"].id)) == 22375 + 1000  # the month's bills untouched
+    # the work order prints the charges
+    import shutil
+    import subprocess
+    resp = steward.get(f"/tickets/{tid}/workorder.pdf")
+    assert resp.status_code == 200
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-", "-"], input=resp.data, capture_output=True, check=True).stdout.decode()
+        assert "水龙头" in text and "121.00" in text and "王建国" in text
+
+
+def test_d4_paid_repair_only_for_home_repairs(app, site):
+    from propsvc.auth.models import User
+    from propsvc.extensions import db
+    from propsvc.tickets import services as ts
+    from propsvc.tickets.models import Category
+
+    fin = client_for(app, site["users"]["finance"])
+    post(fin, "/fees/repairs/prices", {"name": "上门维修", "kind": "labour", "unit_name": "次", "price": "30"})
+    with app.app_context():
+        cat = db.session.scalar(select(Category).where(Category.community_id == site["community"].id).order_by(Category.id))
+        t = ts.create_ticket(site["community"].id, ts.Intake(kind="complaint", channel="phone", category_id=cat.id,
+                                                             urgency="normal", description="噪音", unit_id=site["u1"].id),
+                             db.session.get(User, site["users"]["steward"].id))
+        db.session.commit()
+        tid = t.id
+    from propsvc.fees.models import RepairPrice
+    pid = q(app, lambda s: s.scalar(select(RepairPrice.id)))
+    steward = client_for(app, site["users"]["steward"])
+    resp = post(steward, f"/fees/repairs/{tid}/lines", {"price_id": pid, "qty": "1"})
+    assert resp.status_code == 409 and "室内的报修" in resp.get_data(as_text=True)
+    resp = post(fin, "/fees/repairs/prices", {"name": "x", "kind": "labour", "unit_name": "次", "price": "-3"})
+    assert resp.status_code == 422 and "负数" in resp.get_data(as_text=True)

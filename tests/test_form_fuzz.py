@@ -183,8 +183,29 @@ def _payment(site):
     return {"payment_id": p.id}
 
 
+def _repair(site, to="new"):
+    from propsvc.fees import services as fs
+    from propsvc.tickets import services as ts
+    from propsvc.tickets.models import Category
+
+    cid, steward = site.community_id, _user("steward")
+    cat = db.session.scalar(select(Category).where(Category.community_id == cid).order_by(Category.id))
+    t = ts.create_ticket(cid, ts.Intake(kind="repair", channel="phone", category_id=cat.id, urgency="normal",
+                                        description="室内维修", unit_id=site.ids["unit_id"]), steward)
+    price = fs.save_repair_price(cid, steward, name="上门维修费", kind="labour", unit_name="次", price_fen=3000)
+    if to in ("quoted", "consented"):
+        fs.add_repair_line(cid, t.id, steward, price_id=price.id, qty=1)
+    if to == "consented":
+        fs.consent_repair(cid, t.id, steward, method="paper", name="业主")
+    db.session.commit()
+    return {"ticket_id": t.id}
+
+
 FRESH = {
     "payment": _payment,
+    "repair": _repair,
+    "repair:quoted": lambda site: _repair(site, "quoted"),
+    "repair:consented": lambda site: _repair(site, "consented"),
     "renovation:applied": lambda site: _renovation(site),
     "renovation:approved": lambda site: _renovation(site, "approved"),
     "extension:requested": lambda site: _renovation(site, "extension:requested"),

@@ -1,8 +1,8 @@
-"""fees (branch i19-fees): charge items, bills, payments, allocations, collection contacts and rounds [D4]
+"""fees (branch i19-fees): charge items, bills, payments, allocations, collection contacts and rounds, paid repairs [D4]
 
 Revision ID: 0017_fees
 Revises: 0016
-Create Date: 2026-12-06 02:55:09.712331
+Create Date: 2026-12-06 03:12:39.150208
 
 """
 from alembic import op
@@ -33,6 +33,21 @@ def upgrade():
     with op.batch_alter_table('fee_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fee_item_community_id'), ['community_id'], unique=False)
 
+    op.create_table('fee_repair_price',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('unit_name', sa.String(length=8), nullable=False),
+    sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_fee_repair_price_community_id_community')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_repair_price')),
+    sa.UniqueConstraint('community_id', 'name', name=op.f('uq_fee_repair_price_community_id_name'))
+    )
+    with op.batch_alter_table('fee_repair_price', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fee_repair_price_community_id'), ['community_id'], unique=False)
+
     op.create_table('fee_settings',
     sa.Column('community_id', sa.Integer(), nullable=False),
     sa.Column('daily_round', sa.Integer(), nullable=False),
@@ -50,12 +65,13 @@ def upgrade():
     sa.Column('paid_outside_fen', sa.BigInteger(), nullable=False),
     sa.Column('paid_fen', sa.BigInteger(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('ref', sa.String(length=16), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_fee_bill_community_id_community')),
     sa.ForeignKeyConstraint(['item_id'], ['fee_item.id'], name=op.f('fk_fee_bill_item_id_fee_item')),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_fee_bill_unit_id_unit')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_bill')),
-    sa.UniqueConstraint('unit_id', 'item_id', 'period', name=op.f('uq_fee_bill_unit_id_item_id_period'))
+    sa.UniqueConstraint('unit_id', 'item_id', 'period', 'ref', name=op.f('uq_fee_bill_unit_id_item_id_period_ref'))
     )
     with op.batch_alter_table('fee_bill', schema=None) as batch_op:
         batch_op.create_index('ix_fee_bill_community_period', ['community_id', 'period'], unique=False)
@@ -142,11 +158,54 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_fee_allocation_bill_id'), ['bill_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_fee_allocation_payment_id'), ['payment_id'], unique=False)
 
+    op.create_table('fee_repair_quote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('consent_method', sa.String(length=8), nullable=True),
+    sa.Column('consent_name', sa.String(length=64), nullable=True),
+    sa.Column('consent_signature', sa.String(length=255), nullable=True),
+    sa.Column('consent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('charged_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('bill_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['bill_id'], ['fee_bill.id'], name=op.f('fk_fee_repair_quote_bill_id_fee_bill')),
+    sa.ForeignKeyConstraint(['community_id'], ['community.id'], name=op.f('fk_fee_repair_quote_community_id_community')),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_fee_repair_quote_unit_id_unit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_repair_quote')),
+    sa.UniqueConstraint('ticket_id', name=op.f('uq_fee_repair_quote_ticket_id'))
+    )
+    with op.batch_alter_table('fee_repair_quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fee_repair_quote_community_id'), ['community_id'], unique=False)
+
+    op.create_table('fee_repair_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('quote_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('qty', sa.Integer(), nullable=False),
+    sa.Column('price_fen', sa.BigInteger(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['quote_id'], ['fee_repair_quote.id'], name=op.f('fk_fee_repair_line_quote_id_fee_repair_quote')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_repair_line'))
+    )
+    with op.batch_alter_table('fee_repair_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fee_repair_line_quote_id'), ['quote_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('fee_repair_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fee_repair_line_quote_id'))
+
+    op.drop_table('fee_repair_line')
+    with op.batch_alter_table('fee_repair_quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fee_repair_quote_community_id'))
+
+    op.drop_table('fee_repair_quote')
     with op.batch_alter_table('fee_allocation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fee_allocation_payment_id'))
         batch_op.drop_index(batch_op.f('ix_fee_allocation_bill_id'))
@@ -173,6 +232,10 @@ def downgrade():
 
     op.drop_table('fee_bill')
     op.drop_table('fee_settings')
+    with op.batch_alter_table('fee_repair_price', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fee_repair_price_community_id'))
+
+    op.drop_table('fee_repair_price')
     with op.batch_alter_table('fee_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fee_item_community_id'))
 

@@ -52,6 +52,18 @@ ANALYSIS_PANELS = "analysis_panels"
 # draft (fees: the day's collection round and its results). Units and results only, no names.
 SUMMARY_LINES = "summary_lines"
 
+# (community_id, ticket_id) -> {"unit_id", "kind", "serial", "state"} or None: what fees needs
+# to know of a ticket for a paid repair (tickets answers).
+TICKET_FACTS = "ticket_facts"
+
+# (ticket_id) -> list of dicts: the paid repair's quoted charges printed on the work order
+# (fees answers; tickets' work-order PDF asks).
+WORKORDER_CHARGES = "workorder_charges"
+
+# (ticket_id, kind, unit_id) -> list of Markup: panels of other areas on a ticket's page (fees:
+# the paid repair's quote, for a repair inside a home).
+TICKET_PANELS = "ticket_panels"
+
 _KEY = "propsvc.hooks"
 
 

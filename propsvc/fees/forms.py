@@ -62,3 +62,26 @@ class ContactForm(Form):
 
 class NoticeForm(Form):
     building = ChineseIntegerField("楼栋", validators=[Optional()])
+
+
+class RepairPriceForm(Form):
+    name = StringField("名称", validators=[DataRequired("请填写名称。"), Length(max=40, message="最多 40 个字。")])
+    kind = SelectField("类别", choices=[("material", "材料"), ("labour", "人工")])
+    unit_name = StringField("单位", default="次", validators=[Length(max=8, message="最多 8 个字。")])
+    price = StringField("单价（元）", validators=[_yuan(allow_zero=False)], render_kw={"inputmode": "decimal"})
+
+
+class RepairLineForm(Form):
+    price_id = SelectField("价目", coerce=int, validate_choice=False)
+    qty = ChineseIntegerField("数量", default=1, validators=[DataRequired("请填写数量。")])
+
+
+class ConsentForm(Form):
+    method = RadioField("签字方式", choices=[("paper", "纸质签字"), ("pad", "签字板")], default="paper",
+                        validators=[DataRequired("请选择签字方式。")])
+    name = StringField("签字人", validators=[DataRequired("请填写签字人姓名。"), Length(max=64, message="最多 64 个字。")])
+    signature = StringField("签名", validators=[Optional()])
+
+
+class ChargeForm(Form):
+    """完工确认，计入账单 (no fields)."""

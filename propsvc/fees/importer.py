@@ -144,7 +144,7 @@ def import_arrears(community_id: int, filename: str, data: bytes, actor, today: 
     if result.errors:
         return result
     existing = {(b.unit_id, b.item_id, b.period): b for b in db.session.scalars(
-        select(Bill).where(Bill.community_id == community_id, Bill.period.in_({p[2] for p in parsed})))}
+        select(Bill).where(Bill.community_id == community_id, Bill.ref == "", Bill.period.in_({p[2] for p in parsed})))}
     for uid, item_id, period, amount, paid in parsed:
         b = existing.get((uid, item_id, period))
         if b is None:

@@ -50,7 +50,7 @@ class Bill(db.Model):
     """What one unit owes for one item and period (YYYY-MM). One row per (unit, item, period):
     generating a month twice creates nothing twice."""
     __tablename__ = "fee_bill"
-    __table_args__ = (UniqueConstraint("unit_id", "item_id", "period"),
+    __table_args__ = (UniqueConstraint("unit_id", "item_id", "period", "ref"),
                       Index("ix_fee_bill_community_period", "community_id", "period"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +61,9 @@ class Bill(db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     paid_outside_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # paid per the finance system's import
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # allocations of payments here (not reversed)
-    source: Mapped[str] = mapped_column(String(16), default="generated")  # generated / imported
+    source: Mapped[str] = mapped_column(String(16), default="generated")  # generated / imported / repair
+    # "" for a month's regular bill; "R<quote id>" for a paid repair's charge (several a month)
+    ref: Mapped[str] = mapped_column(String(16), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     item: Mapped[ChargeItem] = relationship()
@@ -148,3 +150,57 @@ class RoundItem(db.Model):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     position: Mapped[int] = mapped_column(default=0)
     reason: Mapped[str] = mapped_column(String(16), default="arrears")  # promised / arrears
+
+
+class RepairPrice(db.Model):
+    """The paid-repair price list: materials and labour [D4 / issue 19 item 7]."""
+    __tablename__ = "fee_repair_price"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))  # material / labour
+    unit_name: Mapped[str] = mapped_column(String(8), default="次")
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+REPAIR_KINDS = {"material": "材料", "labour": "人工"}
+CONSENT_METHODS = {"pad": "签字板", "paper": "纸质签字"}
+
+
+class RepairQuote(db.Model):
+    """The quoted charges of a repair inside a home (one per ticket): the owner consents before
+    the work; confirming the work adds the total to the unit's bills."""
+    __tablename__ = "fee_repair_quote"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    ticket_id: Mapped[int] = mapped_column(unique=True)  # tickets area, by id
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    consent_method: Mapped[str | None] = mapped_column(String(8))
+    consent_name: Mapped[str | None] = mapped_column(String(64))
+    consent_signature: Mapped[str | None] = mapped_column(String(255))  # stored PNG's path (pad)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    charged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("fee_bill.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lines: Mapped[list["RepairLine"]] = relationship(order_by="RepairLine.id", cascade="all, delete-orphan")
+
+    @property
+    def total_fen(self) -> int:
+        return sum(ln.amount_fen for ln in self.lines)
+
+
+class RepairLine(db.Model):
+    __tablename__ = "fee_repair_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("fee_repair_quote.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    qty: Mapped[int] = mapped_column()
+    price_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)

@@ -23,8 +23,9 @@ from .models import (BY_AREA, CONTACT_METHODS, FIXED, MANUAL, METHODS, RESULTS, 
                      Contact, FeeSettings, Payment, RoundItem)
 from .money import MoneyError, area_charge, cn_upper, yuan, yuan_text
 
+REPAIR_ITEM = "维修费"  # paid repairs' charges (item 7)
 DEFAULT_ITEMS = (("物业费", BY_AREA, 250), ("水费", MANUAL, 0), ("电费", MANUAL, 0), ("停车费", MANUAL, 0),
-                 ("垃圾费", FIXED, 1000))
+                 ("垃圾费", FIXED, 1000), (REPAIR_ITEM, MANUAL, 0))
 BUCKETS = (("1-3", "1–3 个月", 1, 3), ("4-6", "4–6 个月", 4, 6), ("7-12", "7–12 个月", 7, 12),
            ("12+", "12 个月以上", 13, 10**6))
 MAX_RECEIPT = 32
@@ -85,7 +86,7 @@ def save_item(community_id: int, actor, *, item_id: int | None, name: str, kind:
         item = ChargeItem(community_id=community_id, sort=len(items(community_id)))
         db.session.add(item)
     else:
-        item = db.session.get(ChargeItem, item_id)
+        item = db.session.get(ChargeItem, item_id) if 0 < item_id < 2**31 else None
         if item is None or item.community_id != community_id:
             raise FeeError("未找到该收费项目。", status=404)
     before = {"name": item.name, "kind": item.kind, "rate_fen": item.rate_fen, "active": item.active}
@@ -177,7 +178,7 @@ def generate_month(community_id: int, period: str, actor=None) -> GenerateResult
         return result
     units = db.session.execute(select(Unit.id, Unit.area).join(Building).where(Building.community_id == community_id)).all()
     have = set(db.session.execute(select(Bill.unit_id, Bill.item_id).where(Bill.community_id == community_id,
-                                                                          Bill.period == period)).all())
+                                                                          Bill.period == period, Bill.ref == "")).all())
     rows, now = [], utcnow()
     for unit_id, area in units:
         for item in chargeable:
@@ -192,7 +193,7 @@ def generate_month(community_id: int, period: str, actor=None) -> GenerateResult
             else:
                 amount = item.rate_fen
             rows.append({"community_id": community_id, "unit_id": unit_id, "item_id": item.id, "period": period,
-                         "amount_fen": amount, "paid_outside_fen": 0, "paid_fen": 0, "source": "generated",
+                         "amount_fen": amount, "paid_outside_fen": 0, "paid_fen": 0, "source": "generated", "ref": "",
                          "created_at": now})
             result.total_fen += amount
     for start in range(0, len(rows), 2000):
@@ -702,3 +703,144 @@ def summary_lines(user, community_id: int, day: date) -> list[str]:
         out.append(f"· {labels.get(c.unit_id, '')} {c.method_label} · {c.result_label}"
                    + (f"（承诺 {c.promised_on:%m-%d}）" if c.promised_on else ""))
     return out
+
+
+
+# --- paid repairs (issue 19 item 7) -------------------------------------------------------------
+
+def repair_prices(community_id: int, active_only: bool = False) -> list:
+    from .models import RepairPrice
+
+    stmt = select(RepairPrice).where(RepairPrice.community_id == community_id).order_by(RepairPrice.kind, RepairPrice.name)
+    if active_only:
+        stmt = stmt.where(RepairPrice.active.is_(True))
+    return list(db.session.scalars(stmt))
+
+
+def save_repair_price(community_id: int, actor, *, name: str, kind: str, unit_name: str, price_fen: int,
+                      active: bool = True):
+    """Add a price, or change the one of that name (the price list: materials and labour)."""
+    from .models import REPAIR_KINDS, RepairPrice
+
+    name, unit_name = (name or "").strip(), (unit_name or "").strip() or "次"
+    if not name or len(name) > 40:
+        raise FeeError("请填写名称（不超过 40 个字）。", "name")
+    if kind not in REPAIR_KINDS:
+        raise FeeError("请选择材料或人工。", "kind")
+    if len(unit_name) > 8:
+        raise FeeError("单位不超过 8 个字。", "unit_name")
+    if price_fen <= 0:
+        raise FeeError("单价必须大于 0。", "price")
+    p = db.session.scalar(select(RepairPrice).where(RepairPrice.community_id == community_id, RepairPrice.name == name))
+    if p is None:
+        p = RepairPrice(community_id=community_id, name=name)
+        db.session.add(p)
+    p.kind, p.unit_name, p.price_fen, p.active = kind, unit_name, price_fen, active
+    db.session.flush()
+    record("fees.repair_price_saved", p, community_id=community_id, actor=actor, name=name, kind=kind,
+           price_fen=price_fen, active=active)
+    return p
+
+
+def ticket_facts(community_id: int, ticket_id: int) -> dict | None:
+    """The ticket's unit, kind, serial and state (tickets answers core.hooks.TICKET_FACTS)."""
+    return hooks.first(hooks.TICKET_FACTS, community_id, ticket_id)
+
+
+def quote_for(ticket_id: int):
+    from .models import RepairQuote
+
+    return db.session.scalar(select(RepairQuote).where(RepairQuote.ticket_id == ticket_id))
+
+
+def add_repair_line(community_id: int, ticket_id: int, actor, *, price_id: int, qty: int):
+    """A quoted line on a repair's work order: an item of the price list × quantity. Only a
+    repair inside a home, before the owner consented (a change after consent needs a new one)."""
+    from .models import RepairLine, RepairPrice, RepairQuote
+
+    facts = ticket_facts(community_id, ticket_id)
+    if facts is None:
+        raise FeeError("未找到该工单。", status=404)
+    if facts.get("kind") != "repair" or not facts.get("unit_id"):
+        raise FeeError("只有住户室内的报修工单可以收费。", "price_id", status=409)
+    if not 1 <= qty <= 999:
+        raise FeeError("数量应为 1 到 999 的整数。", "qty")
+    price = db.session.get(RepairPrice, price_id) if isinstance(price_id, int) and 0 < price_id < 2**31 else None
+    if price is None or price.community_id != community_id or not price.active:
+        raise FeeError("请从价目表中选择。", "price_id")
+    q = quote_for(ticket_id)
+    if q is None:
+        q = RepairQuote(community_id=community_id, ticket_id=ticket_id, unit_id=facts["unit_id"])
+        db.session.add(q)
+        db.session.flush()
+    if q.consent_at is not None:
+        raise FeeError("业主已签字确认报价，不能再修改。", "price_id", status=409)
+    line = RepairLine(quote_id=q.id, name=price.name, kind=price.kind, qty=qty, price_fen=price.price_fen,
+                      amount_fen=price.price_fen * qty)
+    q.lines.append(line)
+    db.session.flush()
+    record("fees.repair_quoted", q, community_id=community_id, actor=actor, ticket_id=ticket_id, name=price.name,
+           qty=qty, amount_fen=line.amount_fen)
+    return q
+
+
+def consent_repair(community_id: int, ticket_id: int, actor, *, method: str, name: str,
+                   signature_path: str | None = None, now: datetime | None = None):
+    """The owner's consent to the quote, before the work: on the kiosk's pad (a signature) or
+    on paper (the signer's name; the paper is kept)."""
+    from .models import CONSENT_METHODS
+
+    q = quote_for(ticket_id)
+    if q is None or q.community_id != community_id or not q.lines:
+        raise FeeError("请先填写报价。", "name", status=409)
+    if q.consent_at is not None:
+        raise FeeError("业主已签字确认。", "name", status=409)
+    name = (name or "").strip()
+    if method not in CONSENT_METHODS:
+        raise FeeError("请选择签字方式。", "method")
+    if not name or len(name) > 64:
+        raise FeeError("请填写签字人姓名。", "name")
+    if method == "pad" and not signature_path:
+        raise FeeError("请在签字板上签字，或选择纸质签字。", "signature")
+    q.consent_method, q.consent_name, q.consent_signature = method, name, signature_path
+    q.consent_at = now or utcnow()
+    record("fees.repair_consented", q, community_id=community_id, actor=actor, ticket_id=ticket_id, method=method,
+           total_fen=q.total_fen)
+    return q
+
+
+def charge_repair(community_id: int, ticket_id: int, actor, today: date | None = None):
+    """The work is confirmed: the quote's total becomes a bill (维修费, this month) of the unit,
+    paid at finance like any other. Once only; never without the owner's consent."""
+    q = quote_for(ticket_id)
+    if q is None or q.community_id != community_id or not q.lines:
+        raise FeeError("该工单没有收费报价。", status=409)
+    if q.consent_at is None:
+        raise FeeError("业主尚未签字确认报价，不能计费。", status=409)
+    if q.charged_at is not None:
+        raise FeeError("已计入账单。", status=409)
+    ensure_fee_defaults(community_id)
+    item = db.session.scalar(select(ChargeItem).where(ChargeItem.community_id == community_id,
+                                                      ChargeItem.name == REPAIR_ITEM))
+    bill = Bill(community_id=community_id, unit_id=q.unit_id, item_id=item.id, period=period_of(today or site_today()),
+                amount_fen=q.total_fen, paid_outside_fen=0, paid_fen=0, source="repair", ref=f"R{q.id}")
+    db.session.add(bill)
+    db.session.flush()
+    q.bill_id, q.charged_at = bill.id, utcnow()
+    record("fees.repair_charged", q, community_id=community_id, actor=actor, ticket_id=ticket_id, bill_id=bill.id,
+           amount_fen=bill.amount_fen)
+    return q
+
+
+def workorder_charges(ticket_id: int) -> list[dict]:
+    """WORKORDER_CHARGES: the quoted lines for the work-order PDF (plain data)."""
+    from .models import CONSENT_METHODS, REPAIR_KINDS
+
+    q = quote_for(ticket_id)
+    if q is None or not q.lines:
+        return []
+    return [{"lines": [[REPAIR_KINDS.get(ln.kind, ln.kind), ln.name, ln.qty, yuan(ln.price_fen), yuan(ln.amount_fen)]
+                       for ln in q.lines],
+             "total": yuan(q.total_fen),
+             "consent": (f"{q.consent_name}（{CONSENT_METHODS.get(q.consent_method, '')}）" if q.consent_at else ""),
+             "charged": bool(q.charged_at)}]

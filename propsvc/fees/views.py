@@ -313,7 +313,7 @@ def notices_pdf():
     """The batch issued by one POST (its documents' id range) as one PDF; a steward gets only the
     notices of units in their buildings."""
     first, last = request.args.get("first", type=int), request.args.get("last", type=int)
-    if first is None or last is None or not 0 <= last - first < services.MAX_NOTICES * 4:
+    if first is None or last is None or not 0 < first <= last < 2**31 or last - first >= services.MAX_NOTICES * 4:
         abort(404)
     _b, mine = _buildings_for_user()
     docs = services.notice_batch(g.community.id, first, last, mine)
@@ -411,3 +411,147 @@ def analysis_panel(community_id: int):
     if not data:
         return []
     return [Markup(render_template("fees/_analysis.html", periods=periods, data=data, pct=services.pct, **_common()))]
+
+
+# --- paid repairs (issue 19 item 7) ---------------------------------------------------------------
+
+PRICE_SETTERS = OFFICE
+QUOTERS = (Role.STEWARD, Role.SUPERVISOR, Role.TECHNICIAN)
+REPAIR_VIEWERS = (*OFFICE, Role.STEWARD, Role.TECHNICIAN)
+CONSENT_TAKERS = (Role.STEWARD, Role.SUPERVISOR, Role.FRONT_DESK, Role.TECHNICIAN)
+CHARGERS = (Role.STEWARD, Role.SUPERVISOR, Role.MANAGER)
+
+
+@bp.route("/repairs/prices", methods=["GET", "POST"])
+@allow(*PRICE_SETTERS)
+def repair_prices():
+    form = forms.RepairPriceForm()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                services.save_repair_price(g.community.id, current_user, name=form.name.data, kind=form.kind.data,
+                                           unit_name=form.unit_name.data, price_fen=form.price.fen)
+                db.session.commit()
+            except services.FeeError as e:
+                db.session.rollback()
+                getattr(form, {"price": "price"}.get(e.field, e.field or "name")).errors = [str(e)]
+            else:
+                flash("价目已保存。", "ok")
+                return redirect(url_for("fees.repair_prices"), 303)
+    return render_page("fees/repair_prices.html", status=status, form=form,
+                       prices=services.repair_prices(g.community.id), **_common())
+
+
+def _repair_page(ticket_id: int, status=200, line_form=None, consent_form=None, error=None):
+    facts = services.ticket_facts(g.community.id, ticket_id)
+    if facts is None:
+        abort(404)
+    prices = services.repair_prices(g.community.id, active_only=True)
+    line_form = line_form or forms.RepairLineForm(formdata=None)
+    line_form.price_id.choices = [(p.id, f"{p.name}（{'材料' if p.kind == 'material' else '人工'} {yuan(p.price_fen)} 元/{p.unit_name}）")
+                                  for p in prices]
+    return render_page("fees/repair.html", status=status, facts=facts, ticket_id=ticket_id,
+                       q=services.quote_for(ticket_id), line_form=line_form,
+                       consent_form=consent_form or forms.ConsentForm(formdata=None),
+                       charge_form=forms.ChargeForm(formdata=None), error=error, **_common())
+
+
+@bp.get("/repairs/<id:ticket_id>")
+@allow(*REPAIR_VIEWERS)
+def repair(ticket_id: int):
+    return _repair_page(ticket_id)
+
+
+@bp.post("/repairs/<id:ticket_id>/lines")
+@allow(*QUOTERS)
+def repair_line(ticket_id: int):
+    form = forms.RepairLineForm()
+    form.price_id.choices = [(p.id, p.name) for p in services.repair_prices(g.community.id, active_only=True)]
+    if form.validate():
+        try:
+            services.add_repair_line(g.community.id, ticket_id, current_user, price_id=form.price_id.data,
+                                     qty=form.qty.data)
+            db.session.commit()
+        except services.FeeError as e:
+            db.session.rollback()
+            if e.status == 404:
+                abort(404)
+            getattr(form, e.field or "price_id").errors = [str(e)]
+            return _repair_page(ticket_id, e.status, line_form=form)
+        flash("已加入报价。", "ok")
+        return redirect(url_for("fees.repair", ticket_id=ticket_id), 303)
+    return _repair_page(ticket_id, 422, line_form=form)
+
+
+def _store_signature(value: str) -> str:
+    """A PNG data URL from the signature pad → its stored path; refuses anything else."""
+    import base64
+    import binascii
+    import uuid
+    from pathlib import Path
+
+    from flask import current_app
+    from PIL import Image
+
+    value = (value or "").strip()
+    if not value.startswith("data:image/png;base64,") or len(value) > 400_000:
+        raise services.FeeError("签名无效，请重新签字。", "signature")
+    try:
+        raw = base64.b64decode(value.split(",", 1)[1], validate=True)
+        with Image.open(io.BytesIO(raw), formats=["PNG"]) as im:
+            if max(im.size) > 2000:
+                raise services.FeeError("签名无效，请重新签字。", "signature")
+            im.verify()
+    except (binascii.Error, ValueError, OSError):
+        raise services.FeeError("签名无效，请重新签字。", "signature") from None
+    rel = f"c{g.community.id}/repairs/{uuid.uuid4().hex}.png"
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    return rel
+
+
+@bp.post("/repairs/<id:ticket_id>/consent")
+@allow(*CONSENT_TAKERS)
+def repair_consent(ticket_id: int):
+    form = forms.ConsentForm()
+    if form.validate():
+        try:
+            sig = _store_signature(form.signature.data) if form.method.data == "pad" and form.signature.data else None
+            services.consent_repair(g.community.id, ticket_id, current_user, method=form.method.data,
+                                    name=form.name.data, signature_path=sig)
+            db.session.commit()
+        except services.FeeError as e:
+            db.session.rollback()
+            getattr(form, e.field or "name", form.name).errors = [str(e)]
+            return _repair_page(ticket_id, e.status, consent_form=form)
+        flash("业主已确认报价。", "ok")
+        return redirect(url_for("fees.repair", ticket_id=ticket_id), 303)
+    return _repair_page(ticket_id, 422, consent_form=form)
+
+
+@bp.post("/repairs/<id:ticket_id>/charge")
+@allow(*CHARGERS)
+def repair_charge(ticket_id: int):
+    if services.ticket_facts(g.community.id, ticket_id) is None:
+        abort(404)
+    try:
+        q = services.charge_repair(g.community.id, ticket_id, current_user)
+        db.session.commit()
+    except services.FeeError as e:
+        db.session.rollback()
+        return _repair_page(ticket_id, e.status, error=str(e))
+    flash(f"维修费 {yuan(q.total_fen)} 元已计入该户账单，请业主到财务室缴纳。", "ok")
+    return redirect(url_for("fees.repair", ticket_id=ticket_id), 303)
+
+
+def ticket_panel(ticket_id: int, kind: str, unit_id):
+    """TICKET_PANELS: a repair inside a home links to its paid-repair quote (with its total)."""
+    from ..core.access import can
+
+    if kind != "repair" or not unit_id or not can("fees.repair"):
+        return []
+    q = services.quote_for(ticket_id)
+    return [Markup(render_template("fees/_ticket_panel.html", ticket_id=ticket_id, q=q, **_common()))]

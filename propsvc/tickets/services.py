@@ -711,3 +711,11 @@ def open_fee_dispute(community_id: int, unit_id: int, text: str, actor, client_k
                                            urgency="normal", description=text, unit_id=unit_id,
                                            client_key=client_key), actor)
     return t.id
+
+
+def ticket_facts(community_id: int, ticket_id: int) -> dict | None:
+    """core.hooks.TICKET_FACTS: a ticket's unit, kind, serial and state (for a paid repair)."""
+    t = db.session.get(Ticket, ticket_id)
+    if t is None or t.community_id != community_id:
+        return None
+    return {"unit_id": t.unit_id, "kind": t.kind, "serial": t.serial, "state": t.state}
