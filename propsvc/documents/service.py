@@ -47,10 +47,14 @@ values are converted). Keys the templates read (missing ones print as a blank or
              reason, starts_on, old_end, new_end, fee, receipt_no, reviewed_by, reviewed_on,
              approved_by, approved_on
   slip       (its template belongs to the release-slip work)
+  receipt    unit, receipt_no, method, paid_on, amount, amount_upper, lines [period, item, amount],
+             credit, cashier (fees [D4]; serial SK…; revoked when the payment is reversed)
+  fee_notice unit, lines, by_item, amount, amount_upper, due_on, how_to_pay, issued_on (fees [D4]:
+             催缴通知单, serial CJ…, printed in batches by fees/notices_pdf.html)
 
 Keys starting with "_" are the service's own. The public verification page never reads `data`
-except the unit of a permit or an extension (posted on the door anyway): no names, no ID or
-phone numbers, and nothing of a pass.
+except the unit of a permit or an extension (posted on the door anyway) and the amount of a
+receipt or a 催缴通知单: no names, no ID or phone numbers, and nothing of a pass.
 """
 from __future__ import annotations
 
