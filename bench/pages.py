@@ -156,7 +156,10 @@ def build(uri: str, tmp: Path):
 
     from propsvc.auth.services import register_kiosk
     from propsvc.cli import ensure_departments
-    from propsvc.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
+    try:
+        from propsvc.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
+    except ImportError:  # a checkout from before issue 17 (--compare), demo inside the registry
+        from propsvc.registry.demo import COMMUNITY_NAME, seed_demo, seed_demo_activity, seed_demo_areas
     from propsvc.registry.models import Building, Community, Occupancy, Person, Unit
 
     with app.app_context():
@@ -218,7 +221,10 @@ def signed_in(app, username: str, password: str):
 
 def clients_for(app, sample):
     from propsvc.auth.services import KIOSK_COOKIE
-    from propsvc.demo import DEMO_PASSWORD
+    try:
+        from propsvc.demo import DEMO_PASSWORD
+    except ImportError:  # before issue 17
+        from propsvc.registry.demo import DEMO_PASSWORD
 
     kiosk = app.test_client()
     kiosk.set_cookie(KIOSK_COOKIE, sample["kiosk_token"])
@@ -378,7 +384,10 @@ def wire_pages(sample) -> list[WirePage]:
 
 def wire_clients(app, sample) -> dict:
     from propsvc.auth.services import KIOSK_COOKIE
-    from propsvc.demo import DEMO_PASSWORD
+    try:
+        from propsvc.demo import DEMO_PASSWORD
+    except ImportError:  # before issue 17
+        from propsvc.registry.demo import DEMO_PASSWORD
 
     kiosk = app.test_client()
     kiosk.set_cookie(KIOSK_COOKIE, sample["kiosk_token"])

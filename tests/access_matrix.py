@@ -52,6 +52,7 @@ WORKER_DESK = staff(S, FD, SUP, M, FI)
 FEE_OFFICE = staff(FI, SUP, M)                 # [D4] bills, payments, imports
 FEE_VIEWERS = FEE_OFFICE | {S}                 # the arrears list, a unit's fees
 COLLECTORS = staff(S, SUP, M)                  # the daily collection round
+EVENT_DESK = staff(S, FD, SUP, M)                # 活动报名、签到: the desk, the kiosk, stewards on a resident's behalf
 
 
 @dataclass(frozen=True)
@@ -272,4 +273,26 @@ ROUTES: dict[str, Row] = {
     "notices.pdf": R(STAFF),
     "notices.edit": R(LEADS),
     "notices.withdraw": R(LEADS),
+    # --- community events [F2] ------------------------------------------------------------------
+    "events.index": R(STAFF),
+    "events.new": R(LEADS),
+    "events.detail": R(STAFF),
+    "events.edit": R(LEADS),
+    "events.publish": R(LEADS),
+    "events.start": R(EVENT_DESK),
+    "events.close": R(LEADS),
+    "events.tick": R(LEADS, args={"index": 0}),
+    "events.cancel": R(LEADS),
+    "events.told": R(EVENT_DESK),
+    "events.signup": R(EVENT_DESK),
+    "events.walkin": R(EVENT_DESK),
+    "events.cancel_signup": R(EVENT_DESK),
+    "events.checkin": R(EVENT_DESK),
+    "events.check_in": R(EVENT_DESK),
+    "events.lookback": R(LEADS),
+    "events.photo": R(STAFF, args={"event_id": lambda site: site.extra["held_event_id"], "index": 0}),
+    "events.public_page": R(PUBLIC, why="the poster's QR: title, time, place, places left; no names or phones"),
+    "events.poster_pdf": R(STAFF),
+    "events.signups_pdf": R(EVENT_DESK),
+    "events.report_pdf": R(STAFF),
 }

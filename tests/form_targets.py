@@ -344,4 +344,24 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.notices.forms.WithdrawForm": [T("notices.withdraw", "supervisor", page="notices.detail",
                                              args={"notice_id": lambda c: c.pick("notice:current")},
                                              valid={"reason": "已提前恢复供水"})],
+    # --- community events [F2] ------------------------------------------------------------------
+    "propsvc.events.forms.EventForm": [
+        T("events.new", "supervisor", valid={
+            "title": "元宵节猜灯谜", "kind": "festival", "starts_at": lambda c: now_local(days=3),
+            "ends_at": lambda c: now_local(days=3, hours=2), "place": "中心广场", "capacity": "30", "age_group": "all",
+            "building_ids": MISSING, "description": "欢迎参加", "resources": "灯谜 | 王管家 | 2031-01-01",
+            "budget": "奖品 | 300"}),
+        T("events.edit", "supervisor", fresh="event:planning", valid={
+            "title": "元宵节猜灯谜（改）", "kind": "festival", "starts_at": lambda c: now_local(days=4),
+            "ends_at": lambda c: now_local(days=4, hours=2), "place": "中心广场", "capacity": "30", "age_group": "all",
+            "building_ids": MISSING, "description": "", "resources": "", "budget": ""})],
+    "propsvc.events.forms.SignupForm": [T("events.signup", "front_desk", fresh="event:published", valid={
+        "unit_q": "", "unit_id": unit, "name": "王建国", "people": "2", "phone": PHONE})],
+    "propsvc.events.forms.WalkinForm": [T("events.walkin", "steward", fresh="event:running", valid={
+        "unit_q": "", "unit_id": "", "name": "李客人", "people": "1", "phone": ""})],
+    "propsvc.events.forms.ActionForm": [T("events.publish", "supervisor", page="events.detail", fresh="event:planning")],
+    "propsvc.events.forms.CancelForm": [T("events.cancel", "supervisor", page="events.detail", fresh="event:published",
+                                          valid={"reason": "天气原因"})],
+    "propsvc.events.forms.LookBackForm": [T("events.lookback", "supervisor", fresh="event:closed", valid={
+        "summary": "共20人参加。", "satisfaction": "5, 4", "costs": "奖品 | 280", "photos": MISSING})],
 }

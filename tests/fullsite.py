@@ -166,6 +166,15 @@ def build_site(app) -> Site:
     mail = first(select(MailItem).where(MailItem.community_id == cid).order_by(MailItem.id))
     card = first(select(CardRequest).where(CardRequest.community_id == cid).order_by(CardRequest.id))
     notice = first(select(Notice).where(Notice.community_id == cid).order_by(Notice.id))
+    from propsvc.events.models import CommunityEvent, EventSignup
+
+    open_event = first(select(CommunityEvent).where(CommunityEvent.community_id == cid,
+                                                    CommunityEvent.state == "published").order_by(CommunityEvent.id))
+    signup = first(select(EventSignup).where(EventSignup.event_id == open_event.id).order_by(EventSignup.id))
+    held_event = first(select(CommunityEvent).where(CommunityEvent.community_id == cid,
+                                                    CommunityEvent.state == "closed").order_by(CommunityEvent.id))
+    shot = save_photo(io.BytesIO(jpeg_bytes(5)), folder=f"c{cid}/events")
+    held_event.photos = [{"path": shot.path, "thumb": shot.thumb_path}]
     db.session.commit()
 
     # The other community: its own unit, resident, category, ticket and an account with every role.
@@ -210,6 +219,7 @@ def build_site(app) -> Site:
         "notice_id": notice.id, "session_id": spare_session, "user_id": spare.id, "kind": "person",
         "record_id": owner.id, "attr": "phone", "cover_id": cover.id,
         "payment_id": db.session.scalar(select(Payment.id).where(Payment.community_id == cid).order_by(Payment.id)),
+        "event_id": open_event.id, "signup_id": signup.id, "event_code": open_event.public_code, "index": 0,
     }
     return Site(
         community_id=cid, other_community_id=other.id, password=DEMO_PASSWORD, users=users, user_ids=user_ids,
@@ -217,5 +227,5 @@ def build_site(app) -> Site:
         other={"unit_id": ou.id, "person_id": op.id, "ticket_id": oticket.id, "category_id": ocat.id,
                "building_id": ob.id, "user_id": outsider.id},
         extra={"building_id": building.id, "owner_name": owner.name, "renovation_photo": attachment.path,
-               "unit_code": unit.code if hasattr(unit, "code") else None},
+               "unit_code": unit.code if hasattr(unit, "code") else None, "held_event_id": held_event.id},
     )

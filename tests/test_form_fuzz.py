@@ -201,11 +201,36 @@ def _repair(site, to="new"):
     return {"ticket_id": t.id}
 
 
+def _event(site, to="published"):
+    from datetime import datetime, timezone
+
+    from propsvc.events import services as evs
+
+    now = datetime.now(timezone.utc)
+    boss = _user("supervisor")
+    starts = now + (timedelta(hours=1) if to in ("running", "closed") else timedelta(days=2))  # check-in: 12 h before
+    ev = evs.plan(site.community_id, boss, evs.EventIn(
+        title="测试活动", kind="festival", starts_at=starts, ends_at=starts + timedelta(hours=2),
+        place="会所", capacity=50), now=now)
+    if to != "planning":
+        evs.publish(ev, boss, now=now)
+    if to in ("running", "closed"):
+        evs.start(ev, boss)
+    if to == "closed":
+        evs.close(ev, boss)
+    db.session.commit()
+    return {"event_id": ev.id}
+
+
 FRESH = {
     "payment": _payment,
     "repair": _repair,
     "repair:quoted": lambda site: _repair(site, "quoted"),
     "repair:consented": lambda site: _repair(site, "consented"),
+    "event:planning": lambda site: _event(site, "planning"),
+    "event:published": lambda site: _event(site),
+    "event:running": lambda site: _event(site, "running"),
+    "event:closed": lambda site: _event(site, "closed"),
     "renovation:applied": lambda site: _renovation(site),
     "renovation:approved": lambda site: _renovation(site, "approved"),
     "extension:requested": lambda site: _renovation(site, "extension:requested"),

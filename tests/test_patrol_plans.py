@@ -142,7 +142,8 @@ def test_finished_patrol_makes_the_plan_done_and_late_when_after_the_window(cloc
     on_time = make_plan(app, psite, s1, building=psite["b3"])
     late = make_plan(app, psite, s1, building=psite["b5"], start=time(8, 0), end=time(9, 0))
     p1 = make_patrol(app, psite, s1, day=MONDAY, building=psite["b3"], plan=on_time)
-    p2 = make_patrol(app, psite, s1, day=MONDAY, building=psite["b5"], plan=late, finished=at(MONDAY, 9, 20))
+    p2 = make_patrol(app, psite, s1, day=MONDAY, building=psite["b5"], plan=late, started=at(MONDAY, 8, 30),
+                     finished=at(MONDAY, 9, 20))  # started in the window, finished after it (not a 补巡)
     make_patrol(app, psite, s1, day=MONDAY, building=psite["b5"], plan=late, finished=False)  # a second try
     rows = due(app, psite, MONDAY, at(MONDAY + timedelta(days=2), 8))
     assert rows == [(late, "done", True, p2), (on_time, "done", False, p1)]  # by window start

@@ -4,8 +4,10 @@ finish → rectification tickets in the dispatch queue, the steward's recheck, c
 import io
 import re
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -395,7 +397,7 @@ def test_d3_problem_becomes_a_ticket_in_the_queue(app, site):
         assert len(tickets) == 2
         by_text = {t.description: t for t in tickets}
         t = by_text[f"巡查发现：{lift[1]}：2号梯按钮失灵"]
-        assert (t.kind, t.channel, t.urgency, t.state) == ("patrol", "walk_in", "normal", "new")
+        assert (t.kind, t.channel, t.urgency, t.state) == ("patrol", "patrol", "normal", "new")  # 来源 巡查
         assert t.category.name == "电梯故障" and t.building_id == site["building"].id and t.place == "3栋"
         assert t.reporter_name == site["users"]["steward"].name and t.resolve_due > t.created_at
         assert len(t.photos) == 1 and t.photos[0].event_id is not None
@@ -500,6 +502,13 @@ def test_edited_template_keeps_past_results(clock, app, site):
 
 
 def test_a_planned_patrol_starts_from_its_plan_once(app, site):
+    # Inside the plan's window (09:00–11:00, Beijing), whatever the hour the suite runs at: after
+    # it, the same plan starts as a 补巡 (test_patrol_makeup.py).
+    with time_machine.travel(datetime(2026, 12, 7, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+        _planned_patrol_starts_once(app, site)
+
+
+def _planned_patrol_starts_once(app, site):
     with app.app_context():
         plan = PatrolPlan(community_id=site["community"].id, template_id=site["templates"][PatrolKind.FIRE],
                           steward_id=site["users"]["steward"].id, target_type="building",

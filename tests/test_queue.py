@@ -19,7 +19,8 @@ HX = {"HX-Request": "true"}
 POLL = {"HX-Request": "true", "X-Poll": "1"}
 SECTION_RE = re.compile(r'<section class="queue-group"><h2>(\S+) <span class="count">(\d+)</span></h2>(.*?)</section>',
                         re.S)
-CARD_RE = re.compile(r'<li class="card ticket( overdue)?"><a href="/tickets/(\d+)"><b>([^<]+)</b>(.*?)</li>', re.S)
+CARD_RE = re.compile(r'<li class="card ticket( overdue)?(?: just)?" id="q\d+"><a href="/tickets/(\d+)"><b>([^<]+)</b>(.*?)</li>',
+                     re.S)
 HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
 
@@ -339,7 +340,7 @@ def test_a_fragment_rendered_once_is_filled_in_for_each_viewer(app, site, make):
 
 def _dispatch_form(html: str, ticket_id: int) -> tuple[str, dict, str]:
     card = next(c for c in groups(html)["待派单"][1] if c["id"] == ticket_id)
-    form = re.search(r'<form method="post" action="([^"]+)" class="qd">(.*?)</form>', card["body"], re.S)
+    form = re.search(r'<form method="post" action="([^"]+)" class="qd"[^>]*>(.*?)</form>', card["body"], re.S)
     fields = {k: htmllib.unescape(v) for k, v in HIDDEN_RE.findall(form.group(2))}
     button = re.search(r'<button class="primary">([^<]+)</button>', form.group(2)).group(1)
     return form.group(1), fields, button
@@ -353,14 +354,14 @@ def test_t3_one_tap_dispatch_to_the_category_department_returns_to_the_queue(app
     assert button == "派给工程部" and action == f"/tickets/{t.id}/dispatch"
     assert fields["dispatch-department_id"] == str(site["eng"]) and fields["next"] == f"{URL}?urgency=normal"
     assert fields["csrf_token"] and fields["client_key"]
-    resp = sup.post(action, data=fields)
-    assert resp.status_code == 303 and resp.headers["Location"] == f"{URL}?urgency=normal"
+    resp = sup.post(action, data=fields)  # without JavaScript: back to the same row of the queue
+    assert resp.status_code == 303 and resp.headers["Location"] == f"{URL}?urgency=normal#q{t.id}"
     t = ticket(app, t.id)
     assert t.state == "dispatched" and t.department_id == site["eng"] and t.assignee_id is None
     (ev,) = events(app, t, "ticket.dispatched")
     assert ev.actor_id == site["users"]["supervisor"].id
     back = sup.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "派单。" in back and serials(back, "已派单") == [t.serial]
+    assert "已派给 工程部（部门内抢单）" in back and serials(back, "已派单") == [t.serial]
     # the same tap again (a double tap, a resend): nothing more, back to the queue
     again = sup.post(action, data=fields)
     assert again.status_code == 303 and again.headers["Location"] == f"{URL}?urgency=normal"
@@ -552,11 +553,13 @@ def _browser_scenario(app, site, base):
             expect(page.get_by_text(first.serial)).to_have_count(0)
             expect(page.locator("#queue")).to_have_attribute("hx-get", f"{URL}?urgency=urgent")
 
-            # one tap dispatches to the category's department and comes back to the filtered queue
+            # one tap dispatches to the category's department: the row says so in place (no reload),
+            # and the next poll files it under 已派单
+            page.evaluate("window.notReloaded = true")
             page.locator("li", has_text=second.serial).get_by_role("button", name="派给工程部").click()
-            page.wait_for_url(re.compile(r"/tickets/queue\?urgency=urgent$"))
-            expect(page.get_by_text("派单。")).to_be_visible()
-            expect(page.locator("section", has_text="已派单").get_by_text(second.serial)).to_be_visible()
+            expect(page.locator(f"#q{second.id} .qmsg")).to_contain_text("已派给 工程部（部门内抢单）")
+            assert page.evaluate("window.notReloaded === true") and "urgency=urgent" in page.url
+            expect(page.locator("section", has_text="已派单").get_by_text(second.serial)).to_be_visible(timeout=10_000)
             assert ticket(app, second.id).state == "dispatched"
             assert not js_errors, js_errors
         finally:

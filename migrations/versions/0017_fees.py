@@ -1,7 +1,7 @@
 """fees (branch i19-fees): charge items, bills, payments, allocations, collection contacts and rounds, paid repairs [D4]
 
 Revision ID: 0017_fees
-Revises: 0016
+Revises: 0017_events
 Create Date: 2026-12-06 03:12:39.150208
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_fees'
-down_revision = '0016'
+down_revision = '0017_events'  # chained after events at the merge of main (branch i19-fees-merged)
 branch_labels = None
 depends_on = None
 

@@ -134,7 +134,7 @@ def user_edit(user_id: int):
             _field_for(form, str(e)).errors.append(str(e))
         else:
             db.session.commit()
-            flash("已保存。", "success")
+            flash(f"已保存 {user.name}（{user.username}）的账号资料，立即生效。", "success")
             return redirect(url_for("admin.user_edit", user_id=user.id), 303)
     return _edit_page(user, status=422, form=form)
 

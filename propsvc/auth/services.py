@@ -363,3 +363,15 @@ def find_department(value: str) -> Department | None:
     """A department by its code or its name."""
     value = (value or "").strip()
     return db.session.scalar(select(Department).where((Department.code == value.lower()) | (Department.name == value)))
+
+
+def history(object_type: str, object_id: int) -> tuple[list, dict[int, User]]:
+    """A record's events, oldest first, and the staff who did them (by id): the 记录 list of a
+    record's page (a renovation, a release slip)."""
+    from ..core.models import Event
+
+    events = list(db.session.scalars(select(Event).where(
+        Event.object_type == object_type, Event.object_id == object_id).order_by(Event.id)))
+    ids = {e.actor_id for e in events if e.actor_id}
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return events, users

@@ -64,6 +64,30 @@ WORKORDER_CHARGES = "workorder_charges"
 # the paid repair's quote, for a repair inside a home).
 TICKET_PANELS = "ticket_panels"
 
+# (ticket_id, user) -> (origin, url or None) or None: where a rectification ticket came from
+# [D3] (patrols: the patrol, the item found wrong, the checkpoint), and the link to that item
+# when `user` may open the patrol. The ticket page shows it as 来源 巡查.
+TICKET_ORIGIN = "ticket_origin"
+
+# (community_id, actor, *, title, body, building_ids, valid_from, valid_until) -> notice id or None:
+# an event is published as a notice (kind 社区活动) under the notices' rules [F2]. The caller
+# (events) flushes; the notices area writes the notice and its Event.
+PUBLISH_NOTICE = "publish_notice"
+
+# (notice_id, actor, reason) -> True when withdrawn, False when there was nothing to withdraw
+# (already withdrawn or ended): a cancelled event takes its notice down [F2].
+WITHDRAW_NOTICE = "withdraw_notice"
+# (user, community_id) -> (label, value) or None: what waits at one of the app's places (core.nav)
+# for `user`, scoped as the place's page is: its home tile's live count (待派单 3; value (done, of):
+# 今日巡查 2/5). One point per place: place_counts(endpoint), answered by the place's area.
+PLACE_COUNTS = "place_counts"
+
+
+def place_counts(endpoint: str) -> str:
+    """The PLACE_COUNTS point of the place at `endpoint` (core.nav.PLACES)."""
+    return f"{PLACE_COUNTS}:{endpoint}"
+
+
 _KEY = "propsvc.hooks"
 
 

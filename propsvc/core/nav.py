@@ -5,8 +5,9 @@ page (its tiles and their live counts) and the landing after sign-in:
 
 * PLACES: every place, in the order 更多 and the home tiles list them: its full name, the short
   name the bar shows (≤ 3 characters, so five and 更多 fit 360 px at 16 px), the pages that belong
-  to it (so a ticket's page still shows where one is), and the area service that counts what
-  waits there (its tile shows 待派单 3, 今日巡查 2/5 …).
+  to it (so a ticket's page still shows where one is). What waits there (its tile shows 待派单 3,
+  今日巡查 2/5 …) is counted by the place's area, registered for the extension point
+  core.hooks.place_counts(endpoint) in the app factory: core names no area module.
 * BAR: per role, at most five places, in the bar's order. Everything else the person may open
   is under 更多. A place is shown only to those its route lets in (can(endpoint)), so there is no
   second list of roles here: a bar place a role may not open simply does not show.
@@ -15,9 +16,9 @@ page (its tiles and their live counts) and the landing after sign-in:
 A person holding several roles gets the bar of the first of them in PRIMARY (on the shared
 front-desk kiosk, the desk's)."""
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Callable
 
+from . import hooks
 from .roles import Role
 
 
@@ -27,7 +28,6 @@ class Place:
     label: str                              # full name: 更多, tiles, page titles
     short: str = ""                         # the bar's name (≤ 3 characters); default label
     owns: tuple[str, ...] = ()              # endpoints of its pages; "area." = the whole area
-    count: str | None = None                # "area.module:function"(user, community_id) -> (label, value) | None
 
     @property
     def bar_label(self) -> str:
@@ -36,22 +36,25 @@ class Place:
 
 PLACES: tuple[Place, ...] = (
     Place("core.home", "首页"),
-    Place("patrols.today", "今日", owns=("patrols.summary",), count="patrols.day:patrol_progress"),
+    Place("patrols.today", "今日", owns=("patrols.summary",)),
     Place("patrols.start", "巡查", owns=("patrols.run", "patrols.photo", "patrols.checkpoint")),
-    Place("tickets.mine", "我的工单", "工单", owns=("tickets.",), count="tickets.lists:mine_count"),
+    Place("tickets.mine", "我的工单", "工单", owns=("tickets.",)),
     Place("tickets.new", "新建工单", "新工单"),
-    Place("tickets.queue", "派单队列", "派单", owns=("tickets.",), count="tickets.lists:dispatch_count"),
+    Place("tickets.queue", "派单队列", "派单", owns=("tickets.",)),
     Place("registry.search", "房屋查询", "房屋", owns=("registry.",)),
-    Place("renovation.gate", "门岗查验", "门岗", owns=("renovation.gate_check",), count="slips.services:gate_count"),
-    Place("frontdesk.visitors", "访客", owns=("frontdesk.",), count="frontdesk.services:on_site_count"),
-    Place("slips.index", "放行条", owns=("slips.",), count="slips.services:todo_count"),
-    Place("errands.index", "代办", owns=("errands.",), count="errands.services:parcels_count"),
-    Place("renovation.index", "装修", owns=("renovation.",), count="renovation.services:applied_count"),
-    Place("renovation.board", "装修动态", "动态", owns=("renovation.board_pdf",),
-          count="renovation.services:board_count"),
-    Place("renovation.worker_list", "装修缴费", "缴费", owns=("renovation.worker_new", "renovation.workers"),
-          count="renovation.pass_services:unpaid_count"),
-    Place("notices.index", "公告", owns=("notices.",), count="notices.services:current_count"),
+    Place("renovation.gate", "门岗查验", "门岗", owns=("renovation.gate_check",)),
+    Place("frontdesk.visitors", "访客", owns=("frontdesk.",)),
+    Place("slips.index", "放行条", owns=("slips.",)),
+    Place("errands.index", "代办", owns=("errands.",)),
+    Place("renovation.index", "装修", owns=("renovation.",)),
+    Place("renovation.board", "装修动态", "动态", owns=("renovation.board_pdf",)),
+    Place("renovation.worker_list", "装修缴费", "缴费", owns=("renovation.worker_new", "renovation.workers")),
+    Place("notices.index", "公告", owns=("notices.",)),
+    Place("events.index", "社区活动", "活动", owns=("events.",)),
+    Place("fees.round", "今日催费", "催费", owns=("fees.contact",)),
+    Place("fees.arrears_list", "欠费清单", "欠费", owns=("fees.arrears_xlsx", "fees.notices", "fees.notices_pdf",
+                                                  "fees.unit", "fees.pay", "fees.reverse")),
+    Place("fees.index", "收费", owns=("fees.",)),
     Place("tickets.analysis", "统计分析", "统计", owns=("tickets.analysis_csv",)),
     Place("patrols.briefing", "早会", owns=("patrols.briefing_pdf", "patrols.summaries", "patrols.summary_show")),
     Place("patrols.records", "巡查记录", "记录", owns=("patrols.records_csv",)),
@@ -152,12 +155,9 @@ class Count:
 
 
 def count_of(place: Place, user, community_id: int) -> Count | None:
-    """What waits at `place` for `user`, from the area's own service (scoped as its page is)."""
-    if not place.count:
-        return None
-    module, name = place.count.split(":")
-    fn = getattr(import_module(f"propsvc.{module}"), name)
-    got = fn(user, community_id)
+    """What waits at `place` for `user`, from the area's own service (scoped as its page is):
+    the answer to core.hooks.place_counts(endpoint), None when no area counts there."""
+    got = hooks.first(hooks.place_counts(place.endpoint), user, community_id)
     if got is None:
         return None
     label, value = got

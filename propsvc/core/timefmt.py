@@ -13,6 +13,20 @@ def localtime(dt: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     return dt.astimezone(SITE_TZ).strftime(fmt)
 
 
+def when_label(dt: datetime | None, now: datetime | None = None) -> str:
+    """A time as a sentence says it: 16:30 today, 明天 09:00, 12月7日 09:00 (site time)."""
+    if dt is None:
+        return ""
+    local, today = site_now(dt), site_today(now)
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"明天 {local:%H:%M}"
+    if local.date() == today - timedelta(days=1):
+        return f"昨天 {local:%H:%M}"
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
 def from_local(naive: datetime | None) -> datetime | None:
     """A datetime-local form value (site time, no zone) → aware UTC."""
     if naive is None:

@@ -7,9 +7,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import brotli
-from flask import Blueprint, Flask, abort, current_app, make_response, render_template, request, send_file
+from flask import (Blueprint, Flask, abort, current_app, g, has_request_context, make_response, render_template,
+                   request, send_file, url_for)
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.security import safe_join
@@ -64,6 +66,39 @@ def local_path(value: str | None) -> str | None:
 def local_next() -> str | None:
     """The posted form's `next`, when it is a path on this site."""
     return local_path(request.form.get("next"))
+
+
+# --- 查找 without JavaScript: a plain GET of the search alone ---------------------------------
+# An intake form's unit search sits inside its POST form, and a <form> cannot hold another. Its
+# box and 查找 button name a separate, empty GET form (the HTML form="…" attribute) that the page
+# renders after everything else: pressing 查找 without script sends only the search (unit_q, or
+# the unit chosen with 选定房屋) — never the CSRF token, the one-time key or the rest of the form.
+
+def find_form(endpoint: str) -> str:
+    """The id of the GET form a search box of `endpoint` belongs to; registers it for find_forms."""
+    fid = "find-" + endpoint.replace(".", "-").replace("_", "-")
+    if has_request_context():
+        g.setdefault("find_forms", {})[fid] = url_for(endpoint)
+    return fid
+
+
+def find_forms() -> Markup:
+    """The GET forms find_form() named on this page (base.html renders them at the end)."""
+    forms = g.get("find_forms", {}) if has_request_context() else {}
+    return Markup("".join(f'<form id="{escape(fid)}" method="get" action="{escape(action)}" data-find hidden></form>'
+                          for fid, action in forms.items()))
+
+
+def intake_form(cls):
+    """An intake page's form (unit look-up first): filled from the query on a GET that carries
+    fields (the no-JS 查找 button or an htmx look-up sent them); else as posted, or blank."""
+    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
+    return cls(formdata=args) if args is not None else cls()
+
+
+def intake_block() -> str | None:
+    """What an intake page renders: its block `lookup` alone for ?part=lookup (htmx), else all."""
+    return "lookup" if request.args.get("part") == "lookup" else None
 
 
 def render_page(template: str, block: str | None = None, status: int = 200, **ctx):

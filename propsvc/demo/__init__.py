@@ -13,10 +13,12 @@ Event, exactly as on the pages:
   frontdesk.py   visitors                               } seed_demo_areas: each area's records
   errands.py     parcels, letters, access cards         }
   slips.py       release slips in every state           }
+  events.py      community events (held, open, planned)  }
 """
 from ..core.models import utcnow
 from ..extensions import db
 from .errands import seed_demo_errands
+from .events import seed_demo_events
 from .fees import seed_demo_fees
 from .frontdesk import seed_demo_visitors
 from .notices import seed_demo_notices
@@ -57,6 +59,7 @@ def seed_demo_areas(community_id: int, now=None) -> str:
     parcels/letters/cards, release slips), each written through its area's services (so every
     step is an Event). Commits once."""
     lines = [seed(community_id, now=now) for seed in (seed_demo_renovations, seed_demo_notices, seed_demo_visitors,
-                                                      seed_demo_errands, seed_demo_slips, seed_demo_fees)]
+                                                      seed_demo_errands, seed_demo_slips, seed_demo_events,
+                                                      seed_demo_fees)]
     db.session.commit()
     return "\n".join(line for line in lines if line)

@@ -11,10 +11,13 @@ Who may use what (the front desk runs the errands; others help where their work 
   20 元 at the desk against a finance receipt. Finance sees residents' phones masked.
 - supervisor, manager: the card fees and the overdue mark (settings).
 
-Each POST: load the item of this community → validate the form → claim its one-time key (a
-repeat of the same form does nothing) → one service call → one commit. Bad input: the message
+Each step on an item's page is a declaration run by core.steps: load the item of this community
+→ validate the form → claim its one-time key (a repeat of the same form does nothing) → one
+service call → one commit. Bad input: the message
 next to its field with a 422; a step that is no longer possible (collected by someone else):
 the page with who did it and when, 409."""
+from functools import partial
+
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
@@ -22,8 +25,9 @@ from ..core import idempotency
 from ..core.access import allow
 from ..core.models import utcnow
 from ..core.roles import Role
+from ..core.steps import StepPage
 from ..core.timefmt import from_local
-from ..core.web import local_next, render_page
+from ..core.web import intake_block, intake_form, local_next, render_page
 from ..extensions import db
 from ..registry import services as registry
 from . import forms, services
@@ -129,12 +133,6 @@ def cards():
 
 # --- intake ----------------------------------------------------------------------------------
 
-def _intake_form(cls):
-    # A GET carries the fields when the no-JS 查找 button or an htmx look-up sent them.
-    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
-    return cls(formdata=args) if args is not None else cls()
-
-
 def _intake_context(form, kind: str) -> dict:
     cid = g.community.id
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
@@ -173,7 +171,7 @@ def _step_repeat(kind: str):
 
 
 def _intake(kind: str, cls, template: str, save, done_message):
-    form = _intake_form(cls)
+    form = intake_form(cls)
     status = 200
     if request.method == "POST":
         status = 422
@@ -189,8 +187,7 @@ def _intake(kind: str, cls, template: str, save, done_message):
             else:
                 flash(done_message(item), "ok")
                 return redirect(_show_url(kind, item), 303)
-    block = "lookup" if request.args.get("part") == "lookup" else None
-    return render_page(template, block=block, status=status, **_intake_context(form, kind))
+    return render_page(template, block=intake_block(), status=status, **_intake_context(form, kind))
 
 
 @bp.route("/parcels/new", methods=["GET", "POST"])
@@ -240,9 +237,7 @@ def card_new():
 
 def _page(kind: str, item, status: int = 200, error: str | None = None, failed: str | None = None,
           failed_form=None):
-    action_forms = {}
-    for name in KIND_ACTIONS[kind]:
-        action_forms[name] = failed_form if name == failed else ACTION_FORMS[name](formdata=None, prefix=name)
+    action_forms = STEPS[kind].forms_for(failed, failed_form, KIND_ACTIONS[kind])
     if kind == "card" and failed != "complete" and item.card_no:
         action_forms["complete"].card_no.data = item.card_no
     notices = services.notices_of(item)
@@ -256,30 +251,22 @@ def _page(kind: str, item, status: int = 200, error: str | None = None, failed: 
         days_held=services.days_held, needs_fee=services.needs_fee, **_common())
 
 
-def _act(kind: str, item_id: int, name: str, action, message):
-    item = _load(kind, item_id)
-    form = ACTION_FORMS[name](prefix=name)
-    if not form.validate_on_submit():
-        return _page(kind, item, 422, failed=name, failed_form=form)
-    try:
-        text = action(item, form) or message
-        db.session.commit()
-    except services.ErrandError as e:
-        db.session.rollback()
-        item = _load(kind, item_id)
-        if e.status == 422 and e.field and hasattr(form, e.field):
-            getattr(form, e.field).errors = [str(e)]
-            return _page(kind, item, 422, failed=name, failed_form=form)
-        return _page(kind, item, e.status, error=str(e))
-    flash(text, "ok")
-    return redirect(local_next() or _show_url(kind, item), 303)
+def _steps(kind: str) -> StepPage:
+    """An item page's steps (core.steps): back to the list the step was sent from, else the item;
+    a refusal naming a field is shown next to it; a repeat goes back without doing it again."""
+    return StepPage(load=lambda item_id, lock=False: _load(kind, item_id), forms=ACTION_FORMS,
+                    page=partial(_page, kind), show_url=partial(_show_url, kind), refusal=services.ErrandError,
+                    lock=False, back_to_next=True, errors_on_fields=True, on_repeat=_step_repeat(kind))
 
 
-def _notify(kind: str, item_id: int):
-    def act(item, f):
-        services.notify(item, current_user, f.method.data, f.note.data, key=idempotency.current_key())
-        return f"已记录：{services.NOTICE_METHODS[f.method.data]}通知 {item_label(kind, item)}。"
-    return _act(kind, item_id, "notify", act, "已记录通知。")
+STEPS = {kind: _steps(kind) for kind in KINDS}
+NOTIFIED = "已记录通知，等待本人来领取。"
+
+
+def _notify(kind: str, item, f) -> str:
+    services.notify(item, current_user, f.method.data, f.note.data, key=idempotency.current_key())
+    then = "来办理" if kind == "card" else "来领取"
+    return f"已记录{services.NOTICE_METHODS[f.method.data]}通知 {item_label(kind, item)}，等待本人{then}。"
 
 
 def item_label(kind: str, item) -> str:
@@ -294,28 +281,25 @@ def parcel(parcel_id: int):
 
 @bp.post("/parcels/<id:parcel_id>/notify")
 @allow(*NOTIFIERS)
-@idempotency.on_repeat(_step_repeat("parcel"))
-def parcel_notify(parcel_id: int):
-    return _notify("parcel", parcel_id)
+@STEPS["parcel"].step("notify", done=NOTIFIED)
+def parcel_notify(p, f):
+    return _notify("parcel", p, f)
 
 
 @bp.post("/parcels/<id:parcel_id>/collect")
 @allow(*DESK)
-@idempotency.on_repeat(_step_repeat("parcel"))
-def parcel_collect(parcel_id: int):
-    def act(p, f):
-        services.collect_parcel(p, current_user, f.collector_name.data if f.who.data == "proxy" else (
-            f.collector_name.data or p.recipient_name), f.who.data == "self", f.note.data)
-        return f"{p.recipient_name} 的快递已由 {p.collector_name}{'' if p.collector_is_recipient else '（代领）'}领取。"
-    return _act("parcel", parcel_id, "collect", act, "已登记领取。")
+@STEPS["parcel"].step("collect", done="已登记领取。")
+def parcel_collect(p, f):
+    services.collect_parcel(p, current_user, f.collector_name.data if f.who.data == "proxy" else (
+        f.collector_name.data or p.recipient_name), f.who.data == "self", f.note.data)
+    return f"{p.recipient_name} 的快递已由 {p.collector_name}{'' if p.collector_is_recipient else '（代领）'}领取。"
 
 
 @bp.post("/parcels/<id:parcel_id>/return")
 @allow(*DESK)
-@idempotency.on_repeat(_step_repeat("parcel"))
-def parcel_return(parcel_id: int):
-    return _act("parcel", parcel_id, "return", lambda p, f: services.return_parcel(p, current_user, f.note.data),
-                "已登记退回快递公司。")
+@STEPS["parcel"].step("return", done="已登记退回快递公司，此件已办结。")
+def parcel_return(p, f):
+    services.return_parcel(p, current_user, f.note.data)
 
 
 @bp.get("/mail/<id:mail_id>")
@@ -326,26 +310,24 @@ def mail_item(mail_id: int):
 
 @bp.post("/mail/<id:mail_id>/notify")
 @allow(*NOTIFIERS)
-@idempotency.on_repeat(_step_repeat("mail"))
-def mail_notify(mail_id: int):
-    return _notify("mail", mail_id)
+@STEPS["mail"].step("notify", done=NOTIFIED)
+def mail_notify(m, f):
+    return _notify("mail", m, f)
 
 
 @bp.post("/mail/<id:mail_id>/forward")
 @allow(*DESK)
-@idempotency.on_repeat(_step_repeat("mail"))
-def mail_forward(mail_id: int):
-    def act(m, f):
-        services.forward_mail(m, current_user, f.to_name.data, f.note.data)
-        return f"已转交 {m.handed_to}。"
-    return _act("mail", mail_id, "forward", act, "已转交。")
+@STEPS["mail"].step("forward", done="已转交，此信件已办结。")
+def mail_forward(m, f):
+    services.forward_mail(m, current_user, f.to_name.data, f.note.data)
+    return f"已转交 {m.handed_to}，此信件已办结。"
 
 
 @bp.post("/mail/<id:mail_id>/return")
 @allow(*DESK)
-@idempotency.on_repeat(_step_repeat("mail"))
-def mail_return(mail_id: int):
-    return _act("mail", mail_id, "return", lambda m, f: services.return_mail(m, current_user, f.note.data), "已登记退回。")
+@STEPS["mail"].step("return", done="已登记退回，此信件已办结。")
+def mail_return(m, f):
+    services.return_mail(m, current_user, f.note.data)
 
 
 @bp.get("/cards/<id:card_id>")
@@ -356,40 +338,34 @@ def card(card_id: int):
 
 @bp.post("/cards/<id:card_id>/notify")
 @allow(*NOTIFIERS)
-@idempotency.on_repeat(_step_repeat("card"))
-def card_notify(card_id: int):
-    return _notify("card", card_id)
+@STEPS["card"].step("notify", done=NOTIFIED)
+def card_notify(c, f):
+    return _notify("card", c, f)
 
 
 @bp.post("/cards/<id:card_id>/pay")
 @allow(*FEE_TAKERS)
-@idempotency.on_repeat(_step_repeat("card"))
-def card_pay(card_id: int):
-    def act(c, f):
-        services.pay_card(c, current_user, f.receipt_no.data)
-        return f"已收费 {services.yuan(c.fee)} 元（收据号 {c.receipt_no}），可办卡。"
-    return _act("card", card_id, "pay", act, "已收费。")
+@STEPS["card"].step("pay", done="已收费，可以办卡。")
+def card_pay(c, f):
+    services.pay_card(c, current_user, f.receipt_no.data)
+    return f"已收费 {services.yuan(c.fee)} 元（收据号 {c.receipt_no}），可办卡。"
 
 
 @bp.post("/cards/<id:card_id>/complete")
 @allow(*DESK)
-@idempotency.on_repeat(_step_repeat("card"))
-def card_complete(card_id: int):
-    def act(c, f):
-        services.complete_card(c, current_user, f.card_no.data, f.note.data)
-        verb = "已注销" if c.kind == "cancel" else "已发卡"
-        return f"{verb}：{c.person_name}，卡号 {c.card_no}。"
-    return _act("card", card_id, "complete", act, "已办结。")
+@STEPS["card"].step("complete", done="门禁卡申请已办结。")
+def card_complete(c, f):
+    services.complete_card(c, current_user, f.card_no.data, f.note.data)
+    verb = "已注销" if c.kind == "cancel" else "已发卡"
+    return f"{verb}：{c.person_name}，卡号 {c.card_no}。"
 
 
 @bp.post("/cards/<id:card_id>/cancel")
 @allow(*DESK)
-@idempotency.on_repeat(_step_repeat("card"))
-def card_cancel(card_id: int):
-    def act(c, f):
-        services.cancel_card(c, current_user, f.note.data)
-        return "已取消申请。" + ("已缴费用请到财务办理退款。" if c.paid_at else "")
-    return _act("card", card_id, "cancel", act, "已取消申请。")
+@STEPS["card"].step("cancel", done="已取消申请。")
+def card_cancel(c, f):
+    services.cancel_card(c, current_user, f.note.data)
+    return "已取消申请。" + ("已缴费用请到财务办理退款。" if c.paid_at else "")
 
 
 # --- settings --------------------------------------------------------------------------------

@@ -186,6 +186,22 @@ def withdraw(n: Notice, actor, reason: str | None, today: date | None = None) ->
     return n
 
 
+def publish_event_notice(community_id: int, actor, *, title: str, body: str, building_ids: list[int],
+                         valid_from: date, valid_until: date) -> int:
+    """core.hooks.PUBLISH_NOTICE: a community event's notice (kind 社区活动), under publish()'s rules."""
+    return publish(community_id, actor, title=title, body=body, kind="event", building_ids=building_ids,
+                   valid_from=valid_from, valid_until=valid_until, today=valid_from).id
+
+
+def withdraw_by_id(notice_id: int, actor, reason: str) -> bool:
+    """core.hooks.WITHDRAW_NOTICE: take a (cancelled event's) notice down; False if it is not up."""
+    n = db.session.get(Notice, notice_id)
+    if n is None or not changeable(n):
+        return False
+    withdraw(n, actor, reason[:200])
+    return True
+
+
 def by_client_key(key: str | None) -> Notice | None:
     if not key:
         return None

@@ -259,8 +259,12 @@ def _done(section: str, message: str, open_template: int | None = None, open_ite
     return redirect(url_for(endpoint) + f"#{anchor}", 303)
 
 
-def _failed(section: str, key: str, form, open_template: int | None = None, open_item: ChecklistItem | None = None):
-    """Bad input: nothing saved; the form again with its messages (422)."""
+def _failed(section: str, key: str, form, open_template: int | None = None, open_item: ChecklistItem | None = None,
+            *, field=None, message: str | None = None):
+    """Bad input: nothing saved; the form again with its messages (422); `message`: one more,
+    next to `field` (a rule the form itself cannot check: a name taken, a checklist in use)."""
+    if field is not None:
+        field.errors.append(message)
     db.session.rollback()
     return render_page(TEMPLATE, block=section, status=422,
                        **_context(SECTION_VIEW[section], failed={key: form}, open_template=open_template,
@@ -303,8 +307,7 @@ def admin_template_add():
     if not f.validate_on_submit():
         return _failed("checklists", "newtpl", f)
     if _template_name_taken(f.name.data):
-        f.name.errors.append("已有同名检查表。")
-        return _failed("checklists", "newtpl", f)
+        return _failed("checklists", "newtpl", f, field=f.name, message="已有同名检查表。")
     t = ChecklistTemplate(community_id=g.community.id, kind=f.kind.data, name=f.name.data, active=True)
     db.session.add(t)
     db.session.flush()
@@ -321,14 +324,13 @@ def admin_template_edit(template_id: int):
     if not f.validate_on_submit():
         return _failed("checklists", key, f, t.id)
     if _template_name_taken(f.name.data, except_id=t.id):
-        f.name.errors.append("已有同名检查表。")
-        return _failed("checklists", key, f, t.id)
+        return _failed("checklists", key, f, t.id, field=f.name, message="已有同名检查表。")
     if t.active and not f.active.data:
         in_use = db.session.scalar(select(func.count()).select_from(PatrolPlan).where(
             PatrolPlan.template_id == t.id, PatrolPlan.active.is_(True)))
         if in_use:
-            f.active.errors.append(f"有 {in_use} 个巡查计划正在使用此检查表，请先停用或修改这些计划。")
-            return _failed("checklists", key, f, t.id)
+            return _failed("checklists", key, f, t.id, field=f.active,
+                           message=f"有 {in_use} 个巡查计划正在使用此检查表，请先停用或修改这些计划。")
     changed = _changes(t, name=f.name.data, active=f.active.data)
     if not changed:
         return _done("checklists", f"检查表“{t.name}”没有改动。", t.id)
@@ -351,8 +353,7 @@ def admin_item_add(template_id: int):
     if not f.validate_on_submit():
         return _failed("checklists", key, f, t.id)
     if _item_text_taken(t, f.text.data):
-        f.text.errors.append("此检查表已有相同的检查项。")
-        return _failed("checklists", key, f, t.id)
+        return _failed("checklists", key, f, t.id, field=f.text, message="此检查表已有相同的检查项。")
     last = max((it.sort for it in t.items), default=-1)
     it = ChecklistItem(template_id=t.id, text=f.text.data, photo_required=f.photo_required.data, sort=last + 1,
                        active=True)
@@ -373,8 +374,7 @@ def admin_item_edit(item_id: int):
     if not f.validate_on_submit():
         return _failed("checklists", key, f, open_item=it)
     if it.active and _item_text_taken(t, f.text.data, except_id=it.id):
-        f.text.errors.append("此检查表已有相同的检查项。")
-        return _failed("checklists", key, f, open_item=it)
+        return _failed("checklists", key, f, open_item=it, field=f.text, message="此检查表已有相同的检查项。")
     changed = _changes(it, text=f.text.data, photo_required=f.photo_required.data)
     if not changed:
         return _done("checklists", f"检查项“{it.text}”没有改动。", t.id)

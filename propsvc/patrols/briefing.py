@@ -63,7 +63,7 @@ def briefing_note():
         db.session.rollback()
         return _page(day, priorities=text, priorities_error=str(e), status=422)
     db.session.commit()
-    flash("今日重点已保存。", "ok")
+    flash("今日重点已保存，会显示在晨会简报和打印稿中。", "ok")
     return redirect(url_for("patrols.briefing", day=day.isoformat()) + "#priorities", 303)
 
 

@@ -117,17 +117,15 @@ def _ticket_building(t: Ticket) -> int | None:
 
 # --- 今日 -------------------------------------------------------------------------------
 
-from .plans import DUE_STATE_LABELS as STATE_LABELS  # noqa: E402 — one set of labels
-
-
 @dataclass
 class PlannedPatrol:
     title: str          # 楼栋单元 · 3栋
     window: str         # 09:00–11:00
     state: str          # todo / in_progress / done / missed
-    state_label: str
-    url: str | None     # start or continue; None when done or missed
-    action: str | None  # 开始 / 继续
+    state_label: str    # 待巡查 / 进行中 / 已完成 / 已漏巡, or 补巡中 / 已补巡
+    url: str | None     # start, continue or make up; None when done
+    action: str | None  # 开始 / 继续 / 补巡
+    makeup: str = ""    # a 补巡: "计划 09:00–11:00 · 实际 14:05 开始"
 
 
 @dataclass
@@ -165,31 +163,44 @@ class Today:
     notices: list[str]
     summary_state: str                    # 未填写 / 草稿 / 已提交
     own_coverage: CoverageRow | None = None
+    patrol_counts: object | None = None   # plans.DayCounts of `patrols` (None: plans not available)
 
     @property
     def patrols_left(self) -> int:
+        """Still to do today: to do, under way, a 补巡 under way (DayCounts.open)."""
         return sum(1 for p in self.patrols or () if p.state in ("todo", "in_progress"))
 
 
-def planned_patrols(community_id: int, day: date, steward_id: int, now: datetime | None = None
-                    ) -> list[PlannedPatrol] | None:
-    """The steward's planned patrols of the day (plans.due_on), with a start/continue link."""
+def _due_today(community_id: int, day: date, steward_id: int, now: datetime | None = None) -> list | None:
     due_on = _plans_fn("due_on")
-    if due_on is None:
+    return None if due_on is None else due_on(community_id, day, steward_id=steward_id, now=now)
+
+
+def planned_patrols(community_id: int, day: date, steward_id: int, now: datetime | None = None,
+                    dues: list | None = None) -> list[PlannedPatrol] | None:
+    """The steward's planned patrols of the day (plans.due_on), with a start/continue link; a
+    patrol missed today (已漏巡) links to its late start, a 补巡 [D3]."""
+    if dues is None:
+        dues = _due_today(community_id, day, steward_id, now)
+    if dues is None:
         return None
     out = []
-    for d in due_on(community_id, day, steward_id=steward_id, now=now):
+    for d in dues:
         url = action = None
         if d.state == "todo":
             url, action = _endpoint_url("patrols.start", plan_id=d.plan.id), "开始"
         elif d.state == "in_progress" and d.patrol is not None:
             url, action = _endpoint_url("patrols.run", ident=d.patrol.id), "继续"
+        elif getattr(d, "can_make_up", False):
+            url, action = _endpoint_url("patrols.start", plan_id=d.plan.id), "补巡"
+        record = getattr(d, "makeup_record", None)
         t = d.plan.template
         kind = PATROL_KIND_LABELS.get(t.kind, t.kind) if t is not None else "巡查"
         out.append(PlannedPatrol(
             title=f"{kind} · {plan_target(d.plan)}",
             window=f"{d.plan.window_start:%H:%M}–{d.plan.window_end:%H:%M}",
-            state=d.state, state_label=STATE_LABELS.get(d.state, d.state), url=url, action=action if url else None))
+            state=d.state, state_label=d.state_label, url=url, action=action if url else None,
+            makeup=record.label if record is not None else ""))
     order = {"in_progress": 0, "todo": 1, "missed": 2, "done": 3}
     out.sort(key=lambda p: order.get(p.state, 9))  # stable: by window within a state
     return out
@@ -251,9 +262,12 @@ def today_for(user: User, community_id: int, now: datetime | None = None) -> Tod
         rows = ([own] if own else []) + [r for r in rows if r is not own]
         if not user.has_role(Role.SUPERVISOR, Role.MANAGER):
             rows = [own] if own else []
+    dues = _due_today(community_id, day, user.id, now) if user.has_role(Role.STEWARD) else None
+    counts = _plans_fn("day_counts")
     return Today(
         day=day, day_label=day_label(day), coverage=rows,
-        patrols=planned_patrols(community_id, day, user.id, now) if user.has_role(Role.STEWARD) else None,
+        patrols=planned_patrols(community_id, day, user.id, now, dues=dues) if dues is not None else None,
+        patrol_counts=counts(dues) if dues is not None and counts is not None else None,
         overdue=drop("overdue"), assigned=drop("assigned"), visits=drop("visits"), replies=drop("replies"),
         rechecks=rechecks, other_open=len(drop("open")),
         vacant=vacant_due(cov, user.id) if cov is not None and user.has_role(Role.STEWARD) else None,
@@ -263,16 +277,18 @@ def today_for(user: User, community_id: int, now: datetime | None = None) -> Tod
 
 
 def patrol_progress(user: User, community_id: int, now: datetime | None = None) -> tuple[str, tuple[int, int]] | None:
-    """今日's tile (core.nav): today's planned patrols done of planned, as 今日 lists them (a
-    steward's own plans; everyone's for a supervisor); with no plans today, a steward's buildings
-    patrolled against the daily quota. None when there is nothing to count."""
+    """今日's tile (core.nav): today's planned patrols done of planned, counted as 今日 counts them
+    (plans.day_counts: a finished 补巡 is done, one bucket per patrol) over the patrols 今日 lists
+    (a steward's own plans; everyone's for a supervisor); with no plans today, a steward's
+    buildings patrolled against the daily quota. None when there is nothing to count."""
     now = now or utcnow()
     day = today_local(now)
-    due_on = _plans_fn("due_on")
+    due_on, day_counts = _plans_fn("due_on"), _plans_fn("day_counts")
     steward_id = user.id if user.has_role(Role.STEWARD) else None
     due = due_on(community_id, day, steward_id=steward_id, now=now) if due_on is not None else []
-    if due:
-        return "今日巡查", (sum(1 for d in due if d.state == "done"), len(due))
+    if due and day_counts is not None:
+        counts = day_counts(due)
+        return "今日巡查", (counts.done, counts.total)
     if steward_id is not None:
         own = next((r for r in coverage_rows(_coverage(community_id, day, now)) if r.steward_id == user.id), None)
         if own is not None and own.quota > 0:

@@ -4,7 +4,10 @@ Services only (no request objects): the admin pages, the steward's 今日 page a
 briefing call these.
 
 - `due_on(community_id, day, steward_id=None, now=None)`: the planned patrols of a site day,
-  each with its state: todo / in_progress / done / missed.
+  each with its state: todo / in_progress / done / missed, and whether it is a 补巡 (make-up:
+  started after its window closed); `day_counts` counts them for 今日 (see DayCounts).
+- `planned_window`, `makeup_of`: a plan's window on a day; a patrol's 补巡 record (planned and
+  actual times).
 - `coverage(community_id, day, now=None)`: per steward, the distinct buildings patrolled that
   day against the quota, and the vacant units due a check.
 - `parse_record_filters`, `search_records`, `records_csv`: the patrol records [item 9].
@@ -91,6 +94,54 @@ def settings_for(community_id: int) -> PatrolSettings:
 
 DUE_STATES = ("todo", "in_progress", "done", "missed")
 DUE_STATE_LABELS = {"todo": "待巡查", "in_progress": "进行中", "done": "已完成", "missed": "已漏巡"}
+# A 补巡 (make-up) is a planned patrol started after its window closed: under way, or done.
+MAKEUP_LABELS = {"in_progress": "补巡中", "done": "已补巡"}
+
+
+def planned_window(plan: PatrolPlan, day: date) -> tuple[datetime, datetime]:
+    """The plan's window on a site day, as aware datetimes (site time)."""
+    return (datetime.combine(day, plan.window_start, tzinfo=SITE_TZ),
+            datetime.combine(day, plan.window_end, tzinfo=SITE_TZ))
+
+
+def started_late(plan: PatrolPlan | None, day: date, started_at: datetime) -> bool:
+    """[D3] A planned patrol started after its window closed on its day is a 补巡 (make-up)."""
+    return plan is not None and started_at > planned_window(plan, day)[1]
+
+
+@dataclass
+class MakeUp:
+    """A 补巡: the planned window and the actual times, both kept on the page and the record."""
+
+    planned_start: datetime
+    planned_end: datetime
+    started_at: datetime
+    finished_at: datetime | None
+
+    @property
+    def planned_label(self) -> str:
+        return f"计划 {localtime(self.planned_start, '%H:%M')}–{localtime(self.planned_end, '%H:%M')}"
+
+    @property
+    def actual_label(self) -> str:
+        start = localtime(self.started_at, "%H:%M")
+        if self.finished_at is None:
+            return f"实际 {start} 开始"
+        return f"实际 {start}–{localtime(self.finished_at, '%H:%M')}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.planned_label} · {self.actual_label}"
+
+
+def makeup_of(patrol: Patrol) -> MakeUp | None:
+    """The patrol's 补巡 record when it was started from a plan after the plan's window closed
+    on the patrol's day; None for an unplanned patrol or one started in time."""
+    plan = patrol.plan
+    if plan is None or not started_late(plan, patrol.day, patrol.started_at):
+        return None
+    start, end = planned_window(plan, patrol.day)
+    return MakeUp(start, end, patrol.started_at, patrol.finished_at)
 
 
 @dataclass
@@ -104,10 +155,18 @@ class Due:
     window_start: datetime    # aware, site time
     window_end: datetime      # aware, site time
     late: bool = False        # done, but finished after the window's end
+    makeup: bool = False      # 补巡: started after the window's end (in_progress or done)
+    can_make_up: bool = False  # missed today and never started: may still be started, as a 补巡
 
     @property
     def state_label(self) -> str:
+        if self.makeup and self.state in MAKEUP_LABELS:
+            return MAKEUP_LABELS[self.state]
         return DUE_STATE_LABELS[self.state]
+
+    @property
+    def makeup_record(self) -> MakeUp | None:
+        return makeup_of(self.patrol) if self.makeup and self.patrol is not None else None
 
     @property
     def steward(self) -> User:
@@ -145,6 +204,10 @@ def due_on(community_id: int, day: date, steward_id: int | None = None, now: dat
     - in_progress: a patrol was started and not finished;
     - todo: otherwise.
 
+    A patrol started after the window's end on its day (a missed plan started late) is a 补巡:
+    `makeup` is set, and its state is in_progress, then done, like any other — never missed
+    again that day.
+
     Sorted by window start, steward, plan id. `steward_id` limits to one steward's plans."""
     local_now = _local_now(now)
     today = local_now.date()
@@ -166,8 +229,7 @@ def due_on(community_id: int, day: date, steward_id: int | None = None, now: dat
             patrols[p.plan_id] = p
     out = []
     for plan in plans:
-        start = datetime.combine(day, plan.window_start, tzinfo=SITE_TZ)
-        end = datetime.combine(day, plan.window_end, tzinfo=SITE_TZ)
+        start, end = planned_window(plan, day)
         patrol = patrols.get(plan.id)
         late = False
         if patrol is not None and patrol.finished_at is not None:
@@ -183,11 +245,44 @@ def due_on(community_id: int, day: date, steward_id: int | None = None, now: dat
             state = "in_progress"
         else:
             state = "todo"
+        makeup = patrol is not None and state in MAKEUP_LABELS and patrol.started_at > end
         out.append(Due(plan=plan, patrol=patrol, state=state, day=day, window_start=start, window_end=end,
-                       late=late))
+                       late=late, makeup=makeup, can_make_up=state == "missed" and patrol is None and day == today))
     out.sort(key=lambda d: (d.plan.window_start, d.plan.steward.name if d.plan.steward else "",
                             d.plan.steward_id, d.plan.id))
     return out
+
+
+@dataclass
+class DayCounts:
+    """What 今日 counts of the planned patrols, one bucket per state, so the counts and the list
+    never disagree: total == done + open + missed.
+
+    - done: finished, in time, late or as a 补巡 (已完成, 已补巡);
+    - open: still to do today: not started with the window open, or under way, a 补巡 under way
+      included (待巡查, 进行中, 补巡中);
+    - missed: the window closed and never started (已漏巡); each can still be started today, and
+      then moves to open as a 补巡;
+    - made_up: of done + open, how many are 补巡 (shown beside, never added)."""
+
+    total: int = 0
+    done: int = 0
+    open: int = 0
+    missed: int = 0
+    made_up: int = 0
+
+
+def day_counts(dues: list[Due]) -> DayCounts:
+    c = DayCounts(total=len(dues))
+    for d in dues:
+        if d.state == "done":
+            c.done += 1
+        elif d.state == "missed":
+            c.missed += 1
+        else:
+            c.open += 1
+        c.made_up += d.makeup
+    return c
 
 
 # --- coverage [D3] ---------------------------------------------------------------------------
@@ -480,12 +575,16 @@ class RecordRow:
     def finished(self) -> bool:
         return self.patrol.finished_at is not None
 
+    @property
+    def makeup(self) -> MakeUp | None:
+        return makeup_of(self.patrol)
+
 
 def search_records(community_id: int, f: RecordFilters, per_page: int = RECORDS_PER_PAGE) -> Page:
     """One page of the matching patrols, newest first; items are RecordRow."""
     stmt = _filtered(select(Patrol), community_id, f).order_by(Patrol.day.desc(), Patrol.started_at.desc(),
                                                                Patrol.id.desc())
-    page = paginate(stmt.options(selectinload(Patrol.steward), selectinload(Patrol.building),
+    page = paginate(stmt.options(selectinload(Patrol.steward), selectinload(Patrol.building), selectinload(Patrol.plan),
                                  selectinload(Patrol.unit).selectinload(Unit.building)), f.page, per_page)
     ids = [p.id for p in page.items]
     counts = {}
@@ -525,7 +624,7 @@ def records_csv(community_id: int, f: RecordFilters) -> str:
 
 
 __all__ = [
-    "Coverage", "Due", "Page", "RecordFilters", "RecordRow", "StewardCoverage", "VacantDue", "coverage",
+    "Coverage", "DayCounts", "Due", "MakeUp", "Page", "day_counts", "makeup_of", "planned_window", "started_late", "RecordFilters", "RecordRow", "StewardCoverage", "VacantDue", "coverage",
     "due_on", "local_today", "paginate", "parse_record_filters", "records_csv", "search_records", "settings_for",
     "stewards",
 ]

@@ -14,6 +14,7 @@ from jinja2_fragments.flask import render_block
 from ..core import idempotency, scope
 from ..core.access import allow, get_or_404
 from ..core.forms import Form, parse_id
+from ..core.models import utcnow
 from ..core.roles import Role
 from ..core.timefmt import localtime
 from ..core.web import is_htmx, render_page
@@ -21,12 +22,12 @@ from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from ..registry import services as registry
 from ..registry.models import Unit
-from . import forms, services
+from . import forms, plans, services
 from .blueprint import bp
 from .models import RESULT_LABELS, Patrol, PatrolPlan, PatrolResult
 
 RUN_ROLES = (Role.STEWARD, Role.SUPERVISOR, Role.ADMIN)
-READ_ALL = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)  # may look at any patrol of the community
+READ_ALL = services.PATROL_READERS  # may look at any patrol of the community
 # A row is swapped into a page that has the document's policy; the fragment itself runs nothing.
 FRAGMENT_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -99,8 +100,9 @@ def start():
                 return redirect(url_for("patrols.run", patrol_id=p.id), 303)
         else:
             error = next(iter(e for errs in form.errors.values() for e in errs), "请检查填写的内容。")
+    late = plan is not None and plans.started_late(plan, services.local_day(), utcnow())
     return render_page("patrols/start.html", status=status, form=form, plan=plan, unit=unit, options=options,
-                       search_error=search_error, error=error,
+                       search_error=search_error, error=error, late=late,
                        today=services.open_patrols(g.community.id, current_user))
 
 
@@ -113,7 +115,7 @@ def _run_page(p: Patrol, status: int = 200, error: str | None = None, open_item:
     state = services.resume_state(p)
     open_row = next((r for r in state.rows if r.item_id == open_item), None)
     return render_page("patrols/run.html", status=status, p=p, state=state, error=error, open_row=open_row,
-                       note=note, error_field=error_field,
+                       note=note, error_field=error_field, makeup=plans.makeup_of(p),
                        editable=p.finished_at is None and p.steward_id == current_user.id,
                        labels=list(RESULT_LABELS.items()))
 
@@ -214,9 +216,12 @@ def finish(patrol_id: int):
             resp.headers["Content-Security-Policy"] = FRAGMENT_CSP
             return resp
         return _run_page(load_patrol(patrol_id, write=True), 422, str(e))
-    msg = "巡查已完成。"
+    msg = "补巡已完成" if plans.makeup_of(p) else "巡查已完成"
     if tickets:
-        msg += f"发现问题 {len(tickets)} 项，已生成整改工单：" + "、".join(t.serial for t in tickets) + "。"
+        msg += (f"，发现问题 {len(tickets)} 项，已生成整改工单 " + "、".join(t.serial for t in tickets)
+                + "，已进入派单队列；整改完成后请到现场复检。")
+    else:
+        msg += "，各项正常，已记入今日巡查。"
     flash(msg, "ok")
     if script:
         return make_response("", 204)

@@ -3,7 +3,9 @@ once). Every state change records an Event.
 
 * start_patrol: a target (building, unit or area) of the community, an active checklist of the
   community, the local day (Asia/Shanghai); the same client key, or an open patrol of the same
-  target and checklist today, gives back the patrol already started (a reload resumes it).
+  target and checklist today, gives back the patrol already started (a reload resumes it). A
+  planned patrol whose window has closed (已漏巡) may still be started that day: it is a 补巡,
+  recorded so (the events carry the planned window and the actual times; plans.makeup_of).
 * tap: one result per item. The phone sends each tap with a random key, its device id and
   the device's next sequence number (kept in its localStorage). Every key is remembered
   (PatrolTap): a key seen before changes nothing and is answered "repeat" (or "stale" again).
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from flask import url_for
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +34,7 @@ from ..photos.services import StoredPhoto, open_photo
 from ..registry.models import Building, Unit
 from .models import (RESULT_LABELS, Checkpoint, ChecklistItem, ChecklistTemplate, ItemResult, Patrol, PatrolKind,
                      PatrolPlan, PatrolResult, PatrolTap, TargetType)
+from .plans import makeup_of
 
 MSG_FINISHED = "巡查已结束，不能再修改"
 MSG_NOTE = "请填写问题说明。"
@@ -161,8 +165,19 @@ def start_patrol(community_id: int, steward: User, template_id: int | None, targ
         if existing is None:
             raise
         return existing
-    record("patrol.started", p, actor=steward, kind=p.kind, target=p.target_label, plan_id=p.plan_id).at = now
+    record("patrol.started", p, actor=steward, kind=p.kind, target=p.target_label, plan_id=p.plan_id,
+           **_makeup_data(p)).at = now
     return p
+
+
+def _makeup_data(p: Patrol) -> dict:
+    """[D3] A 补巡 is recorded as such, with the planned window it missed and the actual times."""
+    m = makeup_of(p)
+    if m is None:
+        return {}
+    return {"makeup": True, "planned_start": m.planned_start.isoformat(), "planned_end": m.planned_end.isoformat(),
+            "started_at": m.started_at.isoformat(),
+            "finished_at": m.finished_at.isoformat() if m.finished_at else None}
 
 
 def open_patrols(community_id: int, steward: User, now: datetime | None = None) -> list[Patrol]:
@@ -394,7 +409,7 @@ def _rectification(patrol: Patrol, r: PatrolResult, steward: User, now: datetime
 
     cat = category_for(patrol.community_id, r.item_text, patrol.kind)
     t = tickets.create_ticket(patrol.community_id, tickets.Intake(
-        kind=Kind.PATROL, channel=Channel.WALK_IN, category_id=cat.id, urgency=Urgency.NORMAL,
+        kind=Kind.PATROL, channel=Channel.PATROL, category_id=cat.id, urgency=Urgency.NORMAL,
         description=f"巡查发现：{r.item_text}：{r.note or ''}",
         unit_id=patrol.unit_id, building_id=None if patrol.unit_id else patrol.building_id,
         location=patrol.area or (None if (patrol.unit_id or patrol.building_id) else patrol.target_label),
@@ -407,6 +422,49 @@ def _rectification(patrol: Patrol, r: PatrolResult, steward: User, now: datetime
         tickets.attach_photos(t, ev, [stored], steward)
     r.ticket_id = t.id
     return t
+
+
+# Who may open any patrol of the community (read-only); a steward opens their own.
+PATROL_READERS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_open(user: User, patrol: Patrol) -> bool:
+    return patrol.steward_id == user.id or user.has_role(*PATROL_READERS)
+
+
+@dataclass
+class Origin:
+    """Where a rectification ticket came from [D3]: the patrol, the item found wrong (with the
+    steward's note), the checkpoint scanned on that patrol, and whether it was a 补巡."""
+
+    patrol: Patrol
+    result: PatrolResult
+    checkpoint: str | None
+    makeup: object | None  # plans.MakeUp
+
+
+def ticket_origin(ticket_id: int, user: User) -> tuple[Origin, str | None] | None:
+    """core.hooks.TICKET_ORIGIN: a rectification's origin and, for those who may open the
+    patrol, the link to the item found wrong."""
+    origin = rectification_origin(ticket_id)
+    if origin is None:
+        return None
+    url = (url_for("patrols.run", patrol_id=origin.patrol.id, _anchor=f"i{origin.result.item_id}")
+           if may_open(user, origin.patrol) else None)
+    return origin, url
+
+
+def rectification_origin(ticket_id: int) -> Origin | None:
+    r = db.session.scalar(select(PatrolResult).where(PatrolResult.ticket_id == ticket_id))
+    if r is None:
+        return None
+    p = r.patrol
+    checkpoint = None
+    if p.checkpoint_at is not None:
+        ev = db.session.scalar(select(Event).where(Event.object_type == "patrol", Event.object_id == p.id,
+                                                   Event.action == "patrol.checkpoint").order_by(Event.id))
+        checkpoint = (ev.data or {}).get("checkpoint") if ev is not None else None
+    return Origin(p, r, checkpoint, makeup_of(p))
 
 
 def finish(patrol: Patrol, steward: User, now: datetime | None = None) -> list:
@@ -425,7 +483,7 @@ def finish(patrol: Patrol, steward: User, now: datetime | None = None) -> list:
     patrol.finished_at = now
     db.session.flush()
     record("patrol.finished", patrol, actor=steward, items=state.total, problems=len(state.problems),
-           tickets=[t.id for t in tickets]).at = now
+           tickets=[t.id for t in tickets], **_makeup_data(patrol)).at = now
     return tickets
 
 

@@ -68,7 +68,8 @@ def summary():
         db.session.rollback()
         return _summary_page(day, text, {e.field: str(e)}, 422)
     db.session.commit()
-    flash("总结已提交。" if submit else "草稿已保存。", "ok")
+    flash("总结已提交，主管在“总结提交情况”中可以看到；之后的修改也会记录。" if submit
+          else "草稿已保存，还没有提交：写好后请点“提交”。", "ok")
     return redirect(url_for("patrols.summary", day=day.isoformat()), 303)
 
 

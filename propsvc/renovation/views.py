@@ -1,21 +1,21 @@
 """Renovation routes: the list, the application (装修申请表), its page with approval, rejection
 and finishing, the first-renovation inspection [R2], extensions [R6] and attachment photos.
 
-Each POST (its one-time key claimed by core.idempotency first): load the renovation of this
-community → validate the form → one service call → one commit (or rollback and show the page with the message: 409 for a
-step out of order, 422 for bad input)."""
+The page's steps (approve, reject, finish, extensions) are declarations run by core.steps:
+load the renovation of this community → validate the step's form → (its one-time key claimed by
+core.idempotency first) → one service call → one commit, or the page again with the message:
+409 for a step out of order, 422 for bad input."""
 from flask import abort, flash, g, redirect, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..auth.models import User
+from ..auth.services import history
 from ..core import idempotency
 from ..core.access import allow
-from ..core.models import Event
 from ..core.roles import Role
+from ..core.steps import StepPage
 from ..core.timefmt import site_today
-from ..core.web import render_page
+from ..core.web import intake_block, intake_form, render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, open_photo, save_photo
 from ..registry import services as registry
@@ -54,12 +54,6 @@ def index():
 
 
 # --- the application -----------------------------------------------------------------------
-
-def _application_form() -> forms.ApplicationForm:
-    # A GET carries the fields when the no-JS 查找 button or an htmx look-up sent them.
-    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
-    return forms.ApplicationForm(formdata=args) if args is not None else forms.ApplicationForm()
-
 
 def _application_context(form, error: str | None = None) -> dict:
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
@@ -103,7 +97,7 @@ def _to_renovation(_key: str) -> str:
 @allow(*INTAKE)
 @idempotency.on_repeat(_applied)
 def new():
-    form = _application_form()
+    form = intake_form(forms.ApplicationForm)
     error, status = None, 422
     if request.method == "POST" and form.validate():
         files = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
@@ -131,8 +125,7 @@ def new():
                 flash(f"已登记 {r.unit.label} 的装修申请，待经理审批。", "ok")
                 return redirect(url_for("renovation.show", renovation_id=r.id), 303)
     status = status if request.method == "POST" else 200
-    block = "lookup" if request.args.get("part") == "lookup" else None
-    return render_page("renovation/new.html", block=block, status=status, **_application_context(form, error))
+    return render_page("renovation/new.html", block=intake_block(), status=status, **_application_context(form, error))
 
 
 # --- the renovation page -------------------------------------------------------------------
@@ -143,20 +136,10 @@ STEP_FORMS = {
 }
 
 
-def _forms(failed: str | None, failed_form) -> dict:
-    out = {}
-    for name, cls in STEP_FORMS.items():
-        out[name] = failed_form if name == failed else cls(formdata=None, prefix=name)
-    return out
-
-
 def _page(r: Renovation, status: int = 200, error: str | None = None, failed: str | None = None,
           failed_form=None):
     today = site_today()
-    events = list(db.session.scalars(select(Event).where(
-        Event.object_type == "renovation", Event.object_id == r.id).order_by(Event.id)))
-    ids = {e.actor_id for e in events if e.actor_id}
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    events, users = history("renovation", r.id)
     docs = services.document_statuses(r, today)
     return render_page(
         "renovation/show.html", block="content", status=status, r=r, renovation=r, unit=r.unit,
@@ -165,8 +148,14 @@ def _page(r: Renovation, status: int = 200, error: str | None = None, failed: st
         inspection=services.inspection_of(r), points=services.INSPECTION_POINTS,
         attachments=services.attachments(r), open_ext=services.open_extension(r),
         ext_label=services.extension_label, ext_applied=services.extension_applied,
-        overdue=services.is_overdue(r, today), today=today, error=error, forms=_forms(failed, failed_form),
+        overdue=services.is_overdue(r, today), today=today, error=error, forms=STEPS.forms_for(failed, failed_form),
         failed=failed, roles=services.APPLICANT_ROLES, ExtensionState=ExtensionState, RenovationState=RenovationState)
+
+
+# The renovation page's steps (core.steps): load it locked, validate the step's form, one
+# service call, commit; or the page again with the message.
+STEPS = StepPage(load=load, forms=STEP_FORMS, page=_page, refusal=services.RenovationError,
+                 show_url=lambda r: url_for("renovation.show", renovation_id=r.id))
 
 
 @bp.get("/<id:renovation_id>")
@@ -175,60 +164,37 @@ def show(renovation_id: int):
     return _page(load(renovation_id))
 
 
-def _act(renovation_id: int, name: str, action, done_message: str):
-    """Validate the step's form, run `action(r, form)`, commit; or show why not. (Its one-time
-    key was claimed before: a repeat never gets here, see core.idempotency.)"""
-    r = load(renovation_id, lock=True)
-    form = STEP_FORMS[name](prefix=name)
-    if not form.validate_on_submit():
-        return _page(r, 422, failed=name, failed_form=form)
-    try:
-        message = action(r, form) or done_message
-        db.session.commit()
-    except services.RenovationError as e:
-        db.session.rollback()
-        if e.status == 404:
-            abort(404)
-        return _page(load(renovation_id), e.status, error=str(e), failed=name if e.status == 422 else None,
-                     failed_form=form)
-    flash(message, "ok")
-    return redirect(url_for("renovation.show", renovation_id=r.id), 303)
-
-
 @bp.post("/<id:renovation_id>/approve")
 @allow(Role.MANAGER)
-def approve(renovation_id: int):
-    def act(r, _form):
-        doc = services.approve(r, current_user)
-        return f"已批准，发放装修许可证 {doc.serial}；房屋状态改为装修中。" if doc else "已批准；房屋状态改为装修中。"
-    return _act(renovation_id, "approve", act, "已批准。")
+@STEPS.step("approve", done="已批准；房屋状态改为装修中。")
+def approve(r, _form):
+    doc = services.approve(r, current_user)
+    return f"已批准，发放装修许可证 {doc.serial}；房屋状态改为装修中。" if doc else None
 
 
 @bp.post("/<id:renovation_id>/reject")
 @allow(Role.MANAGER)
-def reject(renovation_id: int):
-    return _act(renovation_id, "reject", lambda r, f: services.reject(r, current_user, f.reason.data), "已驳回申请。")
+@STEPS.step("reject", done="已驳回装修申请并记录原因，业主可修改后重新申请。")
+def reject(r, f):
+    services.reject(r, current_user, f.reason.data)
 
 
 @bp.post("/<id:renovation_id>/finish")
 @allow(*FINISHERS)
-def finish(renovation_id: int):
-    def act(r, form):
-        status = services.finish(r, current_user, form.note.data)
-        return f"已登记完工，房屋状态改为{r.unit.status_label}。" if status else None
-    return _act(renovation_id, "finish", act, "已登记完工。")
+@STEPS.step("finish", done="已登记完工，装修到此结束。")
+def finish(r, f):
+    status = services.finish(r, current_user, f.note.data)
+    return f"已登记完工，房屋状态改为{r.unit.status_label}。" if status else None
 
 
 # --- extensions [R6] -----------------------------------------------------------------------
 
 @bp.post("/<id:renovation_id>/extensions")
 @allow(*INTAKE)
-def extend(renovation_id: int):
-    def act(r, f):
-        services.request_extension(r, current_user, name=f.requester_name.data, role=f.requester_role.data,
-                                   reason=f.reason.data, new_end=f.new_end.data, fee=f.fee.data or 0)
-        return "已登记延期申请，待工程主管审核。"
-    return _act(renovation_id, "extend", act, "已登记延期申请。")
+@STEPS.step("extend", done="已登记延期申请，待工程主管审核。")
+def extend(r, f):
+    services.request_extension(r, current_user, name=f.requester_name.data, role=f.requester_role.data,
+                               reason=f.reason.data, new_end=f.new_end.data, fee=f.fee.data or 0)
 
 
 def _extension(r: Renovation, extension_id: int) -> Extension:
@@ -246,35 +212,31 @@ def _moved(r: Renovation, ext: Extension) -> str:
 
 @bp.post("/<id:renovation_id>/extensions/<id:extension_id>/review")
 @allow(Role.SUPERVISOR)
-def extension_review(renovation_id: int, extension_id: int):
-    def act(r, f):
-        ext = _extension(r, extension_id)
-        agree = f.decision.data == "agree"
-        services.review_extension(r, ext, current_user, agree=agree, note=f.note.data)
-        return "工程审核通过，待经理审批。" if agree else "工程审核不同意，延期申请已退回。"
-    return _act(renovation_id, "review", act, "已审核。")
+@STEPS.step("review", done="已审核，待经理审批。")
+def extension_review(r, f, extension_id: int):
+    agree = f.decision.data == "agree"
+    services.review_extension(r, _extension(r, extension_id), current_user, agree=agree, note=f.note.data)
+    return "工程审核通过，待经理审批。" if agree else "工程审核不同意，延期申请已退回。"
 
 
 @bp.post("/<id:renovation_id>/extensions/<id:extension_id>/approve")
 @allow(Role.MANAGER)
-def extension_approve(renovation_id: int, extension_id: int):
-    def act(r, f):
-        ext = _extension(r, extension_id)
-        agree = f.decision.data == "agree"
-        services.approve_extension(r, ext, current_user, agree=agree, note=f.note.data)
-        return _moved(r, ext) if agree else "经理不同意延期，申请已退回。"
-    return _act(renovation_id, "decide", act, "已审批。")
+@STEPS.step("decide", done="已审批，结果已记入延期申请。")
+def extension_approve(r, f, extension_id: int):
+    ext = _extension(r, extension_id)
+    agree = f.decision.data == "agree"
+    services.approve_extension(r, ext, current_user, agree=agree, note=f.note.data)
+    return _moved(r, ext) if agree else "经理不同意延期，申请已退回。"
 
 
 @bp.post("/<id:renovation_id>/extensions/<id:extension_id>/fee")
 @allow(Role.FINANCE)
-def extension_fee(renovation_id: int, extension_id: int):
-    def act(r, f):
-        ext = _extension(r, extension_id)
-        services.pay_extension_fee(r, ext, current_user, f.receipt_no.data)
-        return f"已收取延期费用 {ext.fee} 元（收据号 {ext.fee_receipt_no}）。" + (
-            _moved(r, ext) if services.extension_applied(ext) else "待经理审批后生效。")
-    return _act(renovation_id, "fee", act, "已收费。")
+@STEPS.step("fee", done="已收取延期费用，待经理审批后生效。")
+def extension_fee(r, f, extension_id: int):
+    ext = _extension(r, extension_id)
+    services.pay_extension_fee(r, ext, current_user, f.receipt_no.data)
+    return f"已收取延期费用 {ext.fee} 元（收据号 {ext.fee_receipt_no}）。" + (
+        _moved(r, ext) if services.extension_applied(ext) else "待经理审批后生效。")
 
 
 # --- the first-renovation inspection [R2] --------------------------------------------------

@@ -8,15 +8,14 @@ The guard's side (check and release at the gate) lives on the gate page
 from flask import abort, flash, g, make_response, redirect, request, url_for
 from jinja2_fragments.flask import render_block
 from flask_login import current_user
-from sqlalchemy import select
 
-from ..auth.models import User
+from ..auth.services import history
 from ..core import idempotency
 from ..core.access import allow
-from ..core.models import Event
 from ..core.roles import Role
+from ..core.steps import StepPage
 from ..core.timefmt import site_today
-from ..core.web import render_page
+from ..core.web import intake_block, intake_form, render_page
 from ..documents import service as docs
 from ..extensions import db
 from ..photos.services import PhotoError
@@ -56,11 +55,6 @@ def index():
 
 
 # --- registering ---------------------------------------------------------------------------
-
-def _form() -> forms.SlipForm:
-    args = request.args if request.method == "GET" and set(request.args) - {"part"} else None
-    return forms.SlipForm(formdata=args) if args is not None else forms.SlipForm()
-
 
 def _context(form, error: str | None = None) -> dict:
     found = registry.unit_lookup(g.community.id, form.unit_id.data, form.unit_q.data)
@@ -146,7 +140,7 @@ def _registered(key: str) -> str | None:
 def new():
     if request.method == "GET" and request.args.get("part") == "row":
         return _new_row()
-    form = _form()
+    form = intake_form(forms.SlipForm)
     error, status, focus_row, note = None, 422, None, None
     if request.method == "POST" and request.form.get("more"):
         # 更多行 (no JavaScript): the form again as typed, with blank rows; nothing is saved
@@ -176,8 +170,7 @@ def new():
     elif request.method == "POST":
         error = "请按提示修改后再提交。"
     status = status if request.method == "POST" else 200
-    block = "lookup" if request.args.get("part") == "lookup" else None
-    return render_page("slips/new.html", block=block, status=status, focus_row=focus_row, lines_note=note,
+    return render_page("slips/new.html", block=intake_block(), status=status, focus_row=focus_row, lines_note=note,
                        **_context(form, error))
 
 
@@ -188,19 +181,20 @@ STEP_FORMS = {"sign": forms.StepForm, "approve": forms.StepForm, "refuse": forms
 
 
 def _page(s: ReleaseSlip, status: int = 200, error: str | None = None, failed: str | None = None, failed_form=None):
-    events = list(db.session.scalars(select(Event).where(
-        Event.object_type == "releaseslip", Event.object_id == s.id).order_by(Event.id)))
-    ids = {e.actor_id for e in events if e.actor_id}
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    events, users = history("releaseslip", s.id)
     doc = services.document_of(s)
-    step_forms = {name: (failed_form if name == failed else cls(formdata=None, prefix=name))
-                  for name, cls in STEP_FORMS.items()}
     return render_page(
         "slips/detail.html", block="content", status=status, s=s, unit=s.unit, doc=doc,
         doc_status=docs.status_of(doc) if doc is not None else None,
         gate=services.gate_status(s), gate_labels=services.GATE_LABELS, events=events, users=users,
-        labels=services.EVENT_LABELS, forms=step_forms, failed=failed, error=error, roles=APPLICANT_ROLES,
-        see_images=current_user.has_role(*IMAGE_VIEWERS), SlipState=SlipState)
+        labels=services.EVENT_LABELS, forms=STEPS.forms_for(failed, failed_form), failed=failed, error=error,
+        roles=APPLICANT_ROLES, see_images=current_user.has_role(*IMAGE_VIEWERS), SlipState=SlipState)
+
+
+# The slip page's steps (core.steps): load it locked, validate the step's form, one service
+# call, commit; or the page again with the message.
+STEPS = StepPage(load=load, forms=STEP_FORMS, page=_page, refusal=services.SlipError,
+                 show_url=lambda s: url_for("slips.detail", slip_id=s.id))
 
 
 @bp.get("/<id:slip_id>")
@@ -209,56 +203,36 @@ def detail(slip_id: int):
     return _page(load(slip_id))
 
 
-def _act(slip_id: int, name: str, action):
-    s = load(slip_id, lock=True)
-    form = STEP_FORMS[name](prefix=name)
-    if not form.validate_on_submit():
-        return _page(s, 422, failed=name, failed_form=form)
-    try:
-        message = action(s, form)
-        db.session.commit()
-    except services.SlipError as e:
-        db.session.rollback()
-        return _page(load(slip_id), e.status, error=str(e), failed=name if e.status == 422 else None,
-                     failed_form=form)
-    flash(message, "ok")
-    return redirect(url_for("slips.detail", slip_id=s.id), 303)
-
-
 @bp.post("/<id:slip_id>/sign")
 @allow(Role.SUPERVISOR)
-def sign(slip_id: int):
-    def act(s, _f):
-        services.sign(s, current_user)
-        return f"已签字，放行条 {s.serial} 待经理审批盖章。"
-    return _act(slip_id, "sign", act)
+@STEPS.step("sign")
+def sign(s, _f):
+    services.sign(s, current_user)
+    return f"已签字，放行条 {s.serial} 待经理审批盖章。"
 
 
 @bp.post("/<id:slip_id>/approve")
 @allow(Role.MANAGER)
-def approve(slip_id: int):
-    def act(s, _f):
-        doc = services.approve(s, current_user)
-        return f"已批准并盖章，放行条 {doc.serial} 生效（仅限 {s.moving_on.isoformat()} 当日有效）。"
-    return _act(slip_id, "approve", act)
+@STEPS.step("approve")
+def approve(s, _f):
+    doc = services.approve(s, current_user)
+    return f"已批准并盖章，放行条 {doc.serial} 生效（仅限 {s.moving_on.isoformat()} 当日有效）。"
 
 
 @bp.post("/<id:slip_id>/refuse")
 @allow(*DECIDERS)
-def refuse(slip_id: int):
-    def act(s, f):
-        services.refuse(s, current_user, f.reason.data)
-        return f"已驳回放行条 {s.serial}。"
-    return _act(slip_id, "refuse", act)
+@STEPS.step("refuse")
+def refuse(s, f):
+    services.refuse(s, current_user, f.reason.data)
+    return f"已驳回放行条 {s.serial}。"
 
 
 @bp.post("/<id:slip_id>/cancel")
 @allow(*CANCELLERS)
-def cancel(slip_id: int):
-    def act(s, f):
-        services.cancel(s, current_user, f.reason.data)
-        return f"已取消放行条 {s.serial}。"
-    return _act(slip_id, "cancel", act)
+@STEPS.step("cancel")
+def cancel(s, f):
+    services.cancel(s, current_user, f.reason.data)
+    return f"已取消放行条 {s.serial}。"
 
 
 # --- the stored images ---------------------------------------------------------------------

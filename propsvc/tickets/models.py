@@ -32,10 +32,13 @@ class Channel(StrEnum):
     WEB = "web"
     WRITTEN = "written"
     WECHAT = "wechat"
+    PATROL = "patrol"  # found on a patrol (a rectification); never offered at intake
 
 
+# The channels of intake (the form's choices); a rectification's channel is PATROL (巡查).
 CHANNEL_LABELS = {Channel.PHONE: "电话", Channel.WALK_IN: "来访", Channel.WEB: "网页", Channel.WRITTEN: "书面",
                   Channel.WECHAT: "微信"}
+PATROL_CHANNEL_LABEL = "巡查"
 
 
 class Urgency(StrEnum):
@@ -237,6 +240,9 @@ class Ticket(db.Model):
 
     @property
     def channel_label(self) -> str:
+        # A rectification comes from a patrol, whatever older rows stored (they said walk_in).
+        if self.kind == Kind.PATROL or self.channel == Channel.PATROL:
+            return PATROL_CHANNEL_LABEL
         return CHANNEL_LABELS.get(self.channel, self.channel)
 
     @property

@@ -1,6 +1,9 @@
 """The live dispatch queue (派单队列): open tickets of the community grouped by state, most
 urgent deadline first, with one-tap dispatch [T3] for new ones.
 
+A dispatch sent from the list by htmx is answered with that ticket's row alone (row_response),
+swapped in place: the list keeps its scroll and focus, and the row says what was done.
+
 The list polls every 5 s. A poll is answered from a cheap fingerprint of the open tickets
 (`fingerprint` of the shown rows + `viewer_etag`) before anything is rendered: unchanged →
 `304 Not Modified` with no body. The fingerprint covers every row the list shows (id, state,
@@ -39,7 +42,7 @@ from .models import (KIND_LABELS, OPEN_STATES, STATE_LABELS, URGENCY_LABELS, Ass
 
 QUEUE_ROLES = (Role.SUPERVISOR, Role.MANAGER, Role.FRONT_DESK)
 # Bump when the fragment's markup changes, so browsers drop what they revalidate.
-MARKUP_VERSION = "q1"
+MARKUP_VERSION = "q2"
 FRAGMENT_CACHE = "private, no-cache"  # the browser keeps it, but must ask before reusing it
 # Who may be named as the person in a one-tap dispatch (as the ticket page's dispatch form).
 ASSIGNABLE = (Role.TECHNICIAN, Role.STEWARD, Role.SUPERVISOR)
@@ -198,6 +201,22 @@ def _list_context(cid: int, f: dict, now, can_dispatch: bool) -> dict:
     return {"groups": groups, "total": len(tickets), "filters": f, "here": url_for("tickets.queue", **f),
             "can_dispatch": can_dispatch, "GRAB": AssignMode.GRAB, "NEW": State.NEW, "due_at": services.due_at,
             "staff": _staff_by_department(cid) if can_dispatch and groups[0][2] else {}}
+
+
+def row_response(t: Ticket, message: str, status: int = 200, error: bool = False, here: str | None = None):
+    """One ticket's row of the queue (block `row`, the markup the list itself uses), for a
+    dispatch sent from the queue by htmx: swapped in place of the row, so the list keeps its
+    scroll and focus; `message` says what happened and what comes next (or what went wrong)."""
+    now = utcnow()
+    can_dispatch = current_user.has_role(*services.DISPATCH_ROLES)
+    staff = _staff_by_department(t.community_id) if can_dispatch and t.state == State.NEW else {}
+    html = render_block("tickets/queue.html", "row", t=t, od=services.is_overdue(t, now), due_at=services.due_at,
+                        can_dispatch=can_dispatch, NEW=State.NEW, GRAB=AssignMode.GRAB, staff=staff,
+                        csrf=generate_csrf(), key=_new_key, here=here or url_for("tickets.queue"),
+                        row_message=message, row_error=error)
+    resp = make_response(html, status)
+    resp.vary.add("HX-Request")
+    return resp
 
 
 @bp.get("/queue")

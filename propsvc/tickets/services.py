@@ -16,7 +16,8 @@ from ..extensions import db
 from ..registry.models import Building, OccupantRole, Unit
 from .calendar import DEFAULT_POLICIES, WorkCalendar, parse_periods
 from .models import (
-    DEFAULT_CATEGORIES, INTAKE_KINDS, OPEN_STATES, AssignMode, Caller, Category, Holiday, Kind, Outage, Outcome,
+    DEFAULT_CATEGORIES, INTAKE_KINDS, OPEN_STATES, OUTCOME_LABELS, AssignMode, Caller, Category, Holiday, Kind,
+    Outage, Outcome,
     Photo, SlaPolicy, State, Ticket, WorkSchedule,
 )
 
@@ -546,6 +547,7 @@ CONTACT_METHODS = {"phone": "电话", "sms": "短信", "wechat": "微信"}
 
 def contact(t: Ticket, actor: User, method: str, text: str, now: datetime | None = None) -> Event:
     """[T4] Each contact with the owner is recorded."""
+    _need(owner_facing(t), "巡查整改工单没有报事业主，无需记录联系业主。")
     _need(method in CONTACT_METHODS, "请选择联系方式。")
     _need(bool(text and text.strip()), "请填写联系内容。")
     return _step(t, actor, "ticket.contacted", now or utcnow(), method=method, text=text.strip(), public=True)
@@ -584,6 +586,11 @@ def attach_photos(t: Ticket, ev: Event, stored, actor: User) -> list[Photo]:
 
 
 # --- reading ---------------------------------------------------------------------------
+
+def creation_event(t: Ticket) -> Event | None:
+    return db.session.scalar(select(Event).where(Event.object_type == "ticket", Event.object_id == t.id,
+                                                 Event.action == "ticket.created"))
+
 
 def timeline(t: Ticket) -> list[Event]:
     return list(db.session.scalars(
@@ -637,6 +644,13 @@ def is_overdue(t: Ticket, now: datetime | None = None) -> bool:
     return due is not None and due < (now or utcnow())
 
 
+def owner_facing(t: Ticket) -> bool:
+    """A ticket someone reported: the owner is told (texts to copy) and contacts are recorded.
+    A rectification (巡查整改) was found by a steward on a patrol: no owner reported it, so it has
+    neither the texts nor 记录联系业主; its page shows the patrol it came from and its recheck."""
+    return t.kind != Kind.PATROL
+
+
 def available_steps(user: User, t: Ticket) -> list[str]:
     """The steps to offer this user now (the step functions still check everything)."""
     steps = []
@@ -662,7 +676,7 @@ def available_steps(user: User, t: Ticket) -> list[str]:
         steps.append("visit")
     if t.state != State.CLOSED and (t.escalation == 0 or (t.escalation == 1 and sup)):
         steps.append("escalate")
-    if desk and t.state != State.CLOSED:
+    if desk and t.state != State.CLOSED and owner_facing(t):
         steps.append("contact")
     if sup and t.state != State.CLOSED:
         steps.append("close")
@@ -677,6 +691,99 @@ EVENT_LABELS = {
     "ticket.reply_promised": "约定答复时间", "ticket.contacted": "联系业主", "ticket.caller_added": "关联来电",
     "ticket.rechecked": "复检",  # patrols [D3]
 }
+
+
+# --- what the clerk is told after a step: what happened, and what comes next ----------------
+
+ON_SITE_KINDS = (Kind.REPAIR, Kind.PATROL)  # the response is someone on site (到场)
+
+
+def _respond_word(t: Ticket) -> str:
+    return "到场" if t.kind in ON_SITE_KINDS else "响应"
+
+
+def next_step(t: Ticket, now: datetime | None = None) -> str:
+    """What comes next for the ticket in its state, with the deadline that matters (due_at)."""
+    from ..core.timefmt import when_label
+
+    due = when_label(due_at(t), now)
+    by = f"{due} 前" if due else ""
+    who = " ".join(x for x in ((t.department.name if t.department else ""), (t.assignee.name if t.assignee else "")) if x)
+    if t.state == State.NEW:
+        return f"等待派单，{by}{_respond_word(t)}" if by else "等待派单"
+    if t.state == State.DISPATCHED:
+        return f"等待 {who or '处理人'} 接单" + (f"，{by}{_respond_word(t)}" if by else "")
+    if t.state == State.IN_PROGRESS:
+        return f"{who or '处理人'} 处理中" + (f"，{by}完成" if by else "")
+    if t.state == State.RESOLVED:
+        if t.kind == Kind.PATROL:
+            return f"等待巡查管家{(' ' + by) if by else ''}复检"
+        return f"请{(' ' + by) if by else ''}回访住户"
+    return "工单已关闭，无需再处理"
+
+
+def step_message(ev: Event | None, t: Ticket, now: datetime | None = None) -> str:
+    """The sentence shown after a step: what happened and what comes next, e.g.
+    已派给 工程部 刘国栋，16:30 前到场。 Never a bare label."""
+    from ..core.timefmt import when_label
+
+    d = (ev.data if ev is not None else None) or {}
+    nxt = next_step(t, now)
+    match ev.action if ev is not None else "":
+        case "ticket.created":
+            done = f"已登记工单 {t.serial}"
+            if t.replied_at is not None:  # a question answered on the spot [T6]
+                done += "，并记录了当场答复"
+            elif t.kind == Kind.INQUIRY and t.reply_due is not None:
+                done += f"，约定 {when_label(t.reply_due, now)} 前答复"
+            if t.state == State.DISPATCHED:  # a 部门抢单 category: sent to its department at once
+                return f"{done}，已派给 {t.department.name} 抢单，{when_label(due_at(t), now)} 前须有人接单。"
+            return f"{done}；{nxt}。" if "，" in done else f"{done}，{nxt}。"
+        case "ticket.dispatched":
+            due = when_label(due_at(t), now)
+            if d.get("assignee"):
+                return f"已派给 {d.get('department')} {d.get('assignee')}，{due} 前{_respond_word(t)}。"
+            return f"已派给 {d.get('department')}（部门内抢单），{due} 前须有人接单。"
+        case "ticket.accepted":
+            return f"已接单，请在 {when_label(due_at(t), now)} 前处理完成。"
+        case "ticket.note":
+            said = "进展已记录，业主可以看到" if d.get("public") else "内部记录已保存，业主看不到"
+            return f"{said}；{nxt}。"
+        case "ticket.delayed":
+            told = "已告知业主" if d.get("owner_told") else "请记得告知业主新的时间"
+            return f"已登记延期，新的预计完成时间 {when_label(t.expected_at, now)}；{told}。"
+        case "ticket.paused":
+            return f"已暂停计时（{d.get('text', '')}）；恢复计时后，时限按暂停的时间顺延。"
+        case "ticket.resumed":
+            return f"已恢复计时，时限已顺延；{nxt}。"
+        case "ticket.escalated":
+            if d.get("to") == "manager":
+                return "工作函已确认并上报经理，等待经理处理。"
+            return "工作函已上报主管，等待主管确认后报经理。"
+        case "ticket.resolved":
+            return f"已标记完成；{nxt}。"
+        case "ticket.confirmed":
+            return f"住户已确认完成；{nxt}。"
+        case "ticket.visited":
+            if t.state == State.CLOSED:
+                return (f"回访已记录（满意度 {d.get('satisfaction')} 分，{OUTCOME_LABELS.get(d.get('outcome'), '')}），"
+                        "工单已关闭。")
+            return f"回访未解决，工单已重新打开；{nxt}。"
+        case "ticket.answered":
+            return f"已答复咨询；{nxt}。"
+        case "ticket.reply_promised":
+            return f"已约定 {when_label(t.reply_due, now)} 前答复，届时会出现在“今日待答复”里。"
+        case "ticket.contacted":
+            return f"已记录{CONTACT_METHODS.get(d.get('method'), '')}联系业主；{nxt}。"
+        case "ticket.closed":
+            return "工单已关闭，无需再处理。"
+        case "ticket.rechecked":
+            if t.state == State.CLOSED:
+                return "复检通过，整改工单已关闭。"
+            return f"复检未通过，工单已重新打开；{nxt}。"
+        case "ticket.reopened":
+            return f"工单已重新打开；{nxt}。"
+    return f"{EVENT_LABELS.get(ev.action, '操作') if ev is not None else '操作'}已保存；{nxt}。"
 
 
 def message_texts(t: Ticket) -> dict[str, str]:

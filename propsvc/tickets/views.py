@@ -5,19 +5,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import Department, User
-from ..core import idempotency
+from ..core import hooks, idempotency
 from ..core import scope
 from ..core.access import allow, get_or_404
 from ..core.forms import Form
 from ..core.models import Event
 from ..core.roles import Role
 from ..core.timefmt import from_local
-from ..core.web import local_next, render_page
+from ..core.web import is_htmx, local_next, render_page
 from ..extensions import db
 from ..photos.services import PhotoError, delete_photo, photo_response, save_photo
 from ..registry import services as registry
 from ..registry.models import Unit
-from . import forms, services
+from . import forms, queue, services
 from .blueprint import bp
 from .models import Kind, Outage, Photo, Ticket
 
@@ -116,7 +116,7 @@ def new():
                     delete_photo(s)
                 form.location.errors = [str(e)]
             else:
-                flash(f"已登记工单 {t.serial}，并记录了当场答复。" if t.replied_at else f"已登记工单 {t.serial}。", "ok")
+                flash(services.step_message(services.creation_event(t), t), "ok")  # 当场答复 included
                 return redirect(url_for("tickets.show", ticket_id=t.id), 303)
     status = 422 if request.method == "POST" else 200
     ctx = _intake_context(form)
@@ -256,6 +256,9 @@ def _step_forms(t: Ticket, failed: str | None = None, failed_form=None) -> dict:
 
 def _ticket_page(t: Ticket, status: int = 200, failed: str | None = None, failed_form=None, error=None):
     events = services.timeline(t)
+    # [D3] a rectification's patrol origin, from the patrols area (core.hooks.TICKET_ORIGIN)
+    found = hooks.first(hooks.TICKET_ORIGIN, t.id, current_user) if t.kind == Kind.PATROL else None
+    origin, origin_url = found if found is not None else (None, None)
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in events})))}
     photos_by_event = {}
     for p in t.photos:
@@ -264,7 +267,8 @@ def _ticket_page(t: Ticket, status: int = 200, failed: str | None = None, failed
         "tickets/ticket.html", block="content", status=status, t=t, events=events, users=users,
         photos_by_event=photos_by_event, step_forms=_step_forms(t, failed, failed_form), error=error,
         confidential=services.sees_confidential(current_user, t), overdue=services.is_overdue(t),
-        messages=services.message_texts(t), labels=services.EVENT_LABELS, event_hidden=scope.ticket_event_hidden)
+        messages=services.message_texts(t) if services.owner_facing(t) else {}, labels=services.EVENT_LABELS,
+        event_hidden=scope.ticket_event_hidden, origin=origin, origin_url=origin_url)
 
 
 @bp.get("/<id:ticket_id>")
@@ -281,7 +285,11 @@ def step(ticket_id: int, step: str):
         abort(404)
     t = load_ticket(ticket_id)
     f = _dispatch_form(t, request.form) if step == "dispatch" else STEP_FORMS[step](prefix=step)
+    in_queue = step == "dispatch" and is_htmx()  # one tap in the queue: answered with its row alone
     if not f.validate_on_submit():
+        if in_queue:
+            message = next((e for errs in f.errors.values() for e in errs), "请检查派单内容。")
+            return queue.row_response(t, f"未派单：{message}", 422, error=True, here=local_next())
         return _ticket_page(t, 422, step, f)
     stored = []
     try:
@@ -299,9 +307,17 @@ def step(ticket_id: int, step: str):
         db.session.rollback()
         for s in stored:
             delete_photo(s)
+        if in_queue:
+            return queue.row_response(load_ticket(ticket_id), f"未派单：{e}", 409, error=True, here=local_next())
         return _ticket_page(load_ticket(ticket_id), 409, error=str(e))
-    flash(services.EVENT_LABELS.get(ev.action, "已保存") + "。", "ok")
-    return redirect(local_next() or url_for("tickets.show", ticket_id=t.id), 303)
+    message = services.step_message(ev, t)  # what happened, and what comes next
+    if in_queue:
+        return queue.row_response(t, message, here=local_next())
+    flash(message, "ok")
+    back = local_next()
+    if back and step == "dispatch":  # from the queue without JavaScript: back to the same row
+        back = f"{back.split('#', 1)[0]}#q{t.id}"
+    return redirect(back or url_for("tickets.show", ticket_id=t.id), 303)
 
 
 @bp.get("/photos/<id:photo_id>")

@@ -71,6 +71,20 @@
     if (input) input.focus({ preventScroll: true });
   };
   showError(document);
+
+  // 查找 (and Enter in a unit search box) submit the page's find form, a plain GET of the search
+  // for pages seen without script. With script the look-up is live: refresh it in place instead
+  // of leaving the page (and the rest of what was typed).
+  document.addEventListener("submit", function (e) {
+    var f = e.target;
+    if (!window.htmx || !f.hasAttribute || !f.hasAttribute("data-find") || !f.id) return;
+    var sel = '[form="' + f.id + '"]';
+    var chosen = document.querySelector("input[type=radio]" + sel + ":checked[hx-get]");
+    var box = document.querySelector("input" + sel + "[hx-get]:not([type=radio])");
+    if (!chosen && !box) return;  // no live look-up on this page: the GET goes ahead
+    e.preventDefault();
+    if (chosen) { window.htmx.trigger(chosen, "change"); } else { window.htmx.trigger(box, "search"); }
+  });
   document.addEventListener("htmx:afterSettle", function (e) {
     var d = e.detail || {}, c = d.requestConfig;
     if (c && c.verb === "post" && c.elt && c.elt.tagName === "FORM" && d.xhr && d.xhr.status >= 400) {
