@@ -398,7 +398,7 @@ def test_d4_analysis_collection_rate_svg(app, site):
     pay(fin, site["u1"], "233.75", "R-1")
     html = client_for(app, site["users"]["manager"]).get("/tickets/analysis").get_data(as_text=True)
     assert "收缴率（按楼栋、月份）" in html and "<svg" in html
-    assert "3栋" in html and "50.0%" in html and "0.0%" in html  # building 3: 1 of 2 units paid; building 5: none
+    assert "3栋" in html and "50.0%" in html and "月 0.0%" in html  # building 3: 1 of 2 units paid; building 5: none
 
 
 def test_d4_notice_batch_pdf_20_units(app, site, make):
