@@ -304,7 +304,7 @@ def test_d4_round_on_today_and_contacts(app, site):
     assert "2/2" in page and "今日催费已完成" in page
     # a unit outside the steward's buildings: refused
     resp = contact(steward, site["u3"])
-    assert resp.status_code == 403
+    assert resp.status_code == 403 and "不在您负责的楼栋" in resp.get_data(as_text=True)
 
 
 def test_d4_promise_puts_unit_first_on_its_day(app, site, frozen):
