@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .frontdesk.routes import bp as frontdesk_bp
     from .notices.routes import bp as notices_bp
     from .errands.routes import bp as errands_bp
+    from .fees.routes import bp as fees_bp
     from .events.routes import bp as events_bp
     from .handover.routes import bp as handover_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
@@ -52,7 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp, events_bp, handover_bp, privacy_bp):
+               errands_bp, events_bp, handover_bp, fees_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(web.refuse_nul)
@@ -81,6 +82,8 @@ def _register_hooks(app: Flask) -> None:
     from .core import hooks
     from .errands.services import parcels_count
     from .events.services import upcoming_count
+    from .fees.services import ensure_fee_defaults, summary_lines, workorder_charges
+    from .fees.views import analysis_panel, briefing_panel, ticket_panel, today_panel
     from .frontdesk.services import on_site_count
     from .notices.services import board_for, current_count, publish_event_notice, withdraw_by_id
     from .patrols.day import patrol_progress
@@ -91,17 +94,25 @@ def _register_hooks(app: Flask) -> None:
     from .renovation.services import active_renovation_for_unit, applied_count, board_count
     from .slips.services import gate_count, todo_count
     from .tickets.lists import dispatch_count, mine_count
-    from .tickets.services import calendar_warnings_for, ensure_defaults, open_ticket_for
+    from .tickets.services import calendar_warnings_for, ensure_defaults, open_fee_dispute, open_ticket_for, ticket_facts
     from .handover.services import steward_today_lines
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
-    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults)
+    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_fee_defaults)
     hooks.register(app, hooks.ASSIGNED_BUILDINGS, own_building_ids, cover_building_ids)  # [D2]: own + covered
     hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
     hooks.register(app, hooks.PUBLISH_NOTICE, publish_event_notice)  # [F2] an event's notice
     hooks.register(app, hooks.WITHDRAW_NOTICE, withdraw_by_id)  # [F2] a cancelled event's notice
     hooks.register(app, hooks.HOME_WARNINGS, calendar_warnings_for)
     hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
+    hooks.register(app, hooks.FEE_DISPUTE, open_fee_dispute)  # [D4] 有异议 → a ticket
+    hooks.register(app, hooks.TODAY_PANELS, today_panel)  # [D4] 今日催费
+    hooks.register(app, hooks.BRIEFING_PANELS, briefing_panel)  # [D4] 收费情况
+    hooks.register(app, hooks.SUMMARY_LINES, summary_lines)  # [D4] the day's collection round
+    hooks.register(app, hooks.ANALYSIS_PANELS, analysis_panel)  # [D4] collection rate by building/month
+    hooks.register(app, hooks.TICKET_FACTS, ticket_facts)  # paid repairs: the ticket's unit and kind
+    hooks.register(app, hooks.WORKORDER_CHARGES, workorder_charges)  # paid repairs on the work order
+    hooks.register(app, hooks.TICKET_PANELS, ticket_panel)  # paid repairs: the quote on the ticket
     hooks.register(app, hooks.TICKET_ORIGIN, ticket_origin)  # [D3] 来源 巡查 on a rectification
     # The home tiles' live counts (core.nav): per place, the area function that counts what waits there.
     for endpoint, count in {
@@ -129,6 +140,7 @@ def _make_upload_folder(app: Flask) -> None:
 
 def _template_helpers(app: Flask, idle_seconds) -> None:
     from .auth.services import KIOSK_COOKIE
+    from .core import hooks
     from .core.access import access_of, can
     from .core.nav import nav_for
     from .core.web import find_form, find_forms, static_url
@@ -155,6 +167,8 @@ def _template_helpers(app: Flask, idle_seconds) -> None:
         }
 
     app.jinja_env.filters["localtime"] = localtime
+    # Other areas' panels on a page through an extension point (core.hooks: TODAY_PANELS, …).
+    app.jinja_env.globals["panels"] = lambda point, *args: hooks.joined(point, *args)
     app.jinja_env.globals["search_limit"] = SEARCH_LIMIT  # a unit search lists at most this many
     app.jinja_env.globals["find_form"] = find_form  # 查找 without JavaScript: a plain GET (core.web)
     app.jinja_env.globals["find_forms"] = find_forms

@@ -122,6 +122,28 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(f"共 {len(result.errors)} 处错误，未导入任何数据。")
         click.echo(result.summary)
 
+    @app.cli.command("fees-bills")
+    @click.option("--period", default=None, help="YYYY-MM (default: this month, site time)")
+    @click.option("--community", default=None, help="Community name (default: every community)")
+    def fees_bills_cmd(period, community):
+        """Generate a month's bills [D4]; idempotent (a month run twice creates nothing twice)."""
+        from .fees.services import FeeError, generate_month, parse_period
+        from .registry.models import Community
+
+        try:
+            period = parse_period(period) if period else None
+        except FeeError as e:
+            raise click.ClickException(str(e)) from None
+        from .fees.services import period_of
+        from .core.timefmt import site_today
+
+        period = period or period_of(site_today())
+        targets = [find_community(community)] if community else list(db.session.scalars(select(Community)))
+        for c in targets:
+            result = generate_month(c.id, period)
+            db.session.commit()
+            click.echo(f"{c.name}：{result.summary}")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=True, file_okay=True))
     @click.option("--overwrite", is_flag=True, help="Replace an existing archive of that name.")

@@ -11,6 +11,7 @@ from .slips import models as slips_models  # noqa: F401
 from .frontdesk import models as frontdesk_models  # noqa: F401
 from .notices import models as notices_models  # noqa: F401
 from .errands import models as errands_models  # noqa: F401
+from .fees.models import Allocation, Bill, ChargeItem, Contact, FeeSettings, Payment, RepairLine, RepairPrice, RepairQuote, RoundItem  # noqa: F401
 from .privacy.models import Cover, RevealLog  # noqa: F401
 from .events import models as events_models  # noqa: F401
 from .handover import models as handover_models  # noqa: F401

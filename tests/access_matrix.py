@@ -49,6 +49,9 @@ TICKET_SETTINGS = staff(SUP, M, A)
 USER_ADMINS = staff(M, A)
 LEADS = staff(SUP, M)
 WORKER_DESK = staff(S, FD, SUP, M, FI)
+FEE_OFFICE = staff(FI, SUP, M)                 # [D4] bills, payments, imports
+FEE_VIEWERS = FEE_OFFICE | {S}                 # the arrears list, a unit's fees
+COLLECTORS = staff(S, SUP, M)                  # the daily collection round
 EVENT_DESK = staff(S, FD, SUP, M)                # 活动报名、签到: the desk, the kiosk, stewards on a resident's behalf
 HANDOVER_TEAM = staff(S, FD, SUP, M)            # 交房: arrival desk, owner file, stations
 HANDOVER_VIEWERS = staff(S, FD, SUP, M, FI)     # finance mans 收费处
@@ -223,6 +226,28 @@ ROUTES: dict[str, Row] = {
     "frontdesk.visit_new": R(DESK_VISITORS),
     "frontdesk.visit_check": R(DESK_VISITORS, args={"name": "phone"}),
     "frontdesk.visit_out": R(DESK_VISITORS),
+    # --- fees [D4] -----------------------------------------------------------------------------------
+    "fees.index": R(FEE_OFFICE),
+    "fees.generate": R(FEE_OFFICE),
+    "fees.item_save": R(FEE_OFFICE),
+    "fees.settings": R(LEADS),
+    "fees.import_arrears": R(FEE_OFFICE),
+    "fees.import_example": R(FEE_OFFICE),
+    "fees.unit": R(FEE_VIEWERS),
+    "fees.pay": R(FEE_OFFICE),
+    "fees.reverse": R(staff(FI, M)),
+    "fees.arrears_list": R(FEE_VIEWERS),
+    "fees.arrears_xlsx": R(FEE_VIEWERS),
+    "fees.notices": R(FEE_VIEWERS),
+    # the demo's batch of notices lies in documents 1..3999; another community's user finds none
+    "fees.notices_pdf": R(FEE_VIEWERS, args={"first": 1, "last": 3999}, other=404),
+    "fees.round": R(COLLECTORS),
+    "fees.repair_prices": R(FEE_OFFICE),
+    "fees.repair": R(FEE_VIEWERS | {T}),
+    "fees.repair_line": R(staff(S, SUP, T)),
+    "fees.repair_consent": R(staff(S, SUP, FD, T)),
+    "fees.repair_charge": R(COLLECTORS),
+    "fees.contact": R(COLLECTORS),
     "errands.index": R(ERRANDS),
     "errands.settings": R(LEADS),
     "errands.parcels": R(ERRANDS - {FI}),

@@ -22,6 +22,18 @@ VALID_ID = "110101199003071233"
 PHONE = "13800138000"
 
 
+def _repair_price_id(c) -> str:
+    """The price the "repair" fresh factory (test_form_fuzz._repair) puts on the list."""
+    from sqlalchemy import select
+
+    from propsvc.extensions import db
+    from propsvc.fees.models import RepairPrice
+
+    with c.app.app_context():
+        return str(db.session.scalar(select(RepairPrice.id).where(RepairPrice.community_id == c.site.community_id,
+                                                                   RepairPrice.name == "上门维修费")))
+
+
 @dataclass(frozen=True)
 class T:
     endpoint: str
@@ -313,6 +325,34 @@ FORMS: dict[str, list[T] | BASE] = {
                                                     fresh="handover:filed", valid={"signature": lambda c: SIGNATURE_URL})],
     "propsvc.handover.forms.ConfirmForm": [T("handover.card_hand_over", "front_desk", page="handover.card",
                                              fresh="handover:ready")],
+    "propsvc.fees.forms.GenerateForm": [T("fees.generate", "finance", page="fees.index",
+                                          valid={"period": lambda c: today_plus(0)[:7]})],
+    "propsvc.fees.forms.ItemForm": [T("fees.item_save", "finance", page="fees.index",
+                                      valid={"name": lambda c: f"停车费{c.n()}", "kind": "fixed", "rate": "150.00",
+                                             "active": "y"})],
+    "propsvc.fees.forms.SettingsForm": [T("fees.settings", "manager", page="fees.index",
+                                          valid={"daily_round": "12", "target_pct": "90"})],
+    "propsvc.fees.forms.ImportForm": [T("fees.import_arrears", "finance", valid={"file": lambda c: Upload(
+        "arrears.csv", f"房屋,收费项目,账期,应收金额,已收金额\n{c.site.extra['unit_code']},水费,2026-01,12.50,0\n".encode())})],
+    "propsvc.fees.forms.PaymentForm": [T("fees.pay", "finance", page="fees.unit",
+                                         valid={"receipt_no": lambda c: f"FZ-{c.n()}", "method": "cash",
+                                                "paid_on": lambda c: today_plus(0), "amount": "12.34"})],
+    "propsvc.fees.forms.ReverseForm": [T("fees.reverse", "finance", fresh="payment", page="fees.index",
+                                         valid={"reason": "录入错误"})],
+    "propsvc.fees.forms.NoticeForm": [T("fees.notices", "finance",
+                                        valid={"building": lambda c: str(c.site.extra["building_id"])},
+                                        refusal_writes="")],
+    "propsvc.fees.forms.RepairPriceForm": [T("fees.repair_prices", "finance",
+                                             valid={"name": lambda c: f"材料{c.n()}", "kind": "material",
+                                                    "unit_name": "个", "price": "12.50"})],
+    "propsvc.fees.forms.RepairLineForm": [T("fees.repair_line", "steward", fresh="repair", page="fees.repair",
+                                            valid={"price_id": lambda c: _repair_price_id(c),
+                                                   "qty": "2"})],
+    "propsvc.fees.forms.ConsentForm": [T("fees.repair_consent", "steward", fresh="repair:quoted", page="fees.repair",
+                                         valid={"method": "paper", "name": "王建国", "signature": ""})],
+    "propsvc.fees.forms.ChargeForm": [T("fees.repair_charge", "steward", fresh="repair:consented", page="fees.repair")],
+    "propsvc.fees.forms.ContactForm": [T("fees.contact", "supervisor", page="fees.round",
+                                         valid={"method": "phone", "result": "unreachable"})],
     "propsvc.errands.forms.ParcelForm": [T("errands.parcel_new", "front_desk", valid={
         "courier": "顺丰", "shelf": "A-03", "tracking_no": "SF1234567890", "arrived_at": "", "recipient_name": ""})],
     "propsvc.errands.forms.MailForm": [T("errands.mail_new", "front_desk", valid={

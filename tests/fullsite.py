@@ -70,6 +70,7 @@ def build_site(app) -> Site:
     from propsvc.core.roles import Role
     from propsvc.documents.models import Document
     from propsvc.errands.models import CardRequest, MailItem, Parcel
+    from propsvc.fees.models import Payment
     from propsvc.frontdesk.models import Visit
     from propsvc.notices.models import Notice
     from propsvc.patrols import day as patrol_day
@@ -225,6 +226,7 @@ def build_site(app) -> Site:
         "record_id": owner.id, "attr": "phone", "cover_id": cover.id,
         "event_id": open_event.id, "signup_id": signup.id, "event_code": open_event.public_code, "no": 1,
         "batch_id": handover_batch.id, "handover_id": handover_card.id, "station": "fees",
+        "payment_id": db.session.scalar(select(Payment.id).where(Payment.community_id == cid).order_by(Payment.id)),
     }
     return Site(
         community_id=cid, other_community_id=other.id, password=DEMO_PASSWORD, users=users, user_ids=user_ids,

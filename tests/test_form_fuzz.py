@@ -169,6 +169,38 @@ def _errand(site, kind, paid=False):
     return {f"{kind}_id": item.id}
 
 
+def _payment(site):
+    import uuid
+
+    from propsvc.core.timefmt import site_today
+    from propsvc.fees import services as fs
+    from propsvc.registry.models import Unit
+
+    unit = db.session.get(Unit, site.ids["unit_id"])
+    p = fs.record_payment(site.community_id, unit, _user("finance"), receipt_no=f"FZ{uuid.uuid4().hex[:12]}",
+                          method="cash", paid_on=site_today(), amount_fen=100)
+    db.session.commit()
+    return {"payment_id": p.id}
+
+
+def _repair(site, to="new"):
+    from propsvc.fees import services as fs
+    from propsvc.tickets import services as ts
+    from propsvc.tickets.models import Category
+
+    cid, steward = site.community_id, _user("steward")
+    cat = db.session.scalar(select(Category).where(Category.community_id == cid).order_by(Category.id))
+    t = ts.create_ticket(cid, ts.Intake(kind="repair", channel="phone", category_id=cat.id, urgency="normal",
+                                        description="室内维修", unit_id=site.ids["unit_id"]), steward)
+    price = fs.save_repair_price(cid, steward, name="上门维修费", kind="labour", unit_name="次", price_fen=3000)
+    if to in ("quoted", "consented"):
+        fs.add_repair_line(cid, t.id, steward, price_id=price.id, qty=1)
+    if to == "consented":
+        fs.consent_repair(cid, t.id, steward, method="paper", name="业主")
+    db.session.commit()
+    return {"ticket_id": t.id}
+
+
 def _event(site, to="published"):
     from datetime import datetime, timezone
 
@@ -247,6 +279,10 @@ def _handover(site, to="expected"):
 
 
 FRESH = {
+    "payment": _payment,
+    "repair": _repair,
+    "repair:quoted": lambda site: _repair(site, "quoted"),
+    "repair:consented": lambda site: _repair(site, "consented"),
     "event:planning": lambda site: _event(site, "planning"),
     "event:published": lambda site: _event(site),
     "event:running": lambda site: _event(site, "running"),

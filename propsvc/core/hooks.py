@@ -32,6 +32,38 @@ HOME_WARNINGS = "home_warnings"
 # or None: its lead may apply for a release slip [S2].
 UNIT_RENOVATION = "unit_renovation"
 
+# (community_id, unit_id, text, actor, client_key) -> ticket id or None: a fee dispute (有异议) on
+# a collection contact opens a ticket with the dispute [D4] (tickets answers; fees asks).
+FEE_DISPUTE = "fee_dispute"
+
+# (user, community_id, day) -> list of Markup: panels of other areas on the steward's 今日
+# (fees: 今日催费). The patrols area renders 今日 and shows them in order.
+TODAY_PANELS = "today_panels"
+
+# (community_id, day) -> list of Markup: panels of other areas in the morning briefing
+# (fees: 收费情况).
+BRIEFING_PANELS = "briefing_panels"
+
+# (community_id) -> list of Markup: panels of other areas on the analysis page (fees: the
+# collection rate by building and month, inline SVG).
+ANALYSIS_PANELS = "analysis_panels"
+
+# (user, community_id, day) -> list of str: lines of other areas in the steward's daily summary
+# draft (fees: the day's collection round and its results). Units and results only, no names.
+SUMMARY_LINES = "summary_lines"
+
+# (community_id, ticket_id) -> {"unit_id", "kind", "serial", "state"} or None: what fees needs
+# to know of a ticket for a paid repair (tickets answers).
+TICKET_FACTS = "ticket_facts"
+
+# (ticket_id) -> list of dicts: the paid repair's quoted charges printed on the work order
+# (fees answers; tickets' work-order PDF asks).
+WORKORDER_CHARGES = "workorder_charges"
+
+# (ticket_id, kind, unit_id) -> list of Markup: panels of other areas on a ticket's page (fees:
+# the paid repair's quote, for a repair inside a home).
+TICKET_PANELS = "ticket_panels"
+
 # (ticket_id, user) -> (origin, url or None) or None: where a rectification ticket came from
 # [D3] (patrols: the patrol, the item found wrong, the checkpoint), and the link to that item
 # when `user` may open the patrol. The ticket page shows it as 来源 巡查.

@@ -22,11 +22,14 @@ class DocKind(StrEnum):
     HO_PLEDGE = "ho_pledge"          # 承诺书
     HO_SIGNOFF = "ho_signoff"        # 物品及资料签领表
     HO_INSPECTION = "ho_inspection"  # 验房记录
+    RECEIPT = "receipt"      # 收款收据 (fees [D4])
+    FEE_NOTICE = "fee_notice"  # 催缴通知单 (fees [D4])
 
 
 DOC_KIND_LABELS = {DocKind.PERMIT: "装修许可证", DocKind.PASS: "装修人员出入证", DocKind.EXTENSION: "装修延期",
                    DocKind.SLIP: "物品放行条", DocKind.HO_AGREEMENT: "前期服务协议", DocKind.HO_COVENANT: "业主临时规约",
-                   DocKind.HO_PLEDGE: "承诺书", DocKind.HO_SIGNOFF: "物品及资料签领表", DocKind.HO_INSPECTION: "验房记录"}
+                   DocKind.HO_PLEDGE: "承诺书", DocKind.HO_SIGNOFF: "物品及资料签领表", DocKind.HO_INSPECTION: "验房记录",
+                   DocKind.RECEIPT: "收款收据", DocKind.FEE_NOTICE: "催缴通知单"}
 
 
 class DocState(StrEnum):

@@ -47,10 +47,14 @@ values are converted). Keys the templates read (missing ones print as a blank or
              reason, starts_on, old_end, new_end, fee, receipt_no, reviewed_by, reviewed_on,
              approved_by, approved_on
   slip       (its template belongs to the release-slip work)
+  receipt    unit, receipt_no, method, paid_on, amount, amount_upper, lines [period, item, amount],
+             credit, cashier (fees [D4]; serial SK…; revoked when the payment is reversed)
+  fee_notice unit, lines, by_item, amount, amount_upper, due_on, how_to_pay, issued_on (fees [D4]:
+             催缴通知单, serial CJ…, printed in batches by fees/notices_pdf.html)
 
 Keys starting with "_" are the service's own. The public verification page never reads `data`
-except the unit of a permit or an extension (posted on the door anyway): no names, no ID or
-phone numbers, and nothing of a pass.
+except the unit of a permit or an extension (posted on the door anyway) and the amount of a
+receipt or a 催缴通知单: no names, no ID or phone numbers, and nothing of a pass.
 """
 from __future__ import annotations
 
@@ -87,10 +91,10 @@ __all__ = [
 
 SERIAL_PREFIXES = {DocKind.PERMIT: "XK", DocKind.PASS: "CRZ", DocKind.EXTENSION: "YQ", DocKind.SLIP: "FX",
                    DocKind.HO_AGREEMENT: "QF", DocKind.HO_COVENANT: "GY", DocKind.HO_PLEDGE: "CN",
-                   DocKind.HO_SIGNOFF: "QL", DocKind.HO_INSPECTION: "YF"}
+                   DocKind.HO_SIGNOFF: "QL", DocKind.HO_INSPECTION: "YF", DocKind.RECEIPT: "SK", DocKind.FEE_NOTICE: "CJ"}
 PAGE_SIZES = {DocKind.PERMIT: "A4", DocKind.PASS: (85.6, 54), DocKind.EXTENSION: "A5", DocKind.SLIP: "A5",
               DocKind.HO_AGREEMENT: "A4", DocKind.HO_COVENANT: "A4", DocKind.HO_PLEDGE: "A4",
-              DocKind.HO_SIGNOFF: "A4", DocKind.HO_INSPECTION: "A4"}
+              DocKind.HO_SIGNOFF: "A4", DocKind.HO_INSPECTION: "A4", DocKind.RECEIPT: "A5", DocKind.FEE_NOTICE: "A5"}
 # The status codes and their labels (a revoked slip says 已作废: see status_of).
 STATUS_LABELS = {"draft": "未生效", "pending": "未生效", "valid": "有效", "used": "已使用", "expired": "已过期",
                  "replaced": "已被取代", "revoked": "已撤销", "ended": "已结束"}

@@ -20,6 +20,8 @@ bp = Blueprint("documents", __name__)
 PRINTERS = (Role.FRONT_DESK, Role.SUPERVISOR, Role.MANAGER, Role.FINANCE, Role.ADMIN, Role.STEWARD)
 # Kinds whose verification page names the unit (a permit is posted on the door anyway).
 SHOWS_UNIT = {DocKind.PERMIT, DocKind.EXTENSION}
+# Kinds whose verification page states the amount (a receipt: no names, only the sum).
+SHOWS_AMOUNT = {DocKind.RECEIPT, DocKind.FEE_NOTICE}
 NOT_FOUND = "未找到该证件。请核对二维码或链接是否完整；如有疑问，请向物业管理处核实。"
 
 
@@ -36,6 +38,7 @@ def verification(doc: Document, today=None) -> dict:
         "status": st.code, "status_label": st.label, "detail": st.detail, "replaced_by": st.replaced_by,
         "valid_from": service.cn_date(doc.valid_from), "valid_until": service.cn_date(doc.valid_until),
         "unit": unit if isinstance(unit, str) else None,
+        "amount": (doc.data or {}).get("amount") if doc.kind in SHOWS_AMOUNT else None,
         "revoked_on": service.cn_date(doc.revoked_at) if st.code == "revoked" else "",
     }
 

@@ -648,6 +648,7 @@ def summary_draft(user: User, community_id: int, day: date, now: datetime | None
     out += [f"· {_ticket_head(t)}（{t.state_label}）" for t in late[:10]] or ["· 无"]
     if len(late) > 10:
         out.append(f"· 另有 {len(late) - 10} 单")
+    out += hooks.joined(hooks.SUMMARY_LINES, user, community_id, day)  # other areas' work (fees: 催费)
     out += ["六、明日计划：", "· "]
     return "\n".join(out)
 

@@ -831,3 +831,25 @@ def open_ticket_for(community_id: int, request: dict, actor: User) -> dict | Non
                                                    Event.action == "ticket.created"))
         attach_photos(t, ev, photos, actor)
     return {"id": t.id, "serial": t.serial}
+
+
+def open_fee_dispute(community_id: int, unit_id: int, text: str, actor, client_key: str | None = None) -> int:
+    """core.hooks.FEE_DISPUTE [D4]: a dispute raised on a fee-collection contact becomes a
+    complaint ticket in the 费用 category (else the first one); returns the ticket's id."""
+    cats = list(db.session.scalars(select(Category).where(Category.community_id == community_id)
+                                   .order_by(Category.sort, Category.id)))
+    cat = next((c for c in cats if c.name == "费用"), cats[0] if cats else None)
+    if cat is None:
+        raise TicketError("请先设置工单类别。")
+    t = create_ticket(community_id, Intake(kind=Kind.COMPLAINT, channel="phone", category_id=cat.id,
+                                           urgency="normal", description=text, unit_id=unit_id,
+                                           client_key=client_key), actor)
+    return t.id
+
+
+def ticket_facts(community_id: int, ticket_id: int) -> dict | None:
+    """core.hooks.TICKET_FACTS: a ticket's unit, kind, serial and state (for a paid repair)."""
+    t = db.session.get(Ticket, ticket_id)
+    if t is None or t.community_id != community_id:
+        return None
+    return {"unit_id": t.unit_id, "kind": t.kind, "serial": t.serial, "state": t.state}

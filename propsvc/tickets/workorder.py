@@ -13,7 +13,7 @@ from ..core.timefmt import localtime
 from ..documents import DocumentTooLong, render_pdf
 from ..extensions import db
 from ..photos.services import open_photo
-from ..core import scope
+from ..core import hooks, scope
 from ..registry.masking import mask_phone
 from . import services
 from .blueprint import bp
@@ -115,6 +115,7 @@ def workorder_data(t: Ticket, user) -> dict:
         "resolve_due": localtime(t.resolve_due, TIME_FORMAT),
         "expected": localtime(t.expected_at, TIME_FORMAT) or None,
         "photos": _photos(t, confidential),
+        "charges": hooks.joined(hooks.WORKORDER_CHARGES, t.id),  # a paid repair's quote (fees)
         "printed_by": user.name,
         "printed_at": localtime(utcnow(), TIME_FORMAT),
     }

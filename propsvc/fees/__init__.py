@@ -1,0 +1,1 @@
+"""Fees, arrears and the steward's daily collection round [D4]."""
