@@ -153,7 +153,7 @@ def test_d4_payment_oldest_first_credit_and_reversal(app, site):
     assert sum(b.due_fen for b in bills(app, u1.id)) == 16750
 
 
-@pytest.mark.parametrize("amount,message", [("-5", "负数"), ("abc", "不是数字"), ("1.234", "两位小数"), ("0", "大于 0")])
+@pytest.mark.parametrize("amount,message", [("-5", "负数"), ("abc", "不是数字"), ("1.234", "两位小数"), ("0", "大于 0"), ("1e999999999", "过大"), ("9" * 400, "过大"), ("1e-999999", "两位小数")])
 def test_d4_bad_payment_amounts(app, site, amount, message):
     fin = client_for(app, site["users"]["finance"])
     generate(fin, "2026-11")

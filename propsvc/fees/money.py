@@ -16,14 +16,19 @@ def parse_yuan(text, *, allow_zero: bool = False, what: str = "金额") -> int:
     raw = raw.removeprefix("¥").removeprefix("￥").removesuffix("元").strip()
     if not raw:
         raise MoneyError(f"请填写{what}。")
+    not_a_number = f"{what}不是数字，请填写如 12.50 的金额（元）。"  # the text typed is not echoed
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise MoneyError(f"{what}“{text}”不是数字。") from None
+        raise MoneyError(not_a_number) from None
     if not value.is_finite():
-        raise MoneyError(f"{what}“{text}”不是数字。")
+        raise MoneyError(not_a_number)
     if value < 0:
         raise MoneyError(f"{what}不能为负数。")
+    if value.adjusted() >= 9:  # ≥ 10 亿元 (MAX_FEN), told before any arithmetic: 1e999999 would overflow
+        raise MoneyError(f"{what}过大，请核对。")
+    if value != 0 and value.adjusted() < -2:  # 0.001 and smaller (quantize of 1e-999999 would fail)
+        raise MoneyError(f"{what}最多两位小数（精确到分）。")
     if value != value.quantize(Decimal("0.01")):
         raise MoneyError(f"{what}最多两位小数（精确到分）。")
     fen = int(value * 100)
