@@ -93,9 +93,11 @@ def _register_hooks(app: Flask) -> None:
     from .tickets.lists import dispatch_count, mine_count
     from .tickets.services import calendar_warnings_for, ensure_defaults, open_ticket_for
     from .handover.services import steward_today_lines
+    from .assessment.services import steward_today_lines as assessment_today_lines
+    from .assessment.standards import ensure_assessment_standards
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
-    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults)
+    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_assessment_standards)
     hooks.register(app, hooks.ASSIGNED_BUILDINGS, own_building_ids, cover_building_ids)  # [D2]: own + covered
     hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
     hooks.register(app, hooks.PUBLISH_NOTICE, publish_event_notice)  # [F2] an event's notice
@@ -114,6 +116,8 @@ def _register_hooks(app: Flask) -> None:
         hooks.register(app, hooks.place_counts(endpoint), count)
     hooks.register(app, hooks.OPEN_TICKET, open_ticket_for)  # [H4] a handover defect → a 返修 ticket
     hooks.register(app, hooks.STEWARD_TODAY, steward_today_lines)  # [D2] units handed over lately
+    hooks.register(app, hooks.STEWARD_ASSESSMENT, assessment_today_lines)  # [A3] 本月 n 项未达标 on 今日
+    # hooks.COLLECTION_ROUND [A2]: answered by fees when that area lands (no answer: not applicable).
 
 
 def _make_upload_folder(app: Flask) -> None:
