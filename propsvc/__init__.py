@@ -47,12 +47,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .errands.routes import bp as errands_bp
     from .events.routes import bp as events_bp
     from .handover.routes import bp as handover_bp
+    from .assessment.routes import bp as assessment_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp, events_bp, handover_bp, privacy_bp):
+               errands_bp, events_bp, handover_bp, assessment_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(web.refuse_nul)

@@ -244,6 +244,13 @@ ROUTES: dict[str, Row] = {
     "errands.card_pay": R(ERRAND_DESK | {FI}),
     "errands.card_complete": R(ERRAND_DESK),
     "errands.card_cancel": R(ERRAND_DESK),
+    # --- assessment (考核) [A2]-[A4] ------------------------------------------------------------------
+    "assessment.index": R(staff(S, SUP, M), why="a steward sees their own scorecard; leads the team's"),
+    "assessment.evaluate": R(LEADS),
+    "assessment.review": R(LEADS),
+    "assessment.appeal": R(staff(S), why="only the steward appeals their own miss"),
+    "assessment.scorecard_pdf": R(LEADS),
+    "assessment.scorecard_excel": R(LEADS),
     # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------------
     "handover.index": R(HANDOVER_VIEWERS),
     "handover.batch_new": R(LEADS),

@@ -284,6 +284,13 @@ FORMS: dict[str, list[T] | BASE] = {
                                                       "plate": "", "id_number": "", "purpose_note": ""}),
         T("frontdesk.visit_check", "front_desk", args={"name": "phone"}, page="frontdesk.visit_new",
           valid={"visitor_name": "陈访客", "purpose": "family", "party_size": "1", "plate": "", "id_number": ""})],
+    # --- assessment (考核) [A2][A3] ---------------------------------------------------------------
+    "propsvc.assessment.forms.ReviewForm": [T("assessment.review", "supervisor", page="assessment.index",
+                                              fresh="assessment:missed", valid={"decision": "waive", "reason": "病假"})],
+    "propsvc.assessment.forms.AppealForm": [T("assessment.appeal", "steward", page="assessment.index",
+                                              fresh="assessment:missed", valid={"note": "当天在处理漏水抢修"})],
+    "propsvc.assessment.forms.EvaluateForm": [T("assessment.evaluate", "supervisor", page="assessment.index",
+                                                valid={"day": lambda c: today_plus(-1)})],
     # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------
     "propsvc.handover.forms.BatchForm": [T("handover.batch_new", "manager", valid={
         "building_ids": lambda c: [str(c.site.extra["building_id"])], "days": lambda c: today_plus(1),

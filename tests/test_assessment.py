@@ -213,3 +213,48 @@ def test_a3_waived_costs_nothing_and_month_total_is_sum_of_confirmed(app, four):
         with pytest.raises(A.AssessmentError, match="已结账，不能再申诉"):
             A.appeal(misses[3].id, c.id, stu, "再次申诉")
         assert A.month_total_fen(c.id, "2026-11", s.id) == 3000
+
+
+def test_a3_a4_supervisor_reviews_on_screen_prints_pdf_and_xlsx_steward_sees_misses_on_today(app, four):
+    import io
+    import shutil
+    import subprocess
+
+    import time_machine
+    from openpyxl import load_workbook
+
+    from conftest import client_for, post
+
+    c, s, sup = four["c"], four["steward"], four["sup"]
+    with time_machine.travel(NOW, tick=True):
+        evaluate(app, c)  # no patrol, no summary that day: two misses
+        lead = client_for(app, sup)
+        page = lead.get("/assessment?month=2026-11")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "<svg" in html and "张管家" in html and "巡查楼栋 0/4" in html
+        rid = results(app, s)["patrol"][3]
+        # A waiver without a reason: a Chinese message, nothing changed.
+        bad = post(lead, "/assessment/review?month=2026-11", {"result_id": rid, "decision": "waive", "reason": ""})
+        assert bad.status_code == 422 and "免除考核须填写原因" in bad.get_data(as_text=True)
+        assert results(app, s)["patrol"][2] == Decision.PENDING
+        ok = post(lead, "/assessment/review?month=2026-11", {"result_id": rid, "decision": "confirm", "reason": ""})
+        assert ok.status_code == 303
+        assert results(app, s)["patrol"][2] == Decision.CONFIRMED
+        # A future day is refused in Chinese.
+        future = post(lead, "/assessment/evaluate?month=2026-11", {"day": "2026-11-26"})
+        assert future.status_code == 422 and "今天和以后的日期不能评估" in future.get_data(as_text=True)
+        pdf = lead.get("/assessment/scorecard.pdf?month=2026-11")
+        assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout.decode()
+            assert "物业管家考核表" in text and "张管家" in text and "项目经理" in text
+        xlsx = lead.get("/assessment/scorecard.xlsx?month=2026-11")
+        wb = load_workbook(io.BytesIO(xlsx.data))
+        rows = list(wb["考核汇总"].iter_rows(values_only=True))
+        assert rows[2][0] == "张管家" and rows[2][-1] == 10  # one confirmed miss: 10元
+        # The steward: own scorecard, the misses on 今日, an appeal.
+        mine = client_for(app, s)
+        assert "本月 2 项未达标" in mine.get("/patrols/today").get_data(as_text=True)
+        assert post(mine, "/assessment/appeal?month=2026-11", {"result_id": rid, "note": "当天在处理漏水抢修"}).status_code == 303
+        assert results(app, s)["patrol"][2] == Decision.PENDING
+        assert mine.get("/assessment/scorecard.pdf").status_code == 403

@@ -1,0 +1,26 @@
+"""Forms of the assessment area [A2][A3]. The services check the same rules again
+(AssessmentError), so a message lands next to its field either way."""
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import Length
+
+from ..core.forms import ChineseDateField, Form, IdField, Required
+from ..registry.forms import strip_text
+
+REVIEW_CHOICES = [("confirm", "确认考核"), ("waive", "免除")]
+
+
+class ReviewForm(Form):
+    result_id = IdField(validators=[Required("请选择考核记录。")], invalid="找不到这条考核记录。")
+    decision = SelectField("审核", choices=REVIEW_CHOICES, default="confirm")
+    reason = TextAreaField("原因", filters=[strip_text], validators=[Length(max=200, message="原因最多200字。")],
+                           render_kw={"placeholder": "免除须填写原因：病假、系统故障、临时调岗…", "rows": 2})
+
+
+class AppealForm(Form):
+    result_id = IdField(validators=[Required("请选择考核记录。")], invalid="找不到这条考核记录。")
+    note = TextAreaField("申诉说明", filters=[strip_text], validators=[
+        Required("请填写申诉说明。"), Length(max=300, message="申诉说明最多300字。")], render_kw={"rows": 2})
+
+
+class EvaluateForm(Form):
+    day = ChineseDateField("评估日期", validators=[Required("请选择要评估的日期。")])

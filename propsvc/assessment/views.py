@@ -1,0 +1,132 @@
+"""Assessment routes [A2]-[A4]: the month's scorecard (a steward sees their own, the supervisor
+and the manager the team's, with the misses to review), evaluating an ended day again, confirm /
+waive, the steward's appeal, the scorecard as a signed PDF and as XLSX. Each POST: validate →
+one service call → one commit, or rollback and the page again with the message (422)."""
+from flask import flash, g, make_response, redirect, request, url_for
+from flask_login import current_user
+
+from ..core.access import allow
+from ..core.roles import Role
+from ..core.timefmt import site_today
+from ..core.web import render_page
+from ..extensions import db
+from . import services
+from .blueprint import bp
+from .forms import AppealForm, EvaluateForm, ReviewForm
+from .scorecard import Cell, months_back, scorecard, scorecard_xlsx, valid_month, yuan
+
+LEADS = (Role.SUPERVISOR, Role.MANAGER)
+VIEWERS = (Role.STEWARD, Role.SUPERVISOR, Role.MANAGER)
+
+
+def _is_lead() -> bool:
+    return any(current_user.has_role(r) for r in LEADS)
+
+
+def _month() -> str:
+    return valid_month(request.args.get("month") or request.form.get("month"), site_today())
+
+
+def _page(month: str, status: int = 200, *, review=None, appeal=None, evaluate=None, error: str | None = None):
+    lead = _is_lead()
+    sc = scorecard(g.community.id, month, None if lead else current_user.id)
+    return render_page("assessment/index.html", block="content", status=status, sc=sc, lead=lead,
+                       months=months_back(valid_month(None, site_today()), 6), Cell=Cell, yuan=yuan,
+                       review=review or ReviewForm(formdata=None), appeal=appeal or AppealForm(formdata=None),
+                       evaluate=evaluate or EvaluateForm(formdata=None), error=error)
+
+
+def _back(month: str):
+    return redirect(url_for("assessment.index", month=month), 303)
+
+
+@bp.get("")
+@allow(*VIEWERS)
+def index():
+    return _page(_month())
+
+
+@bp.post("/evaluate")
+@allow(*LEADS)
+def evaluate():
+    form = EvaluateForm()
+    month = _month()
+    if form.validate():
+        try:
+            out = services.evaluate_day(g.community.id, form.day.data)
+        except services.AssessmentError as e:
+            db.session.rollback()
+            form.day.errors = [*form.day.errors, str(e)]
+        else:
+            db.session.commit()
+            flash(f"{form.day.data:%m月%d日}已评估：管家 {out.stewards} 人，未达标 {out.missed} 项，"
+                  f"变更 {out.changed} 项。", "ok")
+            return _back(services.month_of(form.day.data))
+    return _page(month, 422, evaluate=form)
+
+
+@bp.post("/review")
+@allow(*LEADS)
+def review():
+    form = ReviewForm()
+    month = _month()
+    if form.validate():
+        try:
+            if form.decision.data == "waive":
+                r = services.waive(form.result_id.data, g.community.id, current_user._get_current_object(),
+                                   form.reason.data)
+            else:
+                r = services.confirm(form.result_id.data, g.community.id, current_user._get_current_object(),
+                                     form.reason.data)
+        except services.AssessmentError as e:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, str(e)]
+        else:
+            db.session.commit()
+            flash(f"{r.decision_label}：{r.steward.name} {r.day:%m-%d} {r.standard.text}。", "ok")
+            return _back(services.month_of(r.day))
+    return _page(month, 422, review=form)
+
+
+@bp.post("/appeal")
+@allow(Role.STEWARD)
+def appeal():
+    form = AppealForm()
+    month = _month()
+    if form.validate():
+        try:
+            r = services.appeal(form.result_id.data, g.community.id, current_user._get_current_object(), form.note.data)
+        except services.AssessmentError as e:
+            db.session.rollback()
+            form.note.errors = [*form.note.errors, str(e)]
+        else:
+            db.session.commit()
+            flash("申诉已提交，等待主管审核。", "ok")
+            return _back(services.month_of(r.day))
+    return _page(month, 422, appeal=form)
+
+
+@bp.get("/scorecard.pdf")
+@allow(*LEADS)
+def scorecard_pdf():
+    from ..documents.pdf import render_pdf
+
+    month = _month()
+    sc = scorecard(g.community.id, month)
+    resp = make_response(render_pdf("assessment/scorecard_pdf.html", page_size="A4", sc=sc, Cell=Cell, yuan=yuan,
+                                    community=g.community.name))
+    resp.mimetype = "application/pdf"
+    resp.headers["Content-Disposition"] = f'inline; filename="assessment-{month}.pdf"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/scorecard.xlsx")
+@allow(*LEADS)
+def scorecard_excel():
+    month = _month()
+    resp = make_response(scorecard_xlsx(scorecard(g.community.id, month), g.community.name))
+    resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp.headers["Content-Disposition"] = f'attachment; filename="assessment-{month}.xlsx"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
