@@ -42,6 +42,28 @@ class BASE:
     why: str
 
 
+def assessment_miss(c):
+    """A pending miss of the demo steward today (a manual standard marked by the supervisor):
+    each example reviews or appeals a miss waiting for it."""
+    from sqlalchemy import select
+
+    from propsvc.assessment import services as asv
+    from propsvc.assessment.models import AssessmentStandard
+    from propsvc.auth.models import User
+    from propsvc.core.timefmt import site_today
+    from propsvc.extensions import db
+
+    with c.app.app_context():
+        std = db.session.scalar(select(AssessmentStandard).where(
+            AssessmentStandard.community_id == c.site.community_id, AssessmentStandard.code == "appearance"))
+        user = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(("steward", "supervisor"))))}
+        r = asv.mark_manual(c.site.community_id, std.id, user["steward"].id, site_today(), user["supervisor"], "未穿工装")
+        db.session.commit()
+        rid = str(r.id)
+        db.session.remove()
+    return rid
+
+
 def unit(c):
     return str(c.site.ids["unit_id"])
 
@@ -286,9 +308,10 @@ FORMS: dict[str, list[T] | BASE] = {
           valid={"visitor_name": "陈访客", "purpose": "family", "party_size": "1", "plate": "", "id_number": ""})],
     # --- assessment (考核) [A2][A3] ---------------------------------------------------------------
     "propsvc.assessment.forms.ReviewForm": [T("assessment.review", "supervisor", page="assessment.index",
-                                              fresh="assessment:missed", valid={"decision": "waive", "reason": "病假"})],
+                                              valid={"result_id": assessment_miss, "decision": "waive",
+                                                                   "reason": "病假"})],
     "propsvc.assessment.forms.AppealForm": [T("assessment.appeal", "steward", page="assessment.index",
-                                              fresh="assessment:missed", valid={"note": "当天在处理漏水抢修"})],
+                                              valid={"result_id": assessment_miss, "note": "当天在处理漏水抢修"})],
     "propsvc.assessment.forms.EvaluateForm": [T("assessment.evaluate", "supervisor", page="assessment.index",
                                                 valid={"day": lambda c: today_plus(-1)})],
     # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------

@@ -169,19 +169,6 @@ def _errand(site, kind, paid=False):
     return {f"{kind}_id": item.id}
 
 
-def _assessment_miss(site):
-    """A pending miss of the demo steward today (a manual standard marked by the supervisor)."""
-    from propsvc.assessment import services as asv
-    from propsvc.assessment.models import AssessmentStandard
-    from propsvc.core.timefmt import site_today
-
-    std = db.session.scalar(select(AssessmentStandard).where(
-        AssessmentStandard.community_id == site.community_id, AssessmentStandard.code == "appearance"))
-    r = asv.mark_manual(site.community_id, std.id, _user("steward").id, site_today(), _user("supervisor"), "未穿工装")
-    db.session.commit()
-    return {"result_id": str(r.id)}
-
-
 def _event(site, to="published"):
     from datetime import datetime, timezone
 
@@ -260,7 +247,6 @@ def _handover(site, to="expected"):
 
 
 FRESH = {
-    "assessment:missed": _assessment_miss,
     "event:planning": lambda site: _event(site, "planning"),
     "event:published": lambda site: _event(site),
     "event:running": lambda site: _event(site, "running"),
