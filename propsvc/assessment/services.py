@@ -203,7 +203,11 @@ def steward_today_lines(user, community_id: int, day: date) -> list:
     """core.hooks.STEWARD_ASSESSMENT: 本月 n 项未达标 on the steward's 今日 [A3]."""
     n = sum(1 for r in month_results(community_id, month_of(day), user.id)
             if r.status == Status.MISSED and r.decision != Decision.WAIVED)
-    return [(f"本月 {n} 项未达标", None)] if n else []
+    if not n:
+        return []
+    from flask import has_request_context, url_for
+
+    return [(f"本月 {n} 项未达标", url_for("assessment.index", month=month_of(day)) if has_request_context() else None)]
 
 
 def update_standard(std: AssessmentStandard, actor, *, amount_fen: int, quota: int | None,
