@@ -96,6 +96,8 @@ def _register_hooks(app: Flask) -> None:
     from .handover.services import steward_today_lines
     from .assessment.services import steward_today_lines as assessment_today_lines
     from .assessment.standards import ensure_assessment_standards
+    from .renovation.services import month_figures as renovation_month_figures
+    from .slips.services import month_figures as slips_month_figures
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
     hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_assessment_standards)
@@ -118,6 +120,7 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.OPEN_TICKET, open_ticket_for)  # [H4] a handover defect → a 返修 ticket
     hooks.register(app, hooks.STEWARD_TODAY, steward_today_lines)  # [D2] units handed over lately
     hooks.register(app, hooks.STEWARD_ASSESSMENT, assessment_today_lines)  # [A3] 本月 n 项未达标 on 今日
+    hooks.register(app, hooks.MONTH_FIGURES, renovation_month_figures, slips_month_figures)  # [A5] monthly report
     # hooks.COLLECTION_ROUND [A2]: answered by fees when that area lands (no answer: not applicable).
 
 

@@ -251,6 +251,9 @@ ROUTES: dict[str, Row] = {
     "assessment.appeal": R(staff(S), why="only the steward appeals their own miss"),
     "assessment.scorecard_pdf": R(LEADS),
     "assessment.scorecard_excel": R(LEADS),
+    "assessment.report": R(LEADS),
+    "assessment.report_pdf": R(LEADS),
+    "assessment.report_excel": R(LEADS),
     # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------------
     "handover.index": R(HANDOVER_VIEWERS),
     "handover.batch_new": R(LEADS),

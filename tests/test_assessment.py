@@ -258,3 +258,36 @@ def test_a3_a4_supervisor_reviews_on_screen_prints_pdf_and_xlsx_steward_sees_mis
         assert post(mine, "/assessment/appeal?month=2026-11", {"result_id": rid, "note": "当天在处理漏水抢修"}).status_code == 303
         assert results(app, s)["patrol"][2] == Decision.PENDING
         assert mine.get("/assessment/scorecard.pdf").status_code == 403
+
+
+def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
+    import io
+
+    import time_machine
+    from openpyxl import load_workbook
+
+    from conftest import client_for
+
+    c, b, s, sup = four["c"], four["bs"][0], four["steward"], four["sup"]
+    ticket(app, c, b, serial="BX-9", resolve_due=at(DAY, 16), resolved_at=at(DAY, 11))
+    ticket(app, c, b, serial="BX-8", resolve_due=at(date(2026, 10, 20), 16), resolved_at=at(date(2026, 10, 21), 9))
+    evaluate(app, c)
+    with time_machine.travel(NOW, tick=True):
+        lead = client_for(app, sup)
+        html = lead.get("/assessment/report?month=2026-11").get_data(as_text=True)
+        assert "月度管理报告" in html and "按期完成率" in html and "在装修户数" in html and "上月（10月）" in html
+        with app.app_context():
+            from propsvc.assessment.report import month_report
+
+            before, figs = month_report(c.id, "2026-11")
+            by = {(f.section, f.label): f for f in figs}
+            assert before == "2026-10"
+            assert by[("工单", "工单总数")].value == 1 and by[("工单", "工单总数")].before == 1
+            assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].value) == "100%"
+            assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].before) == "0%"
+            assert by[("考核", "未达标项")].value == 2  # no patrol, no summary on DAY
+        pdf = lead.get("/assessment/report.pdf?month=2026-11")
+        assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+        rows = list(load_workbook(io.BytesIO(lead.get("/assessment/report.xlsx?month=2026-11").data)).active.iter_rows(values_only=True))
+        assert rows[1] == ("类别", "指标", "2026-11", "2026-10")
+        assert client_for(app, s).get("/assessment/report").status_code == 403

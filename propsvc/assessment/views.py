@@ -130,3 +130,46 @@ def scorecard_excel():
     resp.headers["Content-Disposition"] = f'attachment; filename="assessment-{month}.xlsx"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# --- the monthly management report [A5] ---------------------------------------------------------
+
+@bp.get("/report")
+@allow(*LEADS)
+def report():
+    from .report import month_report
+
+    month = _month()
+    before, figures = month_report(g.community.id, month)
+    return render_page("assessment/report.html", block="content", month=month, before=before, figures=figures,
+                       months=months_back(valid_month(None, site_today()), 6))
+
+
+@bp.get("/report.pdf")
+@allow(*LEADS)
+def report_pdf():
+    from ..documents.pdf import render_pdf
+    from .report import month_report
+
+    month = _month()
+    before, figures = month_report(g.community.id, month)
+    resp = make_response(render_pdf("assessment/report_pdf.html", page_size="A4", month=month, before=before,
+                                    figures=figures, community=g.community.name))
+    resp.mimetype = "application/pdf"
+    resp.headers["Content-Disposition"] = f'inline; filename="report-{month}.pdf"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.get("/report.xlsx")
+@allow(*LEADS)
+def report_excel():
+    from .report import month_report, report_xlsx
+
+    month = _month()
+    before, figures = month_report(g.community.id, month)
+    resp = make_response(report_xlsx(month, before, figures, g.community.name))
+    resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp.headers["Content-Disposition"] = f'attachment; filename="report-{month}.xlsx"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

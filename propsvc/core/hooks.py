@@ -97,3 +97,8 @@ COLLECTION_ROUND = "collection_round"
 # (user, community_id, day) -> list of (label, url): the steward's assessment lines on 今日
 # (本月 2 项未达标) [A3].
 STEWARD_ASSESSMENT = "steward_assessment"
+
+# (community_id, first: date, last: date) -> list of (section, label, value): an area's figures
+# of a month for the manager's monthly report [A5] (renovation, slips; handover and fees when
+# they answer). Each figure is shown beside last month's.
+MONTH_FIGURES = "month_figures"
