@@ -248,6 +248,7 @@ ROUTES: dict[str, Row] = {
     "assessment.index": R(staff(S, SUP, M), why="a steward sees their own scorecard; leads the team's"),
     "assessment.evaluate": R(LEADS),
     "assessment.review": R(LEADS),
+    "assessment.mark": R(LEADS),
     "assessment.appeal": R(staff(S), why="only the steward appeals their own miss"),
     "assessment.scorecard_pdf": R(LEADS),
     "assessment.scorecard_excel": R(LEADS),

@@ -42,6 +42,20 @@ class BASE:
     why: str
 
 
+def assessment_standard(c):
+    """The demo community's 整理仪容仪表 standard (marked by hand)."""
+    from sqlalchemy import select
+
+    from propsvc.assessment.models import AssessmentStandard
+    from propsvc.extensions import db
+
+    with c.app.app_context():
+        sid = db.session.scalar(select(AssessmentStandard.id).where(
+            AssessmentStandard.community_id == c.site.community_id, AssessmentStandard.code == "appearance"))
+        db.session.remove()
+    return str(sid)
+
+
 def assessment_miss(c):
     """A pending miss of the demo steward today (a manual standard marked by the supervisor):
     each example reviews or appeals a miss waiting for it."""
@@ -312,6 +326,9 @@ FORMS: dict[str, list[T] | BASE] = {
                                                                    "reason": "病假"})],
     "propsvc.assessment.forms.AppealForm": [T("assessment.appeal", "steward", page="assessment.index",
                                               valid={"result_id": assessment_miss, "note": "当天在处理漏水抢修"})],
+    "propsvc.assessment.forms.MarkForm": [T("assessment.mark", "supervisor", page="assessment.index", valid={
+        "steward_id": lambda c: str(c.site.user_ids["steward"]), "standard_id": assessment_standard,
+        "day": lambda c: today_plus(0), "note": "未穿工装"})],
     "propsvc.assessment.forms.EvaluateForm": [T("assessment.evaluate", "supervisor", page="assessment.index",
                                                 valid={"day": lambda c: today_plus(-1)})],
     # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------

@@ -291,3 +291,25 @@ def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
         rows = list(load_workbook(io.BytesIO(lead.get("/assessment/report.xlsx?month=2026-11").data)).active.iter_rows(values_only=True))
         assert rows[1] == ("类别", "指标", "2026-11", "2026-10")
         assert client_for(app, s).get("/assessment/report").status_code == 403
+
+
+def test_a1_manual_standard_marked_by_supervisor_only_for_unmeasured_standards(app, four):
+    c, s, sup = four["c"], four["steward"], four["sup"]
+    with app.app_context():
+        by = {x.code: x for x in db.session.scalars(select(AssessmentStandard).where(
+            AssessmentStandard.community_id == c.id))}
+        supu = db.session.get(User, sup.id)
+        r = A.mark_manual(c.id, by["appearance"].id, s.id, DAY, supu, "未穿工装", now=NOW)
+        assert (r.status, r.decision, r.evidence) == (Status.MISSED, Decision.PENDING, ["未穿工装"])
+        with pytest.raises(A.AssessmentError, match="由系统根据记录评定"):
+            A.mark_manual(c.id, by["patrol"].id, s.id, DAY, supu, "少巡一栋", now=NOW)
+        with pytest.raises(A.AssessmentError, match="不能标记未来的日期"):
+            A.mark_manual(c.id, by["appearance"].id, s.id, date(2026, 11, 26), supu, "未穿工装", now=NOW)
+        with pytest.raises(A.AssessmentError, match="请说明"):
+            A.mark_manual(c.id, by["appearance"].id, s.id, DAY, supu, " ", now=NOW)
+        with pytest.raises(A.AssessmentError, match="本小区的管家"):
+            A.mark_manual(c.id, by["appearance"].id, sup.id, DAY, supu, "未穿工装", now=NOW)
+        db.session.commit()
+    # The evaluation leaves the hand-marked miss alone.
+    evaluate(app, c)
+    assert results(app, s)["appearance"][0] == Status.MISSED

@@ -3,7 +3,7 @@
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import Length
 
-from ..core.forms import ChineseDateField, Form, IdField, Required
+from ..core.forms import ChineseDateField, Form, IdField, Required, record_id
 from ..registry.forms import strip_text
 
 REVIEW_CHOICES = [("confirm", "确认考核"), ("waive", "免除")]
@@ -24,3 +24,17 @@ class AppealForm(Form):
 
 class EvaluateForm(Form):
     day = ChineseDateField("评估日期", validators=[Required("请选择要评估的日期。")])
+
+
+class MarkForm(Form):
+    """[A1] A standard the app cannot measure (仪容仪表, 晨会): the supervisor records a miss."""
+    steward_id = SelectField("管家", coerce=record_id, validate_choice=False)
+    standard_id = SelectField("考核标准", coerce=record_id, validate_choice=False)
+    day = ChineseDateField("日期", validators=[Required("请选择日期。")])
+    note = TextAreaField("情况说明", filters=[strip_text], validators=[
+        Required("请说明未达标的情况。"), Length(max=200, message="情况说明最多200字。")], render_kw={"rows": 2})
+
+    def __init__(self, *a, stewards=(), standards=(), **kw):
+        super().__init__(*a, **kw)
+        self.steward_id.choices = [(0, "请选择")] + [(u.id, u.name) for u in stewards]
+        self.standard_id.choices = [(0, "请选择")] + [(s.id, s.text) for s in standards]

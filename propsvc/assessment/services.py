@@ -103,8 +103,9 @@ def _result(result_id: int, community_id: int) -> AssessmentResult:
 def mark_manual(community_id: int, standard_id: int, steward_id: int, day: date, actor, note: str,
                 now: datetime | None = None) -> AssessmentResult:
     """A standard the app cannot measure (仪容仪表, 晨会): the supervisor records a miss by hand."""
-    std = db.session.get(AssessmentStandard, standard_id)
-    _need(std is not None and std.community_id == community_id, "找不到这项考核标准。")
+    std = db.session.get(AssessmentStandard, standard_id) if standard_id else None
+    _need(std is not None and std.community_id == community_id, "请选择考核标准。")
+    _need(steward_id and any(u.id == steward_id for u in stewards_of(community_id)), "请选择本小区的管家。")
     _need(std.rule == Rule.MANUAL, "这项标准由系统根据记录评定，不能手工标记。")
     _need(day <= site_today(now), "不能标记未来的日期。")
     note = (note or "").strip()

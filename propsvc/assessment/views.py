@@ -12,7 +12,7 @@ from ..core.web import render_page
 from ..extensions import db
 from . import services
 from .blueprint import bp
-from .forms import AppealForm, EvaluateForm, ReviewForm
+from .forms import AppealForm, EvaluateForm, MarkForm, ReviewForm
 from .scorecard import Cell, months_back, scorecard, scorecard_xlsx, valid_month, yuan
 
 LEADS = (Role.SUPERVISOR, Role.MANAGER)
@@ -27,13 +27,25 @@ def _month() -> str:
     return valid_month(request.args.get("month") or request.form.get("month"), site_today())
 
 
-def _page(month: str, status: int = 200, *, review=None, appeal=None, evaluate=None, error: str | None = None):
+def _mark_form(formdata=None) -> MarkForm:
+    from ..patrols.day import stewards_of
+    from .models import Rule
+    from .standards import standards_of
+
+    kw = {} if formdata is not None else {"formdata": None}
+    return MarkForm(stewards=stewards_of(g.community.id),
+                    standards=[s for s in standards_of(g.community.id) if s.rule == Rule.MANUAL], **kw)
+
+
+def _page(month: str, status: int = 200, *, review=None, appeal=None, evaluate=None, mark=None,
+          error: str | None = None):
     lead = _is_lead()
     sc = scorecard(g.community.id, month, None if lead else current_user.id)
     return render_page("assessment/index.html", block="content", status=status, sc=sc, lead=lead,
                        months=months_back(valid_month(None, site_today()), 6), Cell=Cell, yuan=yuan,
                        review=review or ReviewForm(formdata=None), appeal=appeal or AppealForm(formdata=None),
-                       evaluate=evaluate or EvaluateForm(formdata=None), error=error)
+                       evaluate=evaluate or EvaluateForm(formdata=None),
+                       mark=mark or (_mark_form() if lead else None), error=error)
 
 
 def _back(month: str):
@@ -63,6 +75,25 @@ def evaluate():
                   f"变更 {out.changed} 项。", "ok")
             return _back(services.month_of(form.day.data))
     return _page(month, 422, evaluate=form)
+
+
+@bp.post("/mark")
+@allow(*LEADS)
+def mark():
+    form = _mark_form(request.form)
+    month = _month()
+    if form.validate():
+        try:
+            r = services.mark_manual(g.community.id, form.standard_id.data, form.steward_id.data, form.day.data,
+                                     current_user._get_current_object(), form.note.data)
+        except services.AssessmentError as e:
+            db.session.rollback()
+            form.note.errors = [*form.note.errors, str(e)]
+        else:
+            db.session.commit()
+            flash(f"已记录：{r.steward.name} {r.day:%m-%d} {r.standard.text} 未达标（待审核）。", "ok")
+            return _back(services.month_of(r.day))
+    return _page(month, 422, mark=form)
 
 
 @bp.post("/review")
