@@ -249,6 +249,8 @@ ROUTES: dict[str, Row] = {
     "assessment.evaluate": R(LEADS),
     "assessment.review": R(LEADS),
     "assessment.mark": R(LEADS),
+    "assessment.standards": R(LEADS),
+    "assessment.standard_save": R(LEADS),
     "assessment.appeal": R(staff(S), why="only the steward appeals their own miss"),
     "assessment.scorecard_pdf": R(LEADS),
     "assessment.scorecard_excel": R(LEADS),

@@ -329,6 +329,9 @@ FORMS: dict[str, list[T] | BASE] = {
     "propsvc.assessment.forms.MarkForm": [T("assessment.mark", "supervisor", page="assessment.index", valid={
         "steward_id": lambda c: str(c.site.user_ids["steward"]), "standard_id": assessment_standard,
         "day": lambda c: today_plus(0), "note": "未穿工装"})],
+    "propsvc.assessment.forms.StandardForm": [T("assessment.standard_save", "supervisor", page="assessment.standards",
+                                                valid={"standard_id": assessment_standard, "amount": "10",
+                                                       "quota": "", "non_working_days": "", "active": "y"})],
     "propsvc.assessment.forms.EvaluateForm": [T("assessment.evaluate", "supervisor", page="assessment.index",
                                                 valid={"day": lambda c: today_plus(-1)})],
     # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------

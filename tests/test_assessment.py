@@ -313,3 +313,26 @@ def test_a1_manual_standard_marked_by_supervisor_only_for_unmeasured_standards(a
     # The evaluation leaves the hand-marked miss alone.
     evaluate(app, c)
     assert results(app, s)["appearance"][0] == Status.MISSED
+
+
+def test_a1_standard_page_refuses_negative_amount_and_zero_quota_in_chinese(app, four):
+    from conftest import client_for, post
+
+    c, sup = four["c"], four["sup"]
+    with app.app_context():
+        sid = db.session.scalar(select(AssessmentStandard.id).where(
+            AssessmentStandard.community_id == c.id, AssessmentStandard.code == "patrol"))
+    lead = client_for(app, sup)
+    assert "每日巡查楼栋数量符合要求" in lead.get("/assessment/standards").get_data(as_text=True)
+    bad = post(lead, "/assessment/standards", {"standard_id": sid, "amount": "-5", "quota": "4", "active": "y"})
+    assert bad.status_code == 422 and "考核金额不能小于0" in bad.get_data(as_text=True)
+    zero = post(lead, "/assessment/standards", {"standard_id": sid, "amount": "10", "quota": "0", "active": "y"})
+    assert zero.status_code == 422 and "巡查楼栋定额至少为1栋" in zero.get_data(as_text=True)
+    with app.app_context():
+        std = db.session.get(AssessmentStandard, sid)
+        assert (std.amount_fen, std.quota) == (1000, None)  # nothing changed
+    ok = post(lead, "/assessment/standards", {"standard_id": sid, "amount": "20", "quota": "3", "active": "y"})
+    assert ok.status_code == 303
+    with app.app_context():
+        std = db.session.get(AssessmentStandard, sid)
+        assert (std.amount_fen, std.quota) == (2000, 3)

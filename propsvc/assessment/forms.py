@@ -1,9 +1,9 @@
 """Forms of the assessment area [A2][A3]. The services check the same rules again
 (AssessmentError), so a message lands next to its field either way."""
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, SelectField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional, StopValidation
 
-from ..core.forms import ChineseDateField, Form, IdField, Required, record_id
+from ..core.forms import ChineseDateField, ChineseDecimalField, ChineseIntegerField, Form, IdField, Required, record_id
 from ..registry.forms import strip_text
 
 REVIEW_CHOICES = [("confirm", "确认考核"), ("waive", "免除")]
@@ -38,3 +38,19 @@ class MarkForm(Form):
         super().__init__(*a, **kw)
         self.steward_id.choices = [(0, "请选择")] + [(u.id, u.name) for u in stewards]
         self.standard_id.choices = [(0, "请选择")] + [(s.id, s.text) for s in standards]
+
+
+def _finite(form, field):
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("请填写有效的金额。")
+
+
+class StandardForm(Form):
+    """[A1] A standard's amount per miss (元), patrol quota, non-working days, in use."""
+    standard_id = IdField(validators=[Required("请选择考核标准。")], invalid="找不到这项考核标准。")
+    amount = ChineseDecimalField("每次考核金额（元）", places=2, validators=[
+        Required("请填写考核金额。"), _finite, NumberRange(max=10000, message="考核金额最多10000元。")])
+    quota = ChineseIntegerField("巡查楼栋定额（空：按巡查设置）", validators=[
+        Optional(), NumberRange(max=1000, message="巡查楼栋定额最多1000栋。")])
+    non_working_days = BooleanField("非工作日也考核")
+    active = BooleanField("启用", default=True)

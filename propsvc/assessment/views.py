@@ -12,7 +12,7 @@ from ..core.web import render_page
 from ..extensions import db
 from . import services
 from .blueprint import bp
-from .forms import AppealForm, EvaluateForm, MarkForm, ReviewForm
+from .forms import AppealForm, EvaluateForm, MarkForm, ReviewForm, StandardForm
 from .scorecard import Cell, months_back, scorecard, scorecard_xlsx, valid_month, yuan
 
 LEADS = (Role.SUPERVISOR, Role.MANAGER)
@@ -161,6 +161,53 @@ def scorecard_excel():
     resp.headers["Content-Disposition"] = f'attachment; filename="assessment-{month}.xlsx"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+# --- standards [A1] -------------------------------------------------------------------------------
+
+def _standards_page(status: int = 200, form=None, failed_id: int | None = None):
+    from .standards import standards_of
+
+    return render_page("assessment/standards.html", block="content", status=status,
+                       standards=standards_of(g.community.id, active=False), form=form or StandardForm(formdata=None),
+                       failed_id=failed_id, yuan=yuan)
+
+
+@bp.get("/standards")
+@allow(*LEADS)
+def standards():
+    return _standards_page()
+
+
+@bp.post("/standards")
+@allow(*LEADS)
+def standard_save():
+    from decimal import Decimal
+
+    from .models import AssessmentStandard, Rule
+
+    form = StandardForm()
+    if form.validate():
+        std = db.session.get(AssessmentStandard, form.standard_id.data)
+        if std is None or std.community_id != g.community.id:
+            form.standard_id.errors = ["找不到这项考核标准。"]
+        else:
+            try:
+                fen = int((form.amount.data * 100).to_integral_value()) if form.amount.data is not None else None
+                if fen is not None and form.amount.data < Decimal(0):
+                    fen = -1
+                services.update_standard(std, current_user._get_current_object(), amount_fen=fen,
+                                         quota=form.quota.data if std.rule == Rule.PATROL_BUILDINGS else None,
+                                         non_working_days=bool(form.non_working_days.data),
+                                         active=bool(form.active.data))
+            except services.AssessmentError as e:
+                db.session.rollback()
+                form.amount.errors = [*form.amount.errors, str(e)]
+            else:
+                db.session.commit()
+                flash(f"已保存：{std.text}。", "ok")
+                return redirect(url_for("assessment.standards"), 303)
+    return _standards_page(422, form, form.standard_id.data)
 
 
 # --- the monthly management report [A5] ---------------------------------------------------------
