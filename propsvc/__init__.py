@@ -48,12 +48,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .fees.routes import bp as fees_bp
     from .events.routes import bp as events_bp
     from .handover.routes import bp as handover_bp
+    from .assessment.routes import bp as assessment_bp
     from .privacy.views import bp as privacy_bp, register_template_helpers
 
     app.url_map.converters["id"] = web.IdConverter  # before any rule uses <id:…>
     for bp in (web.bp, core_bp, auth_bp, registry_bp, admin_bp, tickets_bp, patrols_bp,
                renovation_bp, documents_bp, slips_bp, frontdesk_bp, notices_bp,
-               errands_bp, events_bp, handover_bp, fees_bp, privacy_bp):
+               errands_bp, events_bp, handover_bp, fees_bp, assessment_bp, privacy_bp):
         app.register_blueprint(bp)
 
     app.before_request(web.refuse_nul)
@@ -82,7 +83,7 @@ def _register_hooks(app: Flask) -> None:
     from .core import hooks
     from .errands.services import parcels_count
     from .events.services import upcoming_count
-    from .fees.services import ensure_fee_defaults, summary_lines, workorder_charges
+    from .fees.services import collection_round_result, ensure_fee_defaults, summary_lines, workorder_charges
     from .fees.views import analysis_panel, briefing_panel, ticket_panel, today_panel
     from .frontdesk.services import on_site_count
     from .notices.services import board_for, current_count, publish_event_notice, withdraw_by_id
@@ -96,9 +97,14 @@ def _register_hooks(app: Flask) -> None:
     from .tickets.lists import dispatch_count, mine_count
     from .tickets.services import calendar_warnings_for, ensure_defaults, open_fee_dispute, open_ticket_for, ticket_facts
     from .handover.services import steward_today_lines
+    from .assessment.services import steward_today_lines as assessment_today_lines
+    from .assessment.standards import ensure_assessment_standards
+    from .renovation.services import month_figures as renovation_month_figures
+    from .slips.services import month_figures as slips_month_figures
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
-    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_fee_defaults)
+    hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_fee_defaults,
+                   ensure_assessment_standards)
     hooks.register(app, hooks.ASSIGNED_BUILDINGS, own_building_ids, cover_building_ids)  # [D2]: own + covered
     hooks.register(app, hooks.NOTICE_BOARD, board_for)  # [F2]
     hooks.register(app, hooks.PUBLISH_NOTICE, publish_event_notice)  # [F2] an event's notice
@@ -109,6 +115,7 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.TODAY_PANELS, today_panel)  # [D4] 今日催费
     hooks.register(app, hooks.BRIEFING_PANELS, briefing_panel)  # [D4] 收费情况
     hooks.register(app, hooks.SUMMARY_LINES, summary_lines)  # [D4] the day's collection round
+    hooks.register(app, hooks.COLLECTION_ROUND, collection_round_result)  # [A2] 完成当日催费任务
     hooks.register(app, hooks.ANALYSIS_PANELS, analysis_panel)  # [D4] collection rate by building/month
     hooks.register(app, hooks.TICKET_FACTS, ticket_facts)  # paid repairs: the ticket's unit and kind
     hooks.register(app, hooks.WORKORDER_CHARGES, workorder_charges)  # paid repairs on the work order
@@ -125,6 +132,9 @@ def _register_hooks(app: Flask) -> None:
         hooks.register(app, hooks.place_counts(endpoint), count)
     hooks.register(app, hooks.OPEN_TICKET, open_ticket_for)  # [H4] a handover defect → a 返修 ticket
     hooks.register(app, hooks.STEWARD_TODAY, steward_today_lines)  # [D2] units handed over lately
+    hooks.register(app, hooks.STEWARD_ASSESSMENT, assessment_today_lines)  # [A3] 本月 n 项未达标 on 今日
+    hooks.register(app, hooks.MONTH_FIGURES, renovation_month_figures, slips_month_figures)  # [A5] monthly report
+    # hooks.COLLECTION_ROUND [A2] is answered by fees (registered above).
 
 
 def _make_upload_folder(app: Flask) -> None:

@@ -53,6 +53,40 @@ def register_cli(app: Flask) -> None:
         for line in seed_all():  # propsvc/demo: one module per area
             click.echo(line)
 
+    @app.cli.command("assess")
+    @click.option("--day", default=None, help="The day to evaluate (YYYY-MM-DD); default: the last --days days.")
+    @click.option("--days", default=3, show_default=True,
+                  help="Evaluate this many days before today (a late record re-evaluates its day).")
+    def assess_cmd(day, days):
+        """Nightly: evaluate every steward's ended days against the assessment standards [A2]."""
+        import time as _time
+        from datetime import date as _date, timedelta
+
+        from .assessment.services import AssessmentError, evaluate_day
+        from .core.timefmt import site_today
+        from .registry.models import Community
+
+        if day:
+            try:
+                wanted = [_date.fromisoformat(day)]
+            except ValueError:
+                raise click.BadParameter("日期格式应为 YYYY-MM-DD。", param_hint="--day")
+        else:
+            today = site_today()
+            wanted = [today - timedelta(days=n) for n in range(days, 0, -1)]
+        for community_id in db.session.scalars(select(Community.id)):
+            for d in wanted:
+                t0 = _time.perf_counter()
+                try:
+                    out = evaluate_day(community_id, d)
+                except AssessmentError as e:
+                    db.session.rollback()
+                    click.echo(f"{d} 小区#{community_id}：{e}")
+                    continue
+                db.session.commit()
+                click.echo(f"{d} 小区#{community_id}：管家 {out.stewards} 人，达标 {out.met}，未达标 {out.missed}，"
+                           f"不适用 {out.na}，变更 {out.changed}（{_time.perf_counter() - t0:.2f}s）")
+
     @app.cli.command("create-user")
     @click.option("--username", required=True)
     @click.option("--name", required=True, help="Display name, e.g. 张三")

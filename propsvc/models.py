@@ -15,3 +15,4 @@ from .fees.models import Allocation, Bill, ChargeItem, Contact, FeeSettings, Pay
 from .privacy.models import Cover, RevealLog  # noqa: F401
 from .events import models as events_models  # noqa: F401
 from .handover import models as handover_models  # noqa: F401
+from .assessment import models as assessment_models  # noqa: F401

@@ -54,6 +54,42 @@ class BASE:
     why: str
 
 
+def assessment_standard(c):
+    """The demo community's 整理仪容仪表 standard (marked by hand)."""
+    from sqlalchemy import select
+
+    from propsvc.assessment.models import AssessmentStandard
+    from propsvc.extensions import db
+
+    with c.app.app_context():
+        sid = db.session.scalar(select(AssessmentStandard.id).where(
+            AssessmentStandard.community_id == c.site.community_id, AssessmentStandard.code == "appearance"))
+        db.session.remove()
+    return str(sid)
+
+
+def assessment_miss(c):
+    """A pending miss of the demo steward today (a manual standard marked by the supervisor):
+    each example reviews or appeals a miss waiting for it."""
+    from sqlalchemy import select
+
+    from propsvc.assessment import services as asv
+    from propsvc.assessment.models import AssessmentStandard
+    from propsvc.auth.models import User
+    from propsvc.core.timefmt import site_today
+    from propsvc.extensions import db
+
+    with c.app.app_context():
+        std = db.session.scalar(select(AssessmentStandard).where(
+            AssessmentStandard.community_id == c.site.community_id, AssessmentStandard.code == "appearance"))
+        user = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(("steward", "supervisor"))))}
+        r = asv.mark_manual(c.site.community_id, std.id, user["steward"].id, site_today(), user["supervisor"], "未穿工装")
+        db.session.commit()
+        rid = str(r.id)
+        db.session.remove()
+    return rid
+
+
 def unit(c):
     return str(c.site.ids["unit_id"])
 
@@ -296,6 +332,20 @@ FORMS: dict[str, list[T] | BASE] = {
                                                       "plate": "", "id_number": "", "purpose_note": ""}),
         T("frontdesk.visit_check", "front_desk", args={"name": "phone"}, page="frontdesk.visit_new",
           valid={"visitor_name": "陈访客", "purpose": "family", "party_size": "1", "plate": "", "id_number": ""})],
+    # --- assessment (考核) [A2][A3] ---------------------------------------------------------------
+    "propsvc.assessment.forms.ReviewForm": [T("assessment.review", "supervisor", page="assessment.index",
+                                              valid={"result_id": assessment_miss, "decision": "waive",
+                                                                   "reason": "病假"})],
+    "propsvc.assessment.forms.AppealForm": [T("assessment.appeal", "steward", page="assessment.index",
+                                              valid={"result_id": assessment_miss, "note": "当天在处理漏水抢修"})],
+    "propsvc.assessment.forms.MarkForm": [T("assessment.mark", "supervisor", page="assessment.index", valid={
+        "steward_id": lambda c: str(c.site.user_ids["steward"]), "standard_id": assessment_standard,
+        "day": lambda c: today_plus(0), "note": "未穿工装"})],
+    "propsvc.assessment.forms.StandardForm": [T("assessment.standard_save", "supervisor", page="assessment.standards",
+                                                valid={"standard_id": assessment_standard, "amount": "10",
+                                                       "quota": "", "non_working_days": "", "active": "y"})],
+    "propsvc.assessment.forms.EvaluateForm": [T("assessment.evaluate", "supervisor", page="assessment.index",
+                                                valid={"day": lambda c: today_plus(-1)})],
     # --- handover (交房) [H1]-[H4] ---------------------------------------------------------------
     "propsvc.handover.forms.BatchForm": [T("handover.batch_new", "manager", valid={
         "building_ids": lambda c: [str(c.site.extra["building_id"])], "days": lambda c: today_plus(1),

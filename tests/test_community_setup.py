@@ -54,4 +54,5 @@ def test_the_setup_runs_what_the_app_factory_registered_in_order(app, ctx):
     registered = app.extensions["propsvc.hooks"][hooks.COMMUNITY_SETUP]
     assert [f"{f.__module__}.{f.__name__}" for f in registered] == [
         "propsvc.tickets.services.ensure_defaults", "propsvc.patrols.defaults.ensure_patrol_defaults",
-        "propsvc.fees.services.ensure_fee_defaults"]
+        "propsvc.fees.services.ensure_fee_defaults",
+        "propsvc.assessment.standards.ensure_assessment_standards"]

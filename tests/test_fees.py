@@ -307,6 +307,34 @@ def test_d4_round_on_today_and_contacts(app, site):
     assert resp.status_code == 403 and "不在您负责的楼栋" in resp.get_data(as_text=True)
 
 
+def test_d4_collection_round_answers_the_assessment(app, site):
+    """[D4]/[A2] 完成当日催费任务: fees answers core.hooks.COLLECTION_ROUND — not applicable
+    before a round is drawn, missed while a unit of the round has no result (named), met once
+    every unit has one."""
+    from propsvc.auth.models import User
+    from propsvc.core import hooks
+    from propsvc.core.timefmt import site_today
+
+    def answer():
+        def ask(s):
+            with app.test_request_context():
+                return hooks.first(hooks.COLLECTION_ROUND, s.get(User, site["users"]["steward"].id),
+                                   site["community"].id, site_today())
+        return q(app, ask)
+
+    fin = client_for(app, site["users"]["finance"])
+    _arrears(app, fin)
+    assert answer() is None  # no round drawn yet
+    steward = client_for(app, site["users"]["steward"])
+    steward.get("/fees/round")
+    assert contact(steward, site["u1"], result="unreachable").status_code == 303
+    met, evidence = answer()
+    assert not met and "1/2" in evidence[0] and "3栋1单元502" in evidence[1]
+    assert contact(steward, site["u2"], result="refuse", note="对维修不满").status_code == 303
+    met, evidence = answer()
+    assert met and "2/2" in evidence[0]
+
+
 def test_d4_promise_puts_unit_first_on_its_day(app, site, frozen):
     fin = client_for(app, site["users"]["finance"])
     _arrears(app, fin)

@@ -120,3 +120,17 @@ def joined(point: str, *args, **kwargs) -> list:
 def first(point: str, *args, **kwargs):
     """The first answer that is not None, or None."""
     return next((a for a in answers(point, *args, **kwargs) if a is not None), None)
+
+# (user, community_id, day) -> (met: bool, evidence: list[str]) or None: whether a steward finished
+# the day's collection round (完成当日催费任务, assessment [A2]); answered by fees. No answer: the
+# standard does not apply that day.
+COLLECTION_ROUND = "collection_round"
+
+# (user, community_id, day) -> list of (label, url): the steward's assessment lines on 今日
+# (本月 2 项未达标) [A3].
+STEWARD_ASSESSMENT = "steward_assessment"
+
+# (community_id, first: date, last: date) -> list of (section, label, value): an area's figures
+# of a month for the manager's monthly report [A5] (renovation, slips; handover and fees when
+# they answer). Each figure is shown beside last month's.
+MONTH_FIGURES = "month_figures"

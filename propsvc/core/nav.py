@@ -59,6 +59,7 @@ PLACES: tuple[Place, ...] = (
     Place("tickets.analysis", "统计分析", "统计", owns=("tickets.analysis_csv",)),
     Place("patrols.briefing", "早会", owns=("patrols.briefing_pdf", "patrols.summaries", "patrols.summary_show")),
     Place("patrols.records", "巡查记录", "记录", owns=("patrols.records_csv",)),
+    Place("assessment.index", "管家考核", "考核", owns=("assessment.",)),
     Place("patrols.admin", "巡查设置", owns=("patrols.admin_item", "patrols.plans", "patrols.checkpoints",
                                           "patrols.checkpoint_pdf")),
     Place("tickets.settings", "工单设置", "设置"),

@@ -23,6 +23,7 @@ from .events import seed_demo_events
 from .fees import seed_demo_fees
 from .frontdesk import seed_demo_visitors
 from .handover import seed_demo_handover
+from .assessment import seed_demo_assessment
 from .notices import seed_demo_notices
 from .patrols import seed_demo_patrols
 from .registry import (COMMUNITY_NAME, DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_PIN, DemoExistsError,
@@ -62,6 +63,7 @@ def seed_demo_areas(community_id: int, now=None) -> str:
     step is an Event). Commits once."""
     lines = [seed(community_id, now=now) for seed in (seed_demo_renovations, seed_demo_notices, seed_demo_visitors,
                                                       seed_demo_errands, seed_demo_slips, seed_demo_events,
-                                                      seed_demo_handover, seed_demo_fees)]
+                                                      seed_demo_handover, seed_demo_fees,
+                                                      seed_demo_assessment)]
     db.session.commit()
     return "\n".join(line for line in lines if line)

@@ -485,6 +485,26 @@ def round_lines(user, community_id: int, day: date) -> list[RoundLine]:
     return lines
 
 
+def collection_round_result(user, community_id: int, day: date) -> tuple[bool, list[str]] | None:
+    """core.hooks.COLLECTION_ROUND (assessment [A2], 完成当日催费任务): met when every unit of the
+    steward's round of `day` has a contact result that day; the evidence names the units without
+    one. None (not applicable) when no round was drawn for that day (nothing owed in the
+    steward's buildings, or the round never opened): a past round is never drawn afterwards."""
+    items_ = list(db.session.scalars(select(RoundItem).where(
+        RoundItem.community_id == community_id, RoundItem.user_id == user.id, RoundItem.day == day)
+        .order_by(RoundItem.position)))
+    if not items_:
+        return None
+    ids = [i.unit_id for i in items_]
+    contacted = set(db.session.scalars(select(Contact.unit_id).where(Contact.unit_id.in_(ids), Contact.day == day)))
+    missing = [i.unit_id for i in items_ if i.unit_id not in contacted]
+    if not missing:
+        return True, [f"今日催费 {len(items_)}/{len(items_)} 户已记录结果"]
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(missing)))}
+    return False, [f"今日催费 {len(items_) - len(missing)}/{len(items_)} 户已记录结果",
+                   "未记录：" + "、".join(units[m].label for m in missing if m in units)]
+
+
 def find_contact_by_key(key: str | None) -> Contact | None:
     return db.session.scalar(select(Contact).where(Contact.client_key == key)) if key else None
 

@@ -165,6 +165,7 @@ class Today:
     own_coverage: CoverageRow | None = None
     patrol_counts: object | None = None   # plans.DayCounts of `patrols` (None: plans not available)
     handovers: list = field(default_factory=list)  # core.hooks.STEWARD_TODAY: (label, url) [D2]
+    assessment: list = field(default_factory=list)  # core.hooks.STEWARD_ASSESSMENT: (label, url) [A3]
 
     @property
     def patrols_left(self) -> int:
@@ -275,6 +276,7 @@ def today_for(user: User, community_id: int, now: datetime | None = None) -> Tod
         notices=my.notices, summary_state=summary_label(get_summary(user.id, day)) if user.has_role(Role.STEWARD) else "",
         own_coverage=own,
         handovers=hooks.joined(hooks.STEWARD_TODAY, user, community_id, day) if user.has_role(Role.STEWARD) else [],
+        assessment=hooks.joined(hooks.STEWARD_ASSESSMENT, user, community_id, day) if user.has_role(Role.STEWARD) else [],
     )
 
 

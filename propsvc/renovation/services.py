@@ -746,3 +746,23 @@ def board_count(user, community_id: int) -> tuple[str, int]:
     n = db.session.scalar(select(func.count()).select_from(Renovation).where(
         Renovation.community_id == community_id, Renovation.state == RenovationState.APPROVED))
     return "在装修", n or 0
+
+
+def month_figures(community_id: int, first: date, last: date) -> list[tuple[str, str, int]]:
+    """core.hooks.MONTH_FIGURES: renovations active in [first, last], finished by then, and
+    extensions asked and approved (the manager's monthly report [A5])."""
+    from ..core.timefmt import day_bounds
+
+    lo, hi = day_bounds(first)[0], day_bounds(last)[1]
+    running = (RenovationState.APPROVED, RenovationState.FINISHED)
+    base = select(func.count()).select_from(Renovation).where(Renovation.community_id == community_id)
+    active = db.session.scalar(base.where(Renovation.state.in_(running), Renovation.starts_on <= last,
+                                          Renovation.ends_on >= first)) or 0
+    finished = db.session.scalar(base.where(Renovation.state == RenovationState.FINISHED,
+                                            Renovation.ends_on >= first, Renovation.ends_on <= last)) or 0
+    ext = select(func.count()).select_from(Extension).join(Renovation, Renovation.id == Extension.renovation_id).where(
+        Renovation.community_id == community_id, Extension.created_at >= lo, Extension.created_at < hi)
+    asked = db.session.scalar(ext) or 0
+    approved = db.session.scalar(ext.where(Extension.state == ExtensionState.APPROVED)) or 0
+    return [("装修", "在装修户数", active), ("装修", "完工户数", finished), ("装修", "申请延期", asked),
+            ("装修", "批准延期", approved)]

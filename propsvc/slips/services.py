@@ -701,3 +701,15 @@ def release(s: ReleaseSlip, actor, today: date | None = None) -> tuple[SlipGate,
     else:
         record("slip.checked", s, actor=actor, result=result.status, serial=s.serial, attempt="release")
     return result, released
+
+
+def month_figures(community_id: int, first: date, last: date) -> list[tuple[str, str, int]]:
+    """core.hooks.MONTH_FIGURES: release slips applied for and released at the gate in the month
+    (the manager's monthly report [A5])."""
+    from ..core.timefmt import day_bounds
+
+    lo, hi = day_bounds(first)[0], day_bounds(last)[1]
+    base = select(func.count()).select_from(ReleaseSlip).where(ReleaseSlip.community_id == community_id)
+    applied = db.session.scalar(base.where(ReleaseSlip.created_at >= lo, ReleaseSlip.created_at < hi)) or 0
+    released = db.session.scalar(base.where(ReleaseSlip.released_at >= lo, ReleaseSlip.released_at < hi)) or 0
+    return [("放行条", "申请", applied), ("放行条", "已放行", released)]

@@ -1,0 +1,122 @@
+"""[A5] The monthly management report: one page per month for the manager. Tickets (by kind and
+category, SLA rate, average time to accept and to complete, satisfaction, reopen rate), patrols
+(coverage, steward-days short of the quota, rectifications open/closed), the assessment summary,
+and every other area's figures through core.hooks.MONTH_FIGURES (renovation, slips; handover
+and fees when they answer). Each figure beside last month's."""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from ..core import hooks
+from ..core.timefmt import day_bounds
+from ..extensions import db
+from ..patrols.models import Patrol
+from ..tickets.models import Kind, Ticket
+from ..tickets.stats import Filters, analyse
+from .models import AssessmentResult, Decision, Status
+from .scorecard import months_back, yuan
+from .services import _next_month
+
+
+@dataclass
+class Figure:
+    section: str
+    label: str
+    value: object
+    before: object = None
+    fmt: str = ""  # "pct", "hours", "yuan", "score"
+
+    def show(self, v) -> str:
+        if v is None:
+            return "—"
+        if self.fmt == "pct":
+            return f"{v * 100:.0f}%"
+        if self.fmt == "hours":
+            return f"{v:.1f}小时"
+        if self.fmt == "yuan":
+            return yuan(v)
+        if self.fmt == "score":
+            return f"{v:.1f}"
+        return str(v)
+
+
+def _bounds(month: str) -> tuple[date, date]:
+    first = date.fromisoformat(month + "-01")
+    return first, _next_month(month) - timedelta(days=1)
+
+
+def _avg_hours(pairs) -> float | None:
+    hours = [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
+    return sum(hours) / len(hours) if hours else None
+
+
+def _figures(community_id: int, month: str) -> list[tuple[str, str, object, str]]:
+    first, last = _bounds(month)
+    lo, hi = day_bounds(first)[0], day_bounds(last)[1]
+    a = analyse(community_id, Filters(start=first, end=last), now=hi)
+    out = [("工单", "工单总数", a.total, "")]
+    out += [("工单·类型", b.label, b.count, "") for b in a.by_kind]
+    out += [("工单·类别", b.label, b.count, "") for b in a.by_category[:8]]
+    rows = db.session.execute(select(Ticket.created_at, Ticket.responded_at, Ticket.resolved_at, Ticket.reopen_count)
+                              .where(Ticket.community_id == community_id, Ticket.created_at >= lo,
+                                     Ticket.created_at < hi)).all()
+    out += [("工单", "按期完成率", a.on_time_share, "pct"),
+            ("工单", "平均受理时长", _avg_hours((r.created_at, r.responded_at) for r in rows), "hours"),
+            ("工单", "平均完成时长", _avg_hours((r.created_at, r.resolved_at) for r in rows), "hours"),
+            ("工单", "平均满意度", a.avg_satisfaction, "score"),
+            ("工单", "返工率", (sum(1 for r in rows if r.reopen_count) / len(rows)) if rows else None, "pct")]
+    patrols = db.session.scalar(select(func.count()).select_from(Patrol).where(
+        Patrol.community_id == community_id, Patrol.day >= first, Patrol.day <= last,
+        Patrol.finished_at.is_not(None))) or 0
+    res = db.session.execute(select(AssessmentResult.status, AssessmentResult.decision, AssessmentResult.amount_fen,
+                                    AssessmentResult.standard_id)
+                             .where(AssessmentResult.community_id == community_id, AssessmentResult.day >= first,
+                                    AssessmentResult.day <= last)).all()
+    from .models import AssessmentStandard, Rule
+
+    patrol_std = set(db.session.scalars(select(AssessmentStandard.id).where(
+        AssessmentStandard.community_id == community_id, AssessmentStandard.rule == Rule.PATROL_BUILDINGS)))
+    pd = [r for r in res if r.standard_id in patrol_std and r.status != Status.NA]
+    out += [("巡查", "完成巡查次数", patrols, ""),
+            ("巡查", "巡查达标率（管家·日）", (sum(1 for r in pd if r.status == Status.MET) / len(pd)) if pd else None, "pct"),
+            ("巡查", "未达巡查定额（管家·日）", sum(1 for r in pd if r.status == Status.MISSED), "")]
+    rect = select(func.count()).select_from(Ticket).where(Ticket.community_id == community_id, Ticket.kind == Kind.PATROL)
+    out += [("巡查", "新增整改", db.session.scalar(rect.where(Ticket.created_at >= lo, Ticket.created_at < hi)) or 0, ""),
+            ("巡查", "整改关闭", db.session.scalar(rect.where(Ticket.closed_at >= lo, Ticket.closed_at < hi)) or 0, ""),
+            ("巡查", "月末未关闭整改", db.session.scalar(rect.where(Ticket.created_at < hi, (Ticket.closed_at.is_(None)) | (Ticket.closed_at >= hi))) or 0, "")]
+    for section, label, value in hooks.joined(hooks.MONTH_FIGURES, community_id, first, last):
+        out.append((section, label, value, ""))
+    measured = [r for r in res if r.status != Status.NA]
+    out += [("考核", "达标率", (sum(1 for r in measured if r.status == Status.MET) / len(measured)) if measured else None, "pct"),
+            ("考核", "未达标项", sum(1 for r in measured if r.status == Status.MISSED), ""),
+            ("考核", "免除项", sum(1 for r in res if r.decision == Decision.WAIVED), ""),
+            ("考核", "确认考核金额", sum(r.amount_fen for r in res if r.decision == Decision.CONFIRMED), "yuan")]
+    return out
+
+
+def month_report(community_id: int, month: str) -> tuple[str, list[Figure]]:
+    before_month = months_back(month, 2)[0]
+    before = {(s, label): v for s, label, v, _f in _figures(community_id, before_month)}
+    return before_month, [Figure(s, label, v, before.get((s, label)), f) for s, label, v, f in _figures(community_id, month)]
+
+
+def report_xlsx(month: str, before_month: str, figures: list[Figure], community_name: str) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    from ..core.spreadsheet import cell as safe
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "月度管理报告"
+    ws.append([safe(f"{community_name} 月度管理报告 {month}")])
+    ws.append(["类别", "指标", month, before_month])
+    for f in figures:
+        ws.append([safe(f.section), safe(f.label), f.show(f.value), f.show(f.before)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+

@@ -1,0 +1,338 @@
+"""Steward assessment (考核) [A1]-[A3], built from recorded activity: the seed's standards per
+community, each steward's day evaluated (met / missed with evidence), confirm / waive / appeal,
+and the month's total. Dates are fixed; `now` is passed, so nothing depends on today."""
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from propsvc.assessment import services as A
+from propsvc.assessment.models import AssessmentResult, AssessmentStandard, Decision, Status
+from propsvc.auth.models import User
+from propsvc.core.models import Event
+from propsvc.extensions import db
+from propsvc.patrols.models import DailySummary, PatrolSettings
+from propsvc.tickets.models import Ticket
+from test_mine import own_buildings
+from test_today import SH, checklist, patrol
+
+DAY = date(2026, 11, 18)  # a Wednesday, a working day
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SH).astimezone(timezone.utc)
+
+
+def at(day, hour, minute=0):
+    return datetime.combine(day, time(hour, minute), tzinfo=SH).astimezone(timezone.utc)
+
+
+@pytest.fixture
+def four(app, make):
+    """A community with 4 buildings, a steward who owns them, a supervisor; quota 4 buildings."""
+    c = make.community()
+    bs = [make.building(c, str(n)) for n in (1, 2, 3, 4)]
+    steward = make.user("steward", communities=[c], name="张管家")
+    sup = make.user("supervisor", communities=[c], name="李主管")
+    own_buildings(app, steward, *bs)
+    with app.app_context():
+        db.session.add(PatrolSettings(community_id=c.id, buildings_per_day=4))
+        db.session.commit()
+    return {"c": c, "bs": bs, "steward": steward, "sup": sup}
+
+
+def results(app, steward, day=DAY):
+    with app.app_context():
+        return {r.standard.code: (r.status, list(r.evidence), r.decision, r.id) for r in db.session.scalars(
+            select(AssessmentResult).where(AssessmentResult.steward_id == steward.id, AssessmentResult.day == day))}
+
+
+def evaluate(app, c, day=DAY, now=NOW):
+    with app.app_context():
+        out = A.evaluate_day(c.id, day, now=now)
+        db.session.commit()
+        return out
+
+
+def ticket(app, c, building, *, kind="repair", serial, resolve_due, resolved_at=None, visit_due=None):
+    from propsvc.tickets.models import Category
+
+    with app.app_context():
+        cat = db.session.scalar(select(Category.id).where(Category.community_id == c.id).limit(1))
+        t = Ticket(community_id=c.id, serial=serial, kind=kind, channel="phone", category_id=cat, urgency="normal",
+                   building_id=building.id, location="大堂", description="灯不亮", state="resolved",
+                   respond_due=resolve_due - timedelta(hours=2), resolve_due=resolve_due, resolved_at=resolved_at,
+                   visit_due=visit_due, created_at=resolve_due - timedelta(days=1))
+        db.session.add(t)
+        db.session.commit()
+        return t.id
+
+
+def event(app, c, ticket_id, action, when, actor=None, **data):
+    with app.app_context():
+        db.session.add(Event(at=when, actor_id=actor.id if actor else None, community_id=c.id, action=action,
+                             object_type="ticket", object_id=ticket_id, data=data))
+        db.session.commit()
+
+
+def test_a1_community_setup_seeds_the_daily_work_standards(app, four):
+    with app.app_context():
+        stds = list(db.session.scalars(select(AssessmentStandard).where(
+            AssessmentStandard.community_id == four["c"].id).order_by(AssessmentStandard.sort)))
+        by = {s.code: s for s in stds}
+        assert by["patrol"].text == "每日巡查楼栋数量符合要求" and by["patrol"].rule == "patrol_buildings"
+        assert by["appearance"].text == "整理仪容仪表" and by["appearance"].rule == "manual"
+        assert by["collection"].text == "完成当日催费任务"
+        assert all(s.amount_fen == 1000 for s in stds)  # 10元/次
+        from propsvc.assessment.standards import ensure_assessment_standards
+
+        ensure_assessment_standards(four["c"].id)  # idempotent
+        db.session.flush()
+        assert db.session.query(AssessmentStandard).filter_by(community_id=four["c"].id).count() == len(stds)
+
+
+def test_a1_standard_amount_below_zero_or_quota_zero_refused(app, four):
+    with app.app_context():
+        std = db.session.scalar(select(AssessmentStandard).where(
+            AssessmentStandard.community_id == four["c"].id, AssessmentStandard.code == "patrol"))
+        sup = db.session.get(User, four["sup"].id)
+        with pytest.raises(A.AssessmentError, match="不能小于0"):
+            A.update_standard(std, sup, amount_fen=-1, quota=4, non_working_days=False, active=True)
+        with pytest.raises(A.AssessmentError, match="至少为1栋"):
+            A.update_standard(std, sup, amount_fen=1000, quota=0, non_working_days=False, active=True)
+
+
+def test_a2_patrolled_3_of_4_buildings_misses_with_evidence(app, four):
+    c, bs, s = four["c"], four["bs"], four["steward"]
+    tpl, items = checklist(app, c)
+    for b in bs[:3]:
+        patrol(app, c, s, tpl, items, day=DAY, building=b)
+    patrol(app, c, s, tpl, items, day=DAY, building=bs[3], finished=False)  # started, never finished
+    evaluate(app, c)
+    status, evidence, decision, _ = results(app, s)["patrol"]
+    assert status == Status.MISSED and decision == Decision.PENDING
+    assert evidence[0].startswith("巡查楼栋 3/4：1栋（巡查#")
+    assert "4栋" not in evidence[0]
+    # Idempotent: re-running changes nothing and records no new event.
+    with app.app_context():
+        n = db.session.query(Event).filter(Event.action.like("assessment.%")).count()
+    again = evaluate(app, c)
+    assert again.changed == 0
+    stored = len(results(app, s))
+    with app.app_context():
+        assert db.session.query(Event).filter(Event.action.like("assessment.%")).count() == n
+        assert db.session.query(AssessmentResult).filter_by(steward_id=s.id, day=DAY).count() == stored
+
+
+def test_a2_ticket_return_visit_a_day_late_misses_the_repair_standard(app, four):
+    c, b, s = four["c"], four["bs"][0], four["steward"]
+    on_time = ticket(app, c, b, serial="BX-1", resolve_due=at(DAY, 16), resolved_at=at(DAY, 11),
+                     visit_due=at(DAY - timedelta(days=1), 17))
+    late = ticket(app, c, b, serial="BX-2", resolve_due=at(DAY - timedelta(days=1), 12),
+                  resolved_at=at(DAY - timedelta(days=1), 10), visit_due=at(DAY, 17))
+    event(app, c, late, "ticket.visited", at(DAY + timedelta(days=1), 17), s)
+    evaluate(app, c)
+    status, evidence, _, _ = results(app, s)["repairs"]
+    assert status == Status.MISSED
+    assert any(e.startswith("工单BX-2：回访时限 11-18 17:00，11-19 17:00 回访，晚1天") for e in evidence), evidence
+    assert "工单BX-1：按期完成（11-18 11:00）" in evidence
+    assert on_time
+
+
+def test_a2_rectification_synced_after_midnight_reevaluates_the_day(app, four):
+    c, b, s = four["c"], four["bs"][0], four["steward"]
+    tpl, items = checklist(app, c)
+    t = ticket(app, c, b, kind="patrol", serial="ZG-1", resolve_due=at(DAY, 18), resolved_at=at(DAY, 14))
+    patrol(app, c, s, tpl, items, day=DAY - timedelta(days=1), building=b, problems=(0,), ticket_ids=(t,))
+    evaluate(app, c, now=at(DAY + timedelta(days=1), 0, 5))  # the nightly run, before the sync
+    status, evidence, _, _ = results(app, s)["recheck"]
+    assert status == Status.MISSED and evidence == ["整改ZG-1：11-18 14:00 完成，未复检"]
+    # The photo was taken offline at 15:50 and synced at 00:20: the day is evaluated again.
+    event(app, c, t, "ticket.rechecked", at(DAY + timedelta(days=1), 0, 20), s, outcome="fixed",
+          taken_at=at(DAY, 15, 50).isoformat())
+    out = evaluate(app, c, now=at(DAY + timedelta(days=1), 8))
+    assert out.changed >= 1
+    status, evidence, decision, _ = results(app, s)["recheck"]
+    assert status == Status.MET and evidence == ["整改ZG-1：15:50 拍照复检"] and decision is None
+    with app.app_context():
+        assert db.session.query(Event).filter_by(action="assessment.reevaluated").count() >= 1
+
+
+def test_a2_summary_after_17_misses_and_future_day_refused(app, four):
+    c, s = four["c"], four["steward"]
+    with app.app_context():
+        db.session.add(DailySummary(community_id=c.id, user_id=s.id, day=DAY, text="巡查3栋",
+                                    submitted_at=at(DAY, 17, 25)))
+        db.session.commit()
+    evaluate(app, c)
+    status, evidence, _, _ = results(app, s)["summary"]
+    assert status == Status.MISSED and evidence[0].startswith("当日总结 11-18 17:25 提交，晚25分钟")
+    with app.app_context(), pytest.raises(A.AssessmentError, match="今天和以后的日期不能评估"):
+        A.evaluate_day(c.id, date(2026, 11, 25), now=NOW)
+    # No answer from fees: the collection round does not apply.
+    assert results(app, s)["collection"][0] == Status.NA
+
+
+def test_a2_non_working_day_not_applicable(app, four):
+    c, s = four["c"], four["steward"]
+    evaluate(app, c, day=date(2026, 11, 22))  # a Sunday
+    r = results(app, s, date(2026, 11, 22))
+    assert r["patrol"][0] == Status.NA and r["patrol"][1] == ["非工作日"]
+
+
+def test_a3_waived_costs_nothing_and_month_total_is_sum_of_confirmed(app, four):
+    c, s, sup = four["c"], four["steward"], four["sup"]
+    evaluate(app, c)  # no patrol, no summary: patrol and summary missed
+    evaluate(app, c, day=DAY + timedelta(days=1))
+    with app.app_context():
+        supu = db.session.get(User, sup.id)
+        misses = [r for r in A.month_results(c.id, "2026-11", s.id) if r.status == Status.MISSED]
+        assert len(misses) == 4
+        with pytest.raises(A.AssessmentError, match="免除考核须填写原因"):
+            A.waive(misses[0].id, c.id, supu, "  ")
+        A.waive(misses[0].id, c.id, supu, "病假")
+        A.confirm(misses[1].id, c.id, supu)
+        A.confirm(misses[2].id, c.id, supu)
+        db.session.commit()
+        assert A.month_total_fen(c.id, "2026-11", s.id) == 2000  # two confirmed × 10元; waived and pending: 0
+        assert db.session.get(AssessmentResult, misses[0].id).amount_fen == 0
+        # The steward appeals with a note; the decision goes back to the supervisor.
+        stu = db.session.get(User, s.id)
+        with pytest.raises(A.AssessmentError, match="请填写申诉说明"):
+            A.appeal(misses[1].id, c.id, stu, "")
+        A.appeal(misses[1].id, c.id, stu, "当天系统故障，巡查记录未上传")
+        assert A.month_total_fen(c.id, "2026-11", s.id) == 1000
+        actions = {e.action for e in db.session.scalars(select(Event).where(Event.object_type == "assessmentresult"))}
+        assert {"assessment.waived", "assessment.confirmed", "assessment.appealed"} <= actions
+        # 今日: 本月 n 项未达标 (waived not counted).
+        assert A.steward_today_lines(stu, c.id, DAY) == [("本月 3 项未达标", None)]
+        # A closed month: no appeal.
+        with pytest.raises(A.AssessmentError, match="未审核"):
+            A.close_month(c.id, "2026-11", supu)
+        A.confirm(misses[1].id, c.id, supu)
+        A.confirm(misses[3].id, c.id, supu)
+        A.close_month(c.id, "2026-11", supu)
+        db.session.commit()
+        with pytest.raises(A.AssessmentError, match="已结账，不能再申诉"):
+            A.appeal(misses[3].id, c.id, stu, "再次申诉")
+        assert A.month_total_fen(c.id, "2026-11", s.id) == 3000
+
+
+def test_a3_a4_supervisor_reviews_on_screen_prints_pdf_and_xlsx_steward_sees_misses_on_today(app, four):
+    import io
+    import shutil
+    import subprocess
+
+    import time_machine
+    from openpyxl import load_workbook
+
+    from conftest import client_for, post
+
+    c, s, sup = four["c"], four["steward"], four["sup"]
+    with time_machine.travel(NOW, tick=True):
+        evaluate(app, c)  # no patrol, no summary that day: two misses
+        lead = client_for(app, sup)
+        page = lead.get("/assessment?month=2026-11")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and "<svg" in html and "张管家" in html and "巡查楼栋 0/4" in html
+        rid = results(app, s)["patrol"][3]
+        # A waiver without a reason: a Chinese message, nothing changed.
+        bad = post(lead, "/assessment/review?month=2026-11", {"result_id": rid, "decision": "waive", "reason": ""})
+        assert bad.status_code == 422 and "免除考核须填写原因" in bad.get_data(as_text=True)
+        assert results(app, s)["patrol"][2] == Decision.PENDING
+        ok = post(lead, "/assessment/review?month=2026-11", {"result_id": rid, "decision": "confirm", "reason": ""})
+        assert ok.status_code == 303
+        assert results(app, s)["patrol"][2] == Decision.CONFIRMED
+        # A future day is refused in Chinese.
+        future = post(lead, "/assessment/evaluate?month=2026-11", {"day": "2026-11-26"})
+        assert future.status_code == 422 and "今天和以后的日期不能评估" in future.get_data(as_text=True)
+        pdf = lead.get("/assessment/scorecard.pdf?month=2026-11")
+        assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout.decode()
+            assert "物业管家考核表" in text and "张管家" in text and "项目经理" in text
+        xlsx = lead.get("/assessment/scorecard.xlsx?month=2026-11")
+        wb = load_workbook(io.BytesIO(xlsx.data))
+        rows = list(wb["考核汇总"].iter_rows(values_only=True))
+        assert rows[2][0] == "张管家" and rows[2][-1] == 10  # one confirmed miss: 10元
+        # The steward: own scorecard, the misses on 今日, an appeal.
+        mine = client_for(app, s)
+        assert "本月 2 项未达标" in mine.get("/patrols/today").get_data(as_text=True)
+        assert post(mine, "/assessment/appeal?month=2026-11", {"result_id": rid, "note": "当天在处理漏水抢修"}).status_code == 303
+        assert results(app, s)["patrol"][2] == Decision.PENDING
+        assert mine.get("/assessment/scorecard.pdf").status_code == 403
+
+
+def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
+    import io
+
+    import time_machine
+    from openpyxl import load_workbook
+
+    from conftest import client_for
+
+    c, b, s, sup = four["c"], four["bs"][0], four["steward"], four["sup"]
+    ticket(app, c, b, serial="BX-9", resolve_due=at(DAY, 16), resolved_at=at(DAY, 11))
+    ticket(app, c, b, serial="BX-8", resolve_due=at(date(2026, 10, 20), 16), resolved_at=at(date(2026, 10, 21), 9))
+    evaluate(app, c)
+    with time_machine.travel(NOW, tick=True):
+        lead = client_for(app, sup)
+        html = lead.get("/assessment/report?month=2026-11").get_data(as_text=True)
+        assert "月度管理报告" in html and "按期完成率" in html and "在装修户数" in html and "上月（10月）" in html
+        with app.app_context():
+            from propsvc.assessment.report import month_report
+
+            before, figs = month_report(c.id, "2026-11")
+            by = {(f.section, f.label): f for f in figs}
+            assert before == "2026-10"
+            assert by[("工单", "工单总数")].value == 1 and by[("工单", "工单总数")].before == 1
+            assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].value) == "100%"
+            assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].before) == "0%"
+            assert by[("考核", "未达标项")].value == 2  # no patrol, no summary on DAY
+        pdf = lead.get("/assessment/report.pdf?month=2026-11")
+        assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+        rows = list(load_workbook(io.BytesIO(lead.get("/assessment/report.xlsx?month=2026-11").data)).active.iter_rows(values_only=True))
+        assert rows[1] == ("类别", "指标", "2026-11", "2026-10")
+        assert client_for(app, s).get("/assessment/report").status_code == 403
+
+
+def test_a1_manual_standard_marked_by_supervisor_only_for_unmeasured_standards(app, four):
+    c, s, sup = four["c"], four["steward"], four["sup"]
+    with app.app_context():
+        by = {x.code: x for x in db.session.scalars(select(AssessmentStandard).where(
+            AssessmentStandard.community_id == c.id))}
+        supu = db.session.get(User, sup.id)
+        r = A.mark_manual(c.id, by["appearance"].id, s.id, DAY, supu, "未穿工装", now=NOW)
+        assert (r.status, r.decision, r.evidence) == (Status.MISSED, Decision.PENDING, ["未穿工装"])
+        with pytest.raises(A.AssessmentError, match="由系统根据记录评定"):
+            A.mark_manual(c.id, by["patrol"].id, s.id, DAY, supu, "少巡一栋", now=NOW)
+        with pytest.raises(A.AssessmentError, match="不能标记未来的日期"):
+            A.mark_manual(c.id, by["appearance"].id, s.id, date(2026, 11, 26), supu, "未穿工装", now=NOW)
+        with pytest.raises(A.AssessmentError, match="请说明"):
+            A.mark_manual(c.id, by["appearance"].id, s.id, DAY, supu, " ", now=NOW)
+        with pytest.raises(A.AssessmentError, match="本小区的管家"):
+            A.mark_manual(c.id, by["appearance"].id, sup.id, DAY, supu, "未穿工装", now=NOW)
+        db.session.commit()
+    # The evaluation leaves the hand-marked miss alone.
+    evaluate(app, c)
+    assert results(app, s)["appearance"][0] == Status.MISSED
+
+
+def test_a1_standard_page_refuses_negative_amount_and_zero_quota_in_chinese(app, four):
+    from conftest import client_for, post
+
+    c, sup = four["c"], four["sup"]
+    with app.app_context():
+        sid = db.session.scalar(select(AssessmentStandard.id).where(
+            AssessmentStandard.community_id == c.id, AssessmentStandard.code == "patrol"))
+    lead = client_for(app, sup)
+    assert "每日巡查楼栋数量符合要求" in lead.get("/assessment/standards").get_data(as_text=True)
+    bad = post(lead, "/assessment/standards", {"standard_id": sid, "amount": "-5", "quota": "4", "active": "y"})
+    assert bad.status_code == 422 and "考核金额不能小于0" in bad.get_data(as_text=True)
+    zero = post(lead, "/assessment/standards", {"standard_id": sid, "amount": "10", "quota": "0", "active": "y"})
+    assert zero.status_code == 422 and "巡查楼栋定额至少为1栋" in zero.get_data(as_text=True)
+    with app.app_context():
+        std = db.session.get(AssessmentStandard, sid)
+        assert (std.amount_fen, std.quota) == (1000, None)  # nothing changed
+    ok = post(lead, "/assessment/standards", {"standard_id": sid, "amount": "20", "quota": "3", "active": "y"})
+    assert ok.status_code == 303
+    with app.app_context():
+        std = db.session.get(AssessmentStandard, sid)
+        assert (std.amount_fen, std.quota) == (2000, 3)
