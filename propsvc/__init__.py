@@ -101,6 +101,8 @@ def _register_hooks(app: Flask) -> None:
     from .assessment.standards import ensure_assessment_standards
     from .renovation.services import month_figures as renovation_month_figures
     from .slips.services import month_figures as slips_month_figures
+    from .fees.services import month_figures as fees_month_figures
+    from .handover.services import month_figures as handover_month_figures
 
     # A new community: ticket categories, deadlines and working hours; then patrol checklists.
     hooks.register(app, hooks.COMMUNITY_SETUP, ensure_defaults, ensure_patrol_defaults, ensure_fee_defaults,
@@ -133,7 +135,8 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.OPEN_TICKET, open_ticket_for)  # [H4] a handover defect → a 返修 ticket
     hooks.register(app, hooks.STEWARD_TODAY, steward_today_lines)  # [D2] units handed over lately
     hooks.register(app, hooks.STEWARD_ASSESSMENT, assessment_today_lines)  # [A3] 本月 n 项未达标 on 今日
-    hooks.register(app, hooks.MONTH_FIGURES, renovation_month_figures, slips_month_figures)  # [A5] monthly report
+    hooks.register(app, hooks.MONTH_FIGURES, renovation_month_figures, slips_month_figures,
+                   handover_month_figures, fees_month_figures)  # [A5] monthly report
     # hooks.COLLECTION_ROUND [A2] is answered by fees (registered above).
 
 

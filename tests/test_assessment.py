@@ -286,6 +286,9 @@ def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
             assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].value) == "100%"
             assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].before) == "0%"
             assert by[("考核", "未达标项")].value == 2  # no patrol, no summary on DAY
+            # handovers and collection join the report (core.hooks.MONTH_FIGURES): none this month
+            assert by[("交房", "交房户数")].value == 0 and by[("交房", "验房问题")].value == 0
+            assert by[("收费", "本月账单收缴率")].value == "—" and by[("收费", "本月实收")].value == "0.00 元"
         pdf = lead.get("/assessment/report.pdf?month=2026-11")
         assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
         rows = list(load_workbook(io.BytesIO(lead.get("/assessment/report.xlsx?month=2026-11").data)).active.iter_rows(values_only=True))

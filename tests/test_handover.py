@@ -551,6 +551,13 @@ def test_h4_handed_over_unit_in_the_stewards_today(app, site, batch, make):
     steward = client_for(app, site["users"]["steward"])
     today = steward.get("/patrols/today").get_data(as_text=True)
     assert "新交房" in today and "3栋1单元101" in today and "已交房" in today
+    # the manager's monthly report counts it (core.hooks.MONTH_FIGURES [A5])
+    from propsvc.assessment.report import month_report
+    from propsvc.core.timefmt import site_today
+
+    with app.test_request_context():
+        _before, figs = month_report(site["community"].id, f"{site_today():%Y-%m}")
+    assert {(f.section, f.label): f.value for f in figs}[("交房", "交房户数")] == 1
 
 
 # --- papers [H3] ----------------------------------------------------------------------------------

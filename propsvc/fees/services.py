@@ -583,6 +583,16 @@ def pct(part: int, whole: int) -> str:
     return f"{part * 1000 // whole / 10:.1f}%"
 
 
+def month_figures(community_id: int, first: date, last: date) -> list[tuple[str, str, str]]:
+    """core.hooks.MONTH_FIGURES (the manager's monthly report [A5]): the month's bills collected
+    (rate) and the payments taken in it, not reversed."""
+    billed, collected = collection_rate(community_id, f"{first:%Y-%m}")
+    taken = db.session.scalar(select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+        Payment.community_id == community_id, Payment.paid_on >= first, Payment.paid_on <= last,
+        Payment.reversed_at.is_(None))) or 0
+    return [("收费", "本月账单收缴率", pct(collected, billed)), ("收费", "本月实收", f"{yuan(int(taken))} 元")]
+
+
 def receipts_on(community_id: int, day: date) -> tuple[int, int]:
     """(count, fen) of the payments taken on `day` and not reversed."""
     n, s = db.session.execute(select(func.count(Payment.id), func.coalesce(func.sum(Payment.amount_fen), 0))

@@ -701,6 +701,24 @@ def refuse(card: HandoverCard, reason: str, actor) -> HandoverCard:
     return card
 
 
+def month_figures(community_id: int, first: date, last: date) -> list[tuple[str, str, int]]:
+    """core.hooks.MONTH_FIGURES (the manager's monthly report [A5]): units handed over in the
+    month, keys refused (拒收), defects found at the inspections."""
+    from sqlalchemy import func
+
+    from ..core.timefmt import day_bounds
+
+    lo, hi = day_bounds(first)[0], day_bounds(last)[1]
+    cards = select(func.count(HandoverCard.id)).where(HandoverCard.community_id == community_id)
+    handed = db.session.scalar(cards.where(HandoverCard.handed_over_on >= first,
+                                           HandoverCard.handed_over_on <= last)) or 0
+    refused = db.session.scalar(cards.where(HandoverCard.refused_at >= lo, HandoverCard.refused_at < hi)) or 0
+    defects = db.session.scalar(select(func.count(HandoverDefect.id)).where(
+        HandoverDefect.community_id == community_id, HandoverDefect.created_at >= lo,
+        HandoverDefect.created_at < hi)) or 0
+    return [("交房", "交房户数", handed), ("交房", "拒收户数", refused), ("交房", "验房问题", defects)]
+
+
 def counts(batch: HandoverBatch) -> dict[str, int]:
     out = {s: 0 for s in CardState}
     for c in batch.cards:
