@@ -512,7 +512,16 @@ def test_d4_paid_repair_quote_consent_charge_and_workorder(app, site, make):
     assert resp.status_code == 409 and "尚未签字确认" in resp.get_data(as_text=True)
     resp = post(steward, f"/fees/repairs/{tid}/consent", {"method": "pad", "name": "王建国", "signature": ""})
     assert resp.status_code == 422 and "签字板上签字" in resp.get_data(as_text=True)
-    assert post(steward, f"/fees/repairs/{tid}/consent", {"method": "paper", "name": "王建国"}).status_code == 303
+    from test_slips import png_url
+
+    # a pad without ink, or bytes that are not a PNG: refused at the signature, nothing stored
+    resp = post(steward, f"/fees/repairs/{tid}/consent", {"method": "pad", "name": "王建国", "signature": png_url(ink=False)})
+    assert resp.status_code == 422 and "签字板上签字" in resp.get_data(as_text=True)
+    resp = post(steward, f"/fees/repairs/{tid}/consent",
+                {"method": "pad", "name": "王建国", "signature": "data:image/png;base64,bm90IGEgcG5n"})
+    assert resp.status_code == 422 and "签名无效" in resp.get_data(as_text=True)
+    assert post(steward, f"/fees/repairs/{tid}/consent", {"method": "pad", "name": "王建国",
+                                                           "signature": png_url()}).status_code == 303
     # after consent the quote is fixed
     resp = post(steward, f"/fees/repairs/{tid}/lines", {"price_id": prices["上门维修"], "qty": "1"})
     assert resp.status_code == 409

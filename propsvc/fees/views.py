@@ -484,31 +484,16 @@ def repair_line(ticket_id: int):
 
 
 def _store_signature(value: str) -> str:
-    """A PNG data URL from the signature pad → its stored path; refuses anything else."""
-    import base64
-    import binascii
-    import uuid
-    from pathlib import Path
+    """A PNG data URL from the signature pad → its stored path (photos.signatures: checked,
+    cropped, a blank pad refused); refuses anything else at the field "signature"."""
+    from ..photos import signatures
 
-    from flask import current_app
-    from PIL import Image
-
-    value = (value or "").strip()
-    if not value.startswith("data:image/png;base64,") or len(value) > 400_000:
-        raise services.FeeError("签名无效，请重新签字。", "signature")
     try:
-        raw = base64.b64decode(value.split(",", 1)[1], validate=True)
-        with Image.open(io.BytesIO(raw), formats=["PNG"]) as im:
-            if max(im.size) > 2000:
-                raise services.FeeError("签名无效，请重新签字。", "signature")
-            im.verify()
-    except (binascii.Error, ValueError, OSError):
-        raise services.FeeError("签名无效，请重新签字。", "signature") from None
-    rel = f"c{g.community.id}/repairs/{uuid.uuid4().hex}.png"
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(raw)
-    return rel
+        png = signatures.decode(value)
+    except signatures.SignatureError as e:
+        raise services.FeeError("请在签字板上签字，或选择纸质签字。" if e.blank else "签名无效，请重新签字。",
+                                "signature") from None
+    return signatures.store_png(png, f"c{g.community.id}/repairs")
 
 
 @bp.post("/repairs/<id:ticket_id>/consent")

@@ -18,19 +18,14 @@ commits once). Every state change records an Event.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import io
 import os
 import re
-import tempfile
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -38,6 +33,7 @@ from ..core.models import utcnow
 from ..core.services import record
 from ..core.timefmt import site_today
 from ..extensions import db
+from ..photos import signatures
 from ..registry.importer import FileProblem, RowError, _clean, _norm_header, read_table
 from ..registry.models import Building, Occupancy, OccupantRole, Person, Unit, UnitStatus
 from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
@@ -58,8 +54,6 @@ MAX_BUYERS = 4
 MAX_MEMBERS = 12
 MAX_DAYS = 31
 MAX_ROWS = 5000
-SIGNATURE_MAX_BYTES = 400 * 1024
-MIN_INK_PIXELS = 40
 
 MSG_SLIP_UNKNOWN = "传递单号 {no} 不在本批次（{batch}）的交房名单中，请核对传递单或联系售房部。"
 MSG_ALREADY = "{unit} 已于 {day} 交房，不能重复办理。"
@@ -451,57 +445,16 @@ def _check_identity(card: HandoverCard, a: Arrival) -> None:
 
 # --- owner file [H2] -------------------------------------------------------------------------
 
-_DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
-
-
 def decode_signature(value: str | None) -> bytes:
-    """A PNG data URL from static/js/signature.js → a cropped grayscale PNG; a blank pad refused.
-    (The same checks as the slips' signatures: areas do not import each other.)"""
-    value = (value or "").strip()
-    if not value:
-        raise HandoverError(MSG_SIGN, 422, "signature")
-    m = _DATA_URL.fullmatch(value)
-    if m is None or len(value) > SIGNATURE_MAX_BYTES * 4 // 3 + 64:
-        raise HandoverError(MSG_SIGN_BAD, 422, "signature")
+    """A PNG data URL from static/js/signature.js → a cropped grayscale PNG (photos.signatures);
+    a blank pad or a bad image refused at the field "signature"."""
     try:
-        raw = base64.b64decode(m.group(1), validate=False)
-        with Image.open(io.BytesIO(raw), formats=["PNG"]) as probe:
-            if max(probe.size) > 2000:
-                raise HandoverError(MSG_SIGN_BAD, 422, "signature")
-            probe.verify()
-        im = Image.open(io.BytesIO(raw), formats=["PNG"])
-        im.load()
-    except HandoverError:
-        raise
-    except (binascii.Error, ValueError, Exception):
-        raise HandoverError(MSG_SIGN_BAD, 422, "signature") from None
-    rgba = im.convert("RGBA")
-    sheet = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    sheet.alpha_composite(rgba)
-    gray = sheet.convert("L")
-    ink = gray.point(lambda v: 255 if v < 160 else 0)
-    if sum(ink.histogram()[255:]) < MIN_INK_PIXELS:
-        raise HandoverError(MSG_SIGN, 422, "signature")
-    out = gray.crop(ink.getbbox())
-    out.thumbnail((600, 200), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    out.save(buf, "PNG", optimize=True)
-    return buf.getvalue()
+        return signatures.decode(value, pad=0)
+    except signatures.SignatureError as e:
+        raise HandoverError(MSG_SIGN if e.blank else MSG_SIGN_BAD, 422, "signature") from None
 
 
-def store_png(data: bytes, folder: str) -> str:
-    rel = f"{folder.strip('/')}/{uuid.uuid4().hex}.png"
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return rel
+store_png = signatures.store_png
 
 
 @dataclass

@@ -20,18 +20,10 @@ view commits once). Every state change records an Event.
 from __future__ import annotations
 
 import base64
-import binascii
-import io
-import os
 import re
-import tempfile
-import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
-from flask import current_app
-from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -41,6 +33,7 @@ from ..core.services import record
 from ..core.timefmt import localtime, site_today
 from ..documents.models import DocKind, DocState, Document
 from ..extensions import db
+from ..photos import signatures
 from ..registry.masking import mask_id, mask_phone
 from ..registry.models import Occupancy, OccupantRole, Person, Unit
 from .models import APPLICANT_ROLES, CONSENT_METHODS, ReleaseSlip, SlipState
@@ -49,10 +42,6 @@ MAX_ITEMS = 200          # item lines on one slip: a whole move-out (the PDF flo
 ITEM_NAME_MAX = 40       # characters of one item's name
 ITEM_QTY_MAX = 999
 MAX_DAYS_AHEAD = limits.SLIP_DAYS_AHEAD  # a moving date at most this far ahead
-SIGNATURE_MAX_BYTES = 400 * 1024
-SIGNATURE_MAX_SIDE = 2000
-SIGNATURE_PRINT_SIZE = (600, 200)
-MIN_INK_PIXELS = 40      # fewer dark pixels than this is a blank canvas (or a stray tap)
 LIST_LIMIT = 100
 
 MSG_SIGN = "请签名"
@@ -119,68 +108,17 @@ def _norm(name: str | None) -> str:
 
 # --- signatures ----------------------------------------------------------------------------
 
-_DATA_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
-
-
 def decode_signature(value: str | None) -> bytes:
-    """A PNG data URL from the signature pad → a clean, cropped grayscale PNG (bytes).
-
-    Refused (SlipError, field "signature"): nothing drawn ("请签名"), not a PNG data URL, too
-    big, not a real image (Pillow), or a canvas with (almost) no ink."""
-    value = (value or "").strip()
-    if not value:
-        raise SlipError(MSG_SIGN, 422, "signature")
-    m = _DATA_URL.fullmatch(value)
-    if m is None or len(value) > SIGNATURE_MAX_BYTES * 4 // 3 + 64:
-        raise SlipError(MSG_SIGN_BAD, 422, "signature")
+    """A PNG data URL from the signature pad → a clean, cropped grayscale PNG (bytes)
+    (photos.signatures). Refused (SlipError, field "signature"): nothing drawn ("请签名"), or
+    not a usable PNG signature."""
     try:
-        raw = base64.b64decode(m.group(1), validate=False)
-    except (binascii.Error, ValueError):
-        raise SlipError(MSG_SIGN_BAD, 422, "signature") from None
-    try:
-        with Image.open(io.BytesIO(raw), formats=["PNG"]) as probe:
-            if max(probe.size) > SIGNATURE_MAX_SIDE:
-                raise SlipError(MSG_SIGN_BAD, 422, "signature")
-            probe.verify()
-        im = Image.open(io.BytesIO(raw), formats=["PNG"])
-        im.load()
-    except SlipError:
-        raise
-    except Exception:  # untrusted bytes: any decoder complaint means "not a signature"
-        raise SlipError(MSG_SIGN_BAD, 422, "signature") from None
-    # Ink on white: transparent areas (an untouched canvas) become white.
-    rgba = im.convert("RGBA")
-    sheet = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-    sheet.alpha_composite(rgba)
-    gray = sheet.convert("L")
-    ink = gray.point(lambda v: 255 if v < 160 else 0)
-    if sum(ink.histogram()[255:]) < MIN_INK_PIXELS:
-        raise SlipError(MSG_SIGN, 422, "signature")
-    box = ink.getbbox()
-    pad = 8
-    box = (max(box[0] - pad, 0), max(box[1] - pad, 0), min(box[2] + pad, gray.width), min(box[3] + pad, gray.height))
-    out = gray.crop(box)
-    out.thumbnail(SIGNATURE_PRINT_SIZE, Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    out.save(buf, "PNG", optimize=True)  # a brand-new image: no metadata carried over
-    return buf.getvalue()
+        return signatures.decode(value)
+    except signatures.SignatureError as e:
+        raise SlipError(MSG_SIGN if e.blank else MSG_SIGN_BAD, 422, "signature") from None
 
 
-def store_png(data: bytes, folder: str) -> str:
-    """Write a PNG under the upload folder (atomically, random name); its relative path."""
-    rel = f"{folder.strip('/')}/{uuid.uuid4().hex}.png"
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o640)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return rel
+store_png = signatures.store_png
 
 
 def remove_file(rel: str | None) -> None:
