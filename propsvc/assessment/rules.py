@@ -59,7 +59,8 @@ def patrol_buildings(ctx: DayContext, std: AssessmentStandard, steward) -> tuple
     patrols = list(db.session.scalars(
         select(Patrol).where(Patrol.community_id == ctx.community_id, Patrol.steward_id == steward.id,
                              Patrol.day == ctx.day, Patrol.finished_at.is_not(None),
-                             Patrol.building_id.is_not(None)).order_by(Patrol.started_at)))
+                             Patrol.building_id.is_not(None))
+        .order_by(Patrol.started_at, Patrol.id)))  # ties by id: the evidence never reorders
     seen: dict[int, Patrol] = {}
     for p in patrols:
         seen.setdefault(p.building_id, p)
@@ -83,7 +84,7 @@ def _steward_tickets(ctx: DayContext, steward, *conds) -> list[Ticket]:
 
 def _event_at(ticket_id: int, action: str) -> datetime | None:
     return db.session.scalar(select(Event.at).where(Event.object_type == "ticket", Event.object_id == ticket_id,
-                                                    Event.action == action).order_by(Event.at.desc()).limit(1))
+                                                    Event.action == action).order_by(Event.at.desc(), Event.id.desc()).limit(1))
 
 
 def tickets_on_time(ctx: DayContext, std: AssessmentStandard, steward) -> tuple[str, list[str]]:
@@ -134,7 +135,7 @@ def rectification_recheck(ctx: DayContext, std: AssessmentStandard, steward) -> 
     for t in tickets:
         ev = db.session.scalar(select(Event).where(
             Event.object_type == "ticket", Event.object_id == t.id, Event.action == "ticket.rechecked",
-            Event.at >= t.resolved_at).order_by(Event.at).limit(1))
+            Event.at >= t.resolved_at).order_by(Event.at, Event.id).limit(1))
         at = _photo_time(ev) if ev is not None else None
         if at is None:
             ok = False
