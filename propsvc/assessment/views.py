@@ -58,83 +58,63 @@ def index():
     return _page(_month())
 
 
+def _step(form, field: str, slot: str, act):
+    """The shape of every POST here: validate the form → one service call `act(form)` →
+    (message, day) → commit and back to that day's month; or rollback and the month's page
+    again with the refusal under `field` of the form (shown in the page's `slot`), 422."""
+    if form.validate():
+        try:
+            message, day = act(form)
+        except services.AssessmentError as e:
+            db.session.rollback()
+            getattr(form, field).errors = [*getattr(form, field).errors, str(e)]
+        else:
+            db.session.commit()
+            flash(message, "ok")
+            return _back(services.month_of(day))
+    return _page(_month(), 422, **{slot: form})
+
+
+def _me():
+    return current_user._get_current_object()
+
+
 @bp.post("/evaluate")
 @allow(*LEADS)
 def evaluate():
-    form = EvaluateForm()
-    month = _month()
-    if form.validate():
-        try:
-            out = services.evaluate_day(g.community.id, form.day.data)
-        except services.AssessmentError as e:
-            db.session.rollback()
-            form.day.errors = [*form.day.errors, str(e)]
-        else:
-            db.session.commit()
-            flash(f"{form.day.data:%m月%d日}已评估：管家 {out.stewards} 人，未达标 {out.missed} 项，"
-                  f"变更 {out.changed} 项。", "ok")
-            return _back(services.month_of(form.day.data))
-    return _page(month, 422, evaluate=form)
+    def act(f):
+        out = services.evaluate_day(g.community.id, f.day.data)
+        return (f"{f.day.data:%m月%d日}已评估：管家 {out.stewards} 人，未达标 {out.missed} 项，"
+                f"变更 {out.changed} 项。", f.day.data)
+    return _step(EvaluateForm(), "day", "evaluate", act)
 
 
 @bp.post("/mark")
 @allow(*LEADS)
 def mark():
-    form = _mark_form(request.form)
-    month = _month()
-    if form.validate():
-        try:
-            r = services.mark_manual(g.community.id, form.standard_id.data, form.steward_id.data, form.day.data,
-                                     current_user._get_current_object(), form.note.data)
-        except services.AssessmentError as e:
-            db.session.rollback()
-            form.note.errors = [*form.note.errors, str(e)]
-        else:
-            db.session.commit()
-            flash(f"已记录：{r.steward.name} {r.day:%m-%d} {r.standard.text} 未达标（待审核）。", "ok")
-            return _back(services.month_of(r.day))
-    return _page(month, 422, mark=form)
+    def act(f):
+        r = services.mark_manual(g.community.id, f.standard_id.data, f.steward_id.data, f.day.data, _me(), f.note.data)
+        return f"已记录：{r.steward.name} {r.day:%m-%d} {r.standard.text} 未达标（待审核）。", r.day
+    return _step(_mark_form(request.form), "note", "mark", act)
 
 
 @bp.post("/review")
 @allow(*LEADS)
 def review():
-    form = ReviewForm()
-    month = _month()
-    if form.validate():
-        try:
-            if form.decision.data == "waive":
-                r = services.waive(form.result_id.data, g.community.id, current_user._get_current_object(),
-                                   form.reason.data)
-            else:
-                r = services.confirm(form.result_id.data, g.community.id, current_user._get_current_object(),
-                                     form.reason.data)
-        except services.AssessmentError as e:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, str(e)]
-        else:
-            db.session.commit()
-            flash(f"{r.decision_label}：{r.steward.name} {r.day:%m-%d} {r.standard.text}。", "ok")
-            return _back(services.month_of(r.day))
-    return _page(month, 422, review=form)
+    def act(f):
+        decide = services.waive if f.decision.data == "waive" else services.confirm
+        r = decide(f.result_id.data, g.community.id, _me(), f.reason.data)
+        return f"{r.decision_label}：{r.steward.name} {r.day:%m-%d} {r.standard.text}。", r.day
+    return _step(ReviewForm(), "reason", "review", act)
 
 
 @bp.post("/appeal")
 @allow(Role.STEWARD)
 def appeal():
-    form = AppealForm()
-    month = _month()
-    if form.validate():
-        try:
-            r = services.appeal(form.result_id.data, g.community.id, current_user._get_current_object(), form.note.data)
-        except services.AssessmentError as e:
-            db.session.rollback()
-            form.note.errors = [*form.note.errors, str(e)]
-        else:
-            db.session.commit()
-            flash("申诉已提交，等待主管审核。", "ok")
-            return _back(services.month_of(r.day))
-    return _page(month, 422, appeal=form)
+    def act(f):
+        r = services.appeal(f.result_id.data, g.community.id, _me(), f.note.data)
+        return "申诉已提交，等待主管审核。", r.day
+    return _step(AppealForm(), "note", "appeal", act)
 
 
 @bp.get("/scorecard.pdf")
