@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import VIEWPORT, assert_no_sideways_scroll, sign_in
-from .test_offline_shell import _events, _results, offline, online, start_patrol, throttle, with_worker
+from .test_offline_shell import _events, _results, finish_without_signal, online, start_patrol, with_worker
 
 pytestmark = pytest.mark.browser
 
@@ -82,17 +82,7 @@ def test_steward_day_today_ticket_dispatch_return_visit(app, live_server, chromi
         from propsvc.patrols.models import Patrol
 
         pid = start_patrol(stw, live_server)
-        throttle(stw)
-        rows = stw.locator("#pl li.pi")
-        total = rows.count()
-        for i in range(total - 1):
-            rows.nth(i).get_by_role("button", name="正常").click()
-        expect(stw.locator("#pq")).to_be_hidden(timeout=30_000)
-        offline(stw)
-        rows.nth(total - 1).get_by_role("button", name="正常").click()
-        stw.get_by_role("button", name="完成巡查").click()
-        expect(stw.locator("#pq")).to_contain_text("完成巡查已记下")
-        expect(stw.locator("#pf button")).to_have_text("完成巡查（待发送）")
+        total = finish_without_signal(stw)
         with app.app_context():
             from propsvc.extensions import db
 
