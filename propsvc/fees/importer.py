@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from ..core.services import record
 from ..core.spreadsheet import cell
 from ..core.timefmt import site_today
 from ..extensions import db
-from ..registry.importer import FileProblem, RowError, read_table
+from ..registry.importer import FileProblem, ImportOutcome, RowError, read_table
 from ..registry.models import Building, Unit
 from .models import Bill, ChargeItem
 from .money import MoneyError, parse_yuan, yuan
@@ -42,21 +42,14 @@ _ALIASES = {_norm(a): key for key, _label, aliases in COLUMNS for a in aliases}
 
 
 @dataclass
-class ImportResult:
-    errors: list[RowError] = field(default_factory=list)
+class ImportResult(ImportOutcome):
     rows: int = 0
     created: int = 0
     updated: int = 0
     total_due_fen: int = 0
 
     @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def summary(self) -> str:
-        if self.errors:
-            return f"共 {len(self.errors)} 处错误，未导入任何数据。"
+    def done(self) -> str:
         return (f"导入完成：{self.rows} 行，新建账单 {self.created} 笔，更新 {self.updated} 笔；"
                 f"欠费合计 {yuan(self.total_due_fen)} 元。")
 

@@ -34,7 +34,7 @@ from ..core.services import record
 from ..core.timefmt import site_today
 from ..extensions import db
 from ..photos import signatures
-from ..registry.importer import FileProblem, RowError, _clean, _norm_header, read_table
+from ..registry.importer import FileProblem, ImportOutcome, RowError, _clean, _norm_header, read_table
 from ..registry.models import Building, Occupancy, OccupantRole, Person, Unit, UnitStatus
 from ..registry.validation import is_valid_id_number, is_valid_phone, normalize_id_number, normalize_phone
 from .models import CardState, HandoverBatch, HandoverCard, HandoverDefect
@@ -185,19 +185,11 @@ _UNIT_CODE = re.compile(r"^([0-9A-Z]{1,16})[-栋]\s*(\d{1,2})[-单元]*\s*([0-9A
 
 
 @dataclass
-class BuyerImport:
-    filename: str = ""
-    errors: list[RowError] = field(default_factory=list)
+class BuyerImport(ImportOutcome):
     cards: int = 0
 
     @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def summary(self) -> str:
-        if self.errors:
-            return f"共 {len(self.errors)} 处错误，未导入任何数据。"
+    def done(self) -> str:
         return f"导入完成：{self.cards} 户进入交房名单。"
 
 

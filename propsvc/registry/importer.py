@@ -92,9 +92,29 @@ class RowError:
 
 
 @dataclass
-class ImportResult:
+class ImportOutcome:
+    """What an all-or-nothing import did: its row errors (then nothing was written), or its
+    counts. Every importer (units here, a fees arrears list, a handover buyers' list) says its
+    own `done` sentence; the refusal is the same everywhere."""
+
     filename: str = ""
     errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def summary(self) -> str:
+        return f"共 {len(self.errors)} 处错误，未导入任何数据。" if self.errors else self.done
+
+    @property
+    def done(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass
+class ImportResult(ImportOutcome):
     rows: int = 0  # data rows read
     buildings_created: int = 0
     buildings_updated: int = 0  # floors or entrances raised
@@ -103,13 +123,7 @@ class ImportResult:
     owners_linked: int = 0  # people already registered who got a new unit
 
     @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def summary(self) -> str:
-        if self.errors:
-            return f"共 {len(self.errors)} 处错误，未导入任何数据。"
+    def done(self) -> str:
         text = (f"导入完成：新建楼栋 {self.buildings_created} 栋，房屋 {self.units_created} 户，"
                 f"业主 {self.owners_created} 人。")
         if self.buildings_updated:
