@@ -178,6 +178,21 @@ def register_cli(app: Flask) -> None:
             db.session.commit()
             click.echo(f"{c.name}：{result.summary}")
 
+    @app.cli.command("fees-round")
+    @click.option("--community", default=None, help="Community name (default: every community)")
+    def fees_round_cmd(community):
+        """Draw today's collection round (今日催费) of every steward [D4]; run each morning (cron,
+        e.g. 07:00). A round already drawn today is kept; running it twice draws nothing twice."""
+        from .fees.services import draw_rounds
+        from .registry.models import Community
+
+        targets = [find_community(community)] if community else list(db.session.scalars(select(Community)))
+        for c in targets:
+            drawn = draw_rounds(c.id)
+            db.session.commit()
+            lines = "、".join(f"{name} {n} 户" for name, n in drawn.items()) or "没有需要催费的管家"
+            click.echo(f"{c.name}：今日催费 {lines}。")
+
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=True, file_okay=True))
     @click.option("--overwrite", is_flag=True, help="Replace an existing archive of that name.")

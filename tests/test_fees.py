@@ -567,3 +567,160 @@ def test_d4_paid_repair_only_for_home_repairs(app, site):
     assert resp.status_code == 409 and "室内的报修" in resp.get_data(as_text=True)
     resp = post(fin, "/fees/repairs/prices", {"name": "x", "kind": "labour", "unit_name": "次", "price": "-3"})
     assert resp.status_code == 422 and "负数" in resp.get_data(as_text=True)
+
+
+# --- credit, settled notices, the round drawn each morning, paid repairs' visibility -------------
+
+def test_d4_credit_pays_the_next_bills(app, site):
+    """[D4] An overpayment is kept as credit and pays the unit's next bills when they are made
+    (oldest first); a reversal of that payment takes its allocations back with it."""
+    from propsvc.fees.models import Payment
+
+    fin = client_for(app, site["users"]["finance"])
+    generate(fin, "2026-10")
+    u1 = site["u1"]
+    # owed 233.75; paid 500 → 266.25 credit, said so
+    resp = pay(fin, u1, "500", "R-C1")
+    assert resp.status_code == 303
+    page = fin.get(f"/fees/units/{u1.id}").get_data(as_text=True)
+    assert "预存余额 266.25 元" in page
+    # November's bills (233.75 each unit) are made: u1's are paid from its credit, 32.50 left
+    resp = generate(fin, "2026-11")
+    assert resp.status_code == 303
+    summary = fin.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "已从住户预存余额冲抵" in summary and "233.75" in summary
+    assert [b.due_fen for b in bills(app, u1.id)] == [0, 0, 0, 0]
+    page = fin.get(f"/fees/units/{u1.id}").get_data(as_text=True)
+    assert "欠费 <strong>0.00 元</strong>" in page and "预存余额 32.50 元" in page
+    # the other units keep owing: credit is the unit's own
+    assert sum(b.due_fen for b in bills(app, site["u2"].id)) == 2 * 23375
+    # December: 32.50 of the 233.75 from the credit, the rest owed
+    generate(fin, "2026-12")
+    assert sum(b.due_fen for b in bills(app, u1.id)) == 23375 - 3250
+    assert "；预存余额" not in fin.get(f"/fees/units/{u1.id}").get_data(as_text=True)
+    # reversing the overpayment gives every bill it paid (directly or from credit) its debt back
+    pid = q(app, lambda s: s.scalar(select(Payment.id).where(Payment.receipt_no == "R-C1")))
+    assert post(fin, f"/fees/payments/{pid}/reverse", {"reason": "收错户"}).status_code == 303
+    assert sum(b.due_fen for b in bills(app, u1.id)) == 3 * 23375
+
+
+def test_d4_credit_pays_a_paid_repair(app, site):
+    """A paid repair's charge is a bill like any other: the unit's credit pays it, said so."""
+    from test_slips import png_url
+
+    fin = client_for(app, site["users"]["finance"])
+    assert pay(fin, site["u1"], "100", "R-PRE").status_code == 303  # nothing owed: all credit
+    post(fin, "/fees/repairs/prices", {"name": "上门维修", "kind": "labour", "unit_name": "次", "price": "30"})
+    from propsvc.fees.models import RepairPrice
+    price = q(app, lambda s: s.scalar(select(RepairPrice.id)))
+    tid = _repair_ticket(app, site)
+    steward = client_for(app, site["users"]["steward"])
+    assert post(steward, f"/fees/repairs/{tid}/lines", {"price_id": price, "qty": "1"}).status_code == 303
+    assert post(steward, f"/fees/repairs/{tid}/consent", {"method": "pad", "name": "王建国",
+                                                           "signature": png_url()}).status_code == 303
+    resp = post(steward, f"/fees/repairs/{tid}/charge", {})
+    assert resp.status_code == 303
+    assert "已从预存余额全额冲抵" in steward.get(resp.headers["Location"]).get_data(as_text=True)
+    assert [b.due_fen for b in bills(app, site["u1"].id)] == [0]
+    assert "预存余额 70.00 元" in fin.get(f"/fees/units/{site['u1'].id}").get_data(as_text=True)
+
+
+def test_d4_notice_paid_verifies_settled(app, site):
+    """A 催缴通知单 whose bills are all paid no longer asks for money: it verifies 已结束 (欠费已缴清)
+    and a reprint carries the watermark; a partly paid one stays in force."""
+    import shutil
+
+    from propsvc.documents.models import Document
+
+    fin = client_for(app, site["users"]["finance"])
+    generate(fin, "2026-11")
+    resp = post(fin, "/fees/notices", {"building": site["b3"].id})
+    assert resp.status_code == 303
+    docs = {d.object_id: d for d in q(app, lambda s: list(s.scalars(select(Document).where(Document.kind == "fee_notice"))))}
+    n1, n2 = docs[site["u1"].id], docs[site["u2"].id]
+    assert pay(fin, site["u1"], "233.75", "R-N1").status_code == 303
+    assert pay(fin, site["u2"], "100", "R-N2").status_code == 303
+    v1 = app.test_client().get(f"/v/{n1.code}").get_data(as_text=True)
+    assert 'data-status="ended"' in v1 and "<strong>已结束</strong>" in v1 and "欠费已缴清" in v1
+    v2 = app.test_client().get(f"/v/{n2.code}").get_data(as_text=True)
+    assert 'data-status="valid"' in v2 and "<strong>有效</strong>" in v2
+    if shutil.which("pdftotext"):
+        from test_document_status import flat_text
+
+        settled = flat_text(fin.get(f"/documents/{n1.id}.pdf").data)  # the diagonal watermark, one page
+        owing = flat_text(fin.get(f"/documents/{n2.id}.pdf").data)
+        assert "已结束" in settled and "欠费已缴清" in settled and n1.serial in settled
+        assert "已结束" not in owing and n2.serial in owing
+
+
+def test_d4_round_drawn_each_morning(app, site):
+    """[D4] Each morning every steward gets the day's round: `flask fees-round` draws it (run
+    twice, nothing twice), and 今日 keeps a round it draws (not only the 今日催费 page)."""
+    from propsvc.auth.models import User
+    from propsvc.core import hooks
+    from propsvc.core.timefmt import site_today
+    from propsvc.fees.models import RoundItem
+
+    fin = client_for(app, site["users"]["finance"])
+    _arrears(app, fin)
+    count = lambda: q(app, lambda s: s.scalar(select(func.count(RoundItem.id))))  # noqa: E731
+    steward = client_for(app, site["users"]["steward"])
+    assert "今日催费" in steward.get("/patrols/today").get_data(as_text=True)
+    assert count() == 2  # kept by 今日 itself
+    runner = app.test_cli_runner()
+    res = runner.invoke(args=["fees-round", "--community", "收费花园"])
+    assert res.exit_code == 0 and "steward员 2 户" in res.output, res.output
+    assert count() == 2  # drawn once a day
+
+    def ask(s):
+        with app.test_request_context():
+            return hooks.first(hooks.COLLECTION_ROUND, s.get(User, site["users"]["steward"].id),
+                               site["community"].id, site_today())
+    met, evidence = q(app, ask)  # the assessment sees the round even if no page was opened since
+    assert not met and "0/2" in evidence[0]
+
+
+def test_d4_round_command_for_a_steward_who_opens_nothing(app, site):
+    fin = client_for(app, site["users"]["finance"])
+    _arrears(app, fin)
+    from propsvc.fees.models import RoundItem
+    res = app.test_cli_runner().invoke(args=["fees-round"])
+    assert res.exit_code == 0, res.output
+    assert q(app, lambda s: s.scalar(select(func.count(RoundItem.id)))) == 2
+
+
+def test_d4_paid_repair_follows_the_ticket_visibility(app, site, make):
+    """A paid repair's quote is seen by whoever may open its ticket (a technician only his own
+    or his department's: others get 404), and changed by a steward only in their buildings."""
+    from propsvc.auth.models import User
+    from propsvc.extensions import db
+    from propsvc.tickets import services as ts
+    from propsvc.tickets.models import Category
+
+    fin = client_for(app, site["users"]["finance"])
+    post(fin, "/fees/repairs/prices", {"name": "上门维修", "kind": "labour", "unit_name": "次", "price": "30"})
+    from propsvc.fees.models import RepairPrice
+    price = q(app, lambda s: s.scalar(select(RepairPrice.id)))
+    tid = _repair_ticket(app, site)
+    tech = make.user("technician", communities=[site["community"]], name="technician员")
+    tech_client = client_for(app, tech)
+    assert tech_client.get(f"/tickets/{tid}").status_code == 404  # not his ticket
+    assert tech_client.get(f"/fees/repairs/{tid}").status_code == 404
+    assert post(tech_client, f"/fees/repairs/{tid}/lines", {"price_id": price, "qty": "1"}).status_code == 404
+    # a home repair in building 5 (not the steward's): seen, not changed
+    with app.app_context():
+        cat = db.session.scalar(select(Category).where(Category.community_id == site["community"].id)
+                                .order_by(Category.id))
+        t5 = ts.create_ticket(site["community"].id, ts.Intake(kind="repair", channel="phone", category_id=cat.id,
+                                                              urgency="normal", description="卫生间漏水",
+                                                              unit_id=site["u3"].id),
+                              db.session.get(User, site["users"]["supervisor"].id))
+        db.session.commit()
+        t5_id = t5.id
+    steward = client_for(app, site["users"]["steward"])
+    assert steward.get(f"/fees/repairs/{t5_id}").status_code == 200
+    resp = post(steward, f"/fees/repairs/{t5_id}/lines", {"price_id": price, "qty": "1"})
+    assert resp.status_code == 403 and "不在您负责的楼栋" in resp.get_data(as_text=True)
+    sup = client_for(app, site["users"]["supervisor"])
+    assert post(sup, f"/fees/repairs/{t5_id}/lines", {"price_id": price, "qty": "1"}).status_code == 303
+    assert steward.get(f"/fees/repairs/{t5_id + 1000}").status_code == 404  # no such ticket

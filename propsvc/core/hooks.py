@@ -52,8 +52,9 @@ ANALYSIS_PANELS = "analysis_panels"
 # draft (fees: the day's collection round and its results). Units and results only, no names.
 SUMMARY_LINES = "summary_lines"
 
-# (community_id, ticket_id) -> {"unit_id", "kind", "serial", "state"} or None: what fees needs
-# to know of a ticket for a paid repair (tickets answers).
+# (community_id, ticket_id, user=None) -> {"unit_id", "kind", "serial", "state"} or None: what
+# fees needs to know of a ticket for a paid repair (tickets answers); None also when `user` may
+# not open the ticket (its own visibility rule).
 TICKET_FACTS = "ticket_facts"
 
 # (ticket_id) -> list of dicts: the paid repair's quoted charges printed on the work order

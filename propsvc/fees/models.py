@@ -188,6 +188,7 @@ class RepairQuote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     lines: Mapped[list["RepairLine"]] = relationship(order_by="RepairLine.id", cascade="all, delete-orphan")
+    credit_applied_fen = 0  # not stored: of the charge, what the unit's credit paid (charge_repair)
 
     @property
     def total_fen(self) -> int:

@@ -158,6 +158,7 @@ class GenerateResult:
     existing: int = 0
     skipped_no_area: int = 0
     total_fen: int = 0
+    credit_fen: int = 0  # of the new bills, paid from units' credit
 
     @property
     def summary(self) -> str:
@@ -166,6 +167,8 @@ class GenerateResult:
             text += f"；已有 {self.existing} 笔未重复生成"
         if self.skipped_no_area:
             text += f"；{self.skipped_no_area} 户未登记面积，未生成物业费"
+        if self.credit_fen:
+            text += f"；其中 {yuan_text(self.credit_fen)} 已从住户预存余额冲抵"
         return text + "。"
 
 
@@ -199,8 +202,11 @@ def generate_month(community_id: int, period: str, actor=None) -> GenerateResult
     for start in range(0, len(rows), 2000):
         db.session.execute(insert(Bill), rows[start:start + 2000])
     result.created = len(rows)
+    if rows:
+        for unit_id in units_with_credit(community_id):
+            result.credit_fen += apply_credit(unit_id, actor)
     record("fees.bills_generated", community_id=community_id, actor=actor, period=period, created=result.created,
-           total_fen=result.total_fen, existing=result.existing)
+           total_fen=result.total_fen, existing=result.existing, credit_fen=result.credit_fen)
     return result
 
 
@@ -285,6 +291,7 @@ def record_payment(community_id: int, unit: Unit, actor, *, receipt_no: str, met
         lines.append([bill.period, bill.item.name, yuan(take)])
     pay.credit_fen = left
     db.session.flush()
+    settle_notices(unit.id, actor)
     # The receipt: a sealed document with its serial and QR (verification shows status and amount).
     doc = documents.create(DocKind.RECEIPT, pay, {
         "unit": unit.label, "receipt_no": receipt_no, "method": METHODS[method], "paid_on": paid_on,
@@ -295,6 +302,69 @@ def record_payment(community_id: int, unit: Unit, actor, *, receipt_no: str, met
            receipt_no=receipt_no, amount_fen=amount_fen, credit_fen=left, method=method,
            paid_on=paid_on.isoformat())
     return pay
+
+
+def apply_credit(unit_id: int, actor=None) -> int:
+    """[D4] The unit's credit (what earlier payments left over) pays its open bills, oldest bill
+    from the oldest credit first, as allocations of those payments (a reversal takes them back
+    with the payment). Called whenever a unit gets a new bill or a bill opens again. Returns the
+    fen applied; records "fees.credit_applied" when anything was."""
+    payments = list(db.session.scalars(select(Payment).where(
+        Payment.unit_id == unit_id, Payment.credit_fen > 0, Payment.reversed_at.is_(None))
+        .order_by(Payment.paid_on, Payment.id)))
+    if not payments:
+        return 0
+    applied, lines = 0, []
+    bills = iter(open_bills(unit_id))
+    bill = next(bills, None)
+    for pay in payments:
+        while pay.credit_fen > 0 and bill is not None:
+            take = min(pay.credit_fen, bill.due_fen)
+            pay.allocations.append(Allocation(bill=bill, amount_fen=take))
+            bill.paid_fen += take
+            pay.credit_fen -= take
+            applied += take
+            lines.append({"receipt_no": pay.receipt_no, "period": bill.period, "item": bill.item.name, "fen": take})
+            if bill.due_fen <= 0:
+                bill = next(bills, None)
+    if applied:
+        db.session.flush()
+        first = payments[0]
+        record("fees.credit_applied", first, community_id=first.community_id, actor=actor, unit_id=unit_id,
+               amount_fen=applied, lines=lines)
+        settle_notices(unit_id, actor)
+    return applied
+
+
+def units_with_credit(community_id: int) -> list[int]:
+    return list(db.session.scalars(select(Payment.unit_id).where(
+        Payment.community_id == community_id, Payment.credit_fen > 0, Payment.reversed_at.is_(None))
+        .distinct()))
+
+
+def notice_outstanding(doc) -> int:
+    """What is still owed today of the bills a 催缴通知单 listed (its unit, period and item)."""
+    lines = {(period, item) for period, item, *_ in (doc.data or {}).get("lines") or []}
+    if not lines:
+        return 0
+    due = Bill.amount_fen - Bill.paid_outside_fen - Bill.paid_fen
+    rows = db.session.execute(select(Bill.period, ChargeItem.name, due).join(ChargeItem, ChargeItem.id == Bill.item_id)
+                              .where(Bill.unit_id == doc.object_id, Bill.period.in_({p for p, _ in lines}))).all()
+    return sum(max(int(d), 0) for period, name, d in rows if (period, name) in lines)
+
+
+def settle_notices(unit_id: int, actor=None) -> int:
+    """The unit's 催缴通知单 still in force whose listed bills are all paid end (已结束 · 欠费已缴清):
+    their verification page and any reprint then say so instead of asking for money."""
+    from ..documents.models import Document
+
+    ended = 0
+    for doc in db.session.scalars(select(Document).where(
+            Document.kind == str(DocKind.FEE_NOTICE), Document.object_type == "unit", Document.object_id == unit_id,
+            Document.ended_at.is_(None), Document.replaced_by_id.is_(None), Document.revoked_at.is_(None))):
+        if notice_outstanding(doc) == 0 and documents.end(doc, actor, "欠费已缴清"):
+            ended += 1
+    return ended
 
 
 def reverse_payment(payment: Payment, actor, reason: str) -> Payment:
@@ -318,6 +388,7 @@ def reverse_payment(payment: Payment, actor, reason: str) -> Payment:
     db.session.flush()
     record("fees.payment_reversed", payment, community_id=payment.community_id, actor=actor,
            receipt_no=payment.receipt_no, amount_fen=payment.amount_fen, reason=reason)
+    apply_credit(payment.unit_id, actor)  # the bills it re-opened take other payments' credit
     return payment
 
 
@@ -449,6 +520,28 @@ def round_for(user, community_id: int, day: date) -> list[RoundItem]:
         db.session.add(item)
         out.append(item)
     db.session.flush()
+    return out
+
+
+def has_round(user, day: date) -> bool:
+    return db.session.scalar(select(RoundItem.id).where(RoundItem.user_id == user.id, RoundItem.day == day)
+                             .limit(1)) is not None
+
+
+def draw_rounds(community_id: int, day: date | None = None) -> dict[str, int]:
+    """Each morning (`flask fees-round`, or the first time a steward opens 今日 or 今日催费):
+    every active steward of the community gets the day's round; one already drawn is kept.
+    Returns {steward's name: units on the round} of the stewards who owe a round."""
+    from ..auth.models import User
+    from ..core.roles import Role
+
+    day = day or site_today()
+    out = {}
+    for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
+        if user.has_role(Role.STEWARD) and community_id in user.community_ids:
+            drawn = round_for(user, community_id, day)
+            if drawn:
+                out[user.name] = len(drawn)
     return out
 
 
@@ -772,9 +865,24 @@ def save_repair_price(community_id: int, actor, *, name: str, kind: str, unit_na
     return p
 
 
-def ticket_facts(community_id: int, ticket_id: int) -> dict | None:
-    """The ticket's unit, kind, serial and state (tickets answers core.hooks.TICKET_FACTS)."""
-    return hooks.first(hooks.TICKET_FACTS, community_id, ticket_id)
+def ticket_facts(community_id: int, ticket_id: int, user=None) -> dict | None:
+    """The ticket's unit, kind, serial and state (tickets answers core.hooks.TICKET_FACTS); None
+    when `user` may not open the ticket."""
+    return hooks.first(hooks.TICKET_FACTS, community_id, ticket_id, user)
+
+
+def _repair_facts(community_id: int, ticket_id: int, actor) -> dict:
+    """The ticket of a paid repair as `actor` may change it: one they may open (404 otherwise)
+    and, for a steward, in their own or covered buildings [D2] (403, said so)."""
+    facts = ticket_facts(community_id, ticket_id, actor)
+    if facts is None:
+        raise FeeError("未找到该工单。", status=404)
+    mine = steward_buildings(actor, community_id, site_today()) if actor is not None else None
+    if mine is not None and facts.get("unit_id"):
+        unit = db.session.get(Unit, facts["unit_id"])
+        if unit is not None and unit.building_id not in mine:
+            raise FeeError(f"{unit.label} 不在您负责的楼栋，不能办理收费维修。", status=403)
+    return facts
 
 
 def quote_for(ticket_id: int):
@@ -788,9 +896,7 @@ def add_repair_line(community_id: int, ticket_id: int, actor, *, price_id: int, 
     repair inside a home, before the owner consented (a change after consent needs a new one)."""
     from .models import RepairLine, RepairPrice, RepairQuote
 
-    facts = ticket_facts(community_id, ticket_id)
-    if facts is None:
-        raise FeeError("未找到该工单。", status=404)
+    facts = _repair_facts(community_id, ticket_id, actor)
     if facts.get("kind") != "repair" or not facts.get("unit_id"):
         raise FeeError("只有住户室内的报修工单可以收费。", "price_id", status=409)
     if not 1 <= qty <= 999:
@@ -820,6 +926,7 @@ def consent_repair(community_id: int, ticket_id: int, actor, *, method: str, nam
     on paper (the signer's name; the paper is kept)."""
     from .models import CONSENT_METHODS
 
+    _repair_facts(community_id, ticket_id, actor)
     q = quote_for(ticket_id)
     if q is None or q.community_id != community_id or not q.lines:
         raise FeeError("请先填写报价。", "name", status=409)
@@ -842,6 +949,7 @@ def consent_repair(community_id: int, ticket_id: int, actor, *, method: str, nam
 def charge_repair(community_id: int, ticket_id: int, actor, today: date | None = None):
     """The work is confirmed: the quote's total becomes a bill (维修费, this month) of the unit,
     paid at finance like any other. Once only; never without the owner's consent."""
+    _repair_facts(community_id, ticket_id, actor)
     q = quote_for(ticket_id)
     if q is None or q.community_id != community_id or not q.lines:
         raise FeeError("该工单没有收费报价。", status=409)
@@ -859,6 +967,7 @@ def charge_repair(community_id: int, ticket_id: int, actor, today: date | None =
     q.bill_id, q.charged_at = bill.id, utcnow()
     record("fees.repair_charged", q, community_id=community_id, actor=actor, ticket_id=ticket_id, bill_id=bill.id,
            amount_fen=bill.amount_fen)
+    q.credit_applied_fen = apply_credit(q.unit_id, actor)
     return q
 
 

@@ -35,6 +35,31 @@ def _first_error(form) -> str:
     return next((e for errs in form.errors.values() for e in errs), "请检查填写的内容。")
 
 
+def _step(form, act, page, default_field: str, fields: dict | None = None):
+    """The shape of the POSTs here: validate the form → one service call `act(form)` returning
+    (message, where to go) → commit, flash and 303 there; or rollback and `page(status, form)`
+    again with the refusal under its field (FeeError.field, through `fields` when the form names
+    it otherwise; else `default_field`) and the error's status (422, 409 for a clash; 404 is
+    a plain not-found)."""
+    status = 422
+    if form.validate():
+        try:
+            message, where = act(form)
+            db.session.commit()
+        except services.FeeError as e:
+            db.session.rollback()
+            if e.status == 404:
+                abort(404)
+            name = (fields or {}).get(e.field, e.field) or default_field
+            target = getattr(form, name, None) or getattr(form, default_field)
+            target.errors = [*target.errors, str(e)]
+            status = e.status
+        else:
+            flash(message, "ok")
+            return redirect(where, 303)
+    return page(status, form)
+
+
 # --- overview: bills of a month, items, settings ---------------------------------------------
 
 def _index_page(status=200, gen=None, item_form=None, settings_form=None):
@@ -60,58 +85,30 @@ def index():
 @bp.post("/generate")
 @allow(*OFFICE)
 def generate():
-    form = forms.GenerateForm()
-    if form.validate():
-        try:
-            period = services.parse_period(form.period.data)
-            result = services.generate_month(g.community.id, period, current_user)
-            db.session.commit()
-        except services.FeeError as e:
-            db.session.rollback()
-            form.period.errors = [str(e)]
-        else:
-            flash(result.summary, "ok")
-            return redirect(url_for("fees.index"), 303)
-    return _index_page(422, gen=form)
+    def act(f):
+        result = services.generate_month(g.community.id, services.parse_period(f.period.data), current_user)
+        return result.summary, url_for("fees.index")
+    return _step(forms.GenerateForm(), act, lambda status, f: _index_page(status, gen=f), "period")
 
 
 @bp.post("/items")
 @allow(*OFFICE)
 def item_save():
-    form = forms.ItemForm()
-    item_id = request.args.get("item_id", type=int)
-    if form.validate():
-        try:
-            services.save_item(g.community.id, current_user, item_id=item_id, name=form.name.data, kind=form.kind.data,
-                               rate_fen=form.rate.fen, active=form.active.data)
-            db.session.commit()
-        except services.FeeError as e:
-            db.session.rollback()
-            if e.status == 404:
-                abort(404)
-            getattr(form, e.field or "name").errors = [str(e)]
-        else:
-            flash("收费项目已保存。", "ok")
-            return redirect(url_for("fees.index"), 303)
-    return _index_page(422, item_form=form)
+    def act(f):
+        services.save_item(g.community.id, current_user, item_id=request.args.get("item_id", type=int),
+                           name=f.name.data, kind=f.kind.data, rate_fen=f.rate.fen, active=f.active.data)
+        return "收费项目已保存。", url_for("fees.index")
+    return _step(forms.ItemForm(), act, lambda status, f: _index_page(status, item_form=f), "name")
 
 
 @bp.post("/settings")
 @allow(Role.SUPERVISOR, Role.MANAGER)
 def settings():
-    form = forms.SettingsForm()
-    if form.validate():
-        try:
-            services.save_settings(g.community.id, current_user, daily_round=form.daily_round.data,
-                                   target_pct=form.target_pct.data)
-            db.session.commit()
-        except services.FeeError as e:
-            db.session.rollback()
-            getattr(form, e.field).errors = [str(e)]
-        else:
-            flash("设置已保存。", "ok")
-            return redirect(url_for("fees.index"), 303)
-    return _index_page(422, settings_form=form)
+    def act(f):
+        services.save_settings(g.community.id, current_user, daily_round=f.daily_round.data,
+                               target_pct=f.target_pct.data)
+        return "设置已保存。", url_for("fees.index")
+    return _step(forms.SettingsForm(), act, lambda status, f: _index_page(status, settings_form=f), "daily_round")
 
 
 # --- the arrears import ----------------------------------------------------------------------
@@ -181,27 +178,18 @@ def _payment_repeat(key):
 @idempotency.on_repeat(_payment_repeat)
 def pay(unit_id: int):
     u = _unit_or_404(unit_id)
-    form = forms.PaymentForm()
-    status = 422
-    if form.validate():
-        bill_ids = [int(x) for x in request.form.getlist("bill") if x.isdigit()]
-        try:
-            p = services.record_payment(g.community.id, u, current_user, receipt_no=form.receipt_no.data,
-                                        method=form.method.data, paid_on=form.paid_on.data,
-                                        amount_fen=form.amount.fen, bill_ids=bill_ids or None,
-                                        client_key=idempotency.current_key())
-            db.session.commit()
-        except services.FeeError as e:
-            db.session.rollback()
-            getattr(form, {"bills": "amount"}.get(e.field, e.field or "amount")).errors = [str(e)]
-            status = e.status
-        else:
-            msg = f"已收款 {yuan(p.amount_fen)} 元（收据 {p.receipt_no}）。"
-            if p.credit_fen:
-                msg += f"超出欠费的 {yuan(p.credit_fen)} 元已记为预存（余额）。"
-            flash(msg, "ok")
-            return redirect(url_for("fees.unit", unit_id=u.id), 303)
-    return _unit_page(u, status, pay_form=form)
+
+    def act(f):
+        bill_ids = [int(x) for x in request.form.getlist("bill") if x.isdigit() and len(x) < 10]
+        p = services.record_payment(g.community.id, u, current_user, receipt_no=f.receipt_no.data,
+                                    method=f.method.data, paid_on=f.paid_on.data, amount_fen=f.amount.fen,
+                                    bill_ids=bill_ids or None, client_key=idempotency.current_key())
+        msg = f"已收款 {yuan(p.amount_fen)} 元（收据 {p.receipt_no}）。"
+        if p.credit_fen:
+            msg += f"超出欠费的 {yuan(p.credit_fen)} 元已记为预存余额，下次出账时自动冲抵。"
+        return msg, url_for("fees.unit", unit_id=u.id)
+    return _step(forms.PaymentForm(), act, lambda status, f: _unit_page(u, status, pay_form=f), "amount",
+                 {"bills": "amount"})
 
 
 @bp.post("/payments/<id:payment_id>/reverse")
@@ -376,9 +364,12 @@ def today_panel(user, community_id: int, day=None):
     if not user.has_role(Role.STEWARD):
         return []
     day = day or site_today()
+    drawn_before = services.has_round(user, day)
     lines = services.round_lines(user, community_id, day)
     if not lines:
         return []
+    if not drawn_before:
+        db.session.commit()  # drawn at first sight and kept, as on 今日催费 itself (services.round_for)
     done = sum(1 for ln in lines if ln.done)
     return [Markup(render_template("fees/_today.html", lines=lines, done=done, **_common()))]
 
@@ -423,28 +414,23 @@ CHARGERS = (Role.STEWARD, Role.SUPERVISOR, Role.MANAGER)
 @bp.route("/repairs/prices", methods=["GET", "POST"])
 @allow(*PRICE_SETTERS)
 def repair_prices():
+    def page(status, f):
+        return render_page("fees/repair_prices.html", status=status, form=f,
+                           prices=services.repair_prices(g.community.id), **_common())
+
+    def act(f):
+        services.save_repair_price(g.community.id, current_user, name=f.name.data, kind=f.kind.data,
+                                   unit_name=f.unit_name.data, price_fen=f.price.fen)
+        return "价目已保存。", url_for("fees.repair_prices")
     form = forms.RepairPriceForm()
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate():
-            try:
-                services.save_repair_price(g.community.id, current_user, name=form.name.data, kind=form.kind.data,
-                                           unit_name=form.unit_name.data, price_fen=form.price.fen)
-                db.session.commit()
-            except services.FeeError as e:
-                db.session.rollback()
-                getattr(form, {"price": "price"}.get(e.field, e.field or "name")).errors = [str(e)]
-            else:
-                flash("价目已保存。", "ok")
-                return redirect(url_for("fees.repair_prices"), 303)
-    return render_page("fees/repair_prices.html", status=status, form=form,
-                       prices=services.repair_prices(g.community.id), **_common())
+    if request.method == "GET":
+        return page(200, form)
+    return _step(form, act, page, "name")
 
 
 def _repair_page(ticket_id: int, status=200, line_form=None, consent_form=None, error=None):
-    facts = services.ticket_facts(g.community.id, ticket_id)
-    if facts is None:
+    facts = services.ticket_facts(g.community.id, ticket_id, current_user)
+    if facts is None:  # not in this community, or a ticket the user may not open
         abort(404)
     prices = services.repair_prices(g.community.id, active_only=True)
     line_form = line_form or forms.RepairLineForm(formdata=None)
@@ -467,20 +453,11 @@ def repair(ticket_id: int):
 def repair_line(ticket_id: int):
     form = forms.RepairLineForm()
     form.price_id.choices = [(p.id, p.name) for p in services.repair_prices(g.community.id, active_only=True)]
-    if form.validate():
-        try:
-            services.add_repair_line(g.community.id, ticket_id, current_user, price_id=form.price_id.data,
-                                     qty=form.qty.data)
-            db.session.commit()
-        except services.FeeError as e:
-            db.session.rollback()
-            if e.status == 404:
-                abort(404)
-            getattr(form, e.field or "price_id").errors = [str(e)]
-            return _repair_page(ticket_id, e.status, line_form=form)
-        flash("已加入报价。", "ok")
-        return redirect(url_for("fees.repair", ticket_id=ticket_id), 303)
-    return _repair_page(ticket_id, 422, line_form=form)
+
+    def act(f):
+        services.add_repair_line(g.community.id, ticket_id, current_user, price_id=f.price_id.data, qty=f.qty.data)
+        return "已加入报价。", url_for("fees.repair", ticket_id=ticket_id)
+    return _step(form, act, lambda status, f: _repair_page(ticket_id, status, line_form=f), "price_id")
 
 
 def _store_signature(value: str) -> str:
@@ -499,26 +476,18 @@ def _store_signature(value: str) -> str:
 @bp.post("/repairs/<id:ticket_id>/consent")
 @allow(*CONSENT_TAKERS)
 def repair_consent(ticket_id: int):
-    form = forms.ConsentForm()
-    if form.validate():
-        try:
-            sig = _store_signature(form.signature.data) if form.method.data == "pad" and form.signature.data else None
-            services.consent_repair(g.community.id, ticket_id, current_user, method=form.method.data,
-                                    name=form.name.data, signature_path=sig)
-            db.session.commit()
-        except services.FeeError as e:
-            db.session.rollback()
-            getattr(form, e.field or "name", form.name).errors = [str(e)]
-            return _repair_page(ticket_id, e.status, consent_form=form)
-        flash("业主已确认报价。", "ok")
-        return redirect(url_for("fees.repair", ticket_id=ticket_id), 303)
-    return _repair_page(ticket_id, 422, consent_form=form)
+    def act(f):
+        sig = _store_signature(f.signature.data) if f.method.data == "pad" and f.signature.data else None
+        services.consent_repair(g.community.id, ticket_id, current_user, method=f.method.data, name=f.name.data,
+                                signature_path=sig)
+        return "业主已签字确认报价，可以开工。", url_for("fees.repair", ticket_id=ticket_id)
+    return _step(forms.ConsentForm(), act, lambda status, f: _repair_page(ticket_id, status, consent_form=f), "name")
 
 
 @bp.post("/repairs/<id:ticket_id>/charge")
 @allow(*CHARGERS)
 def repair_charge(ticket_id: int):
-    if services.ticket_facts(g.community.id, ticket_id) is None:
+    if services.ticket_facts(g.community.id, ticket_id, current_user) is None:
         abort(404)
     try:
         q = services.charge_repair(g.community.id, ticket_id, current_user)
@@ -526,7 +495,13 @@ def repair_charge(ticket_id: int):
     except services.FeeError as e:
         db.session.rollback()
         return _repair_page(ticket_id, e.status, error=str(e))
-    flash(f"维修费 {yuan(q.total_fen)} 元已计入该户账单，请业主到财务室缴纳。", "ok")
+    if q.credit_applied_fen >= q.total_fen:
+        flash(f"维修费 {yuan(q.total_fen)} 元已计入该户账单，并已从预存余额全额冲抵，无需再缴。", "ok")
+    elif q.credit_applied_fen:
+        flash(f"维修费 {yuan(q.total_fen)} 元已计入该户账单，预存余额冲抵 {yuan(q.credit_applied_fen)} 元，"
+              "其余请业主到财务室缴纳。", "ok")
+    else:
+        flash(f"维修费 {yuan(q.total_fen)} 元已计入该户账单，请业主到财务室缴纳。", "ok")
     return redirect(url_for("fees.repair", ticket_id=ticket_id), 303)
 
 

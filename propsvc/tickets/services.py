@@ -847,9 +847,10 @@ def open_fee_dispute(community_id: int, unit_id: int, text: str, actor, client_k
     return t.id
 
 
-def ticket_facts(community_id: int, ticket_id: int) -> dict | None:
-    """core.hooks.TICKET_FACTS: a ticket's unit, kind, serial and state (for a paid repair)."""
-    t = db.session.get(Ticket, ticket_id)
-    if t is None or t.community_id != community_id:
+def ticket_facts(community_id: int, ticket_id: int, user=None) -> dict | None:
+    """core.hooks.TICKET_FACTS: a ticket's unit, kind, serial and state (for a paid repair);
+    None when it is not in the community or `user` (when given) may not open it (can_view)."""
+    t = db.session.get(Ticket, ticket_id) if 0 < ticket_id < 2**31 else None
+    if t is None or t.community_id != community_id or (user is not None and not can_view(user, t)):
         return None
     return {"unit_id": t.unit_id, "kind": t.kind, "serial": t.serial, "state": t.state}
