@@ -572,3 +572,15 @@ def test_common_characters_come_from_the_small_font_and_rare_ones_from_a_small_c
     text = flat_text(rare)
     assert "王喆" in text and "李镕堃" in text
     assert len(fonts_of(rare)) == 2 and all(row[-5] == "yes" for row in fonts_of(rare))  # both embedded
+
+
+def test_every_document_kind_has_its_print_template(app):
+    """GET /documents/<id>.pdf prints any kind through templates/documents/<kind>_pdf.html: a
+    kind without one was a 500 (the 催缴通知单 printed only in batches until issue 19's fix)."""
+    from propsvc.documents.models import DocKind
+    from propsvc.documents.service import PAGE_SIZES, SERIAL_PREFIXES
+
+    with app.app_context():
+        for kind in DocKind:
+            assert app.jinja_env.get_template(f"documents/{kind}_pdf.html") is not None, kind
+            assert kind in PAGE_SIZES and kind in SERIAL_PREFIXES, kind

@@ -644,6 +644,15 @@ def test_d4_notice_paid_verifies_settled(app, site):
     assert 'data-status="ended"' in v1 and "<strong>已结束</strong>" in v1 and "欠费已缴清" in v1
     v2 = app.test_client().get(f"/v/{n2.code}").get_data(as_text=True)
     assert 'data-status="valid"' in v2 and "<strong>有效</strong>" in v2
+    from datetime import timedelta
+
+    from propsvc.documents import service as documents
+
+    def states(s):
+        d1, d2 = s.get(Document, n1.id), s.get(Document, n2.id)
+        later = NOW.date() + timedelta(days=16)  # past the notice's due date (15 days)
+        return documents.status(d1), documents.status(d2), documents.status(d2, later)
+    assert q(app, states) == ("ended", "valid", "expired")
     if shutil.which("pdftotext"):
         from test_document_status import flat_text
 
