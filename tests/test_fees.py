@@ -733,3 +733,28 @@ def test_d4_paid_repair_follows_the_ticket_visibility(app, site, make):
     sup = client_for(app, site["users"]["supervisor"])
     assert post(sup, f"/fees/repairs/{t5_id}/lines", {"price_id": price, "qty": "1"}).status_code == 303
     assert steward.get(f"/fees/repairs/{t5_id + 1000}").status_code == 404  # no such ticket
+
+
+def test_d4_notice_batch_in_parts_keeps_every_page_in_order(app, site):
+    """A long batch is laid out in parts and joined (bounded memory): every notice's page is
+    there once, in order, each with its own serial."""
+    import subprocess
+
+    from propsvc.documents.models import Document
+    from propsvc.fees import services
+
+    fin = client_for(app, site["users"]["finance"])
+    generate(fin, "2026-11")
+    assert post(fin, "/fees/notices", {"building": site["b3"].id}).status_code == 303
+    assert post(fin, "/fees/notices", {"building": site["b5"].id}).status_code == 303
+
+    def render(s):
+        docs = list(s.scalars(select(Document).where(Document.kind == "fee_notice").order_by(Document.id)))
+        with app.test_request_context():
+            return [d.serial for d in docs], services.notices_pdf(docs, part=2)
+    serials, pdf = q(app, render)
+    assert len(serials) == 3
+    pages = [p for p in subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+                                       check=True).stdout.decode().split("\f") if p.strip()]
+    assert len(pages) == 3
+    assert [next(s for s in serials if s in page) for page in pages] == serials

@@ -772,16 +772,21 @@ def issue_notices(community_id: int, unit_ids: list[int], actor, today: date | N
     return docs
 
 
-def notices_pdf(docs: list, today: date | None = None) -> bytes:
-    """The batch as one PDF: one page per notice, each with its seal, serial and QR."""
-    from ..documents.pdf import render_pdf
+NOTICES_PER_PART = 50
+
+
+def notices_pdf(docs: list, today: date | None = None, part: int = NOTICES_PER_PART) -> bytes:
+    """The batch as one PDF: one page per notice, each with its seal, serial and QR; laid out
+    `part` notices at a time (bounded memory for a building of hundreds of units)."""
+    from ..documents.pdf import render_pdf_in_parts
 
     notices = []
     for doc in docs:
         ctx = documents.print_context(doc, today)
         ctx.pop("cn_date", None)
         notices.append(ctx)
-    return render_pdf("fees/notices_pdf.html", page_size="A5", notices=notices, cn_date=documents.cn_date)
+    return render_pdf_in_parts("fees/notices_pdf.html", "notices", notices, part=part, page_size="A5",
+                               cn_date=documents.cn_date)
 
 
 def units_of_building(community_id: int, building_id: int, user=None, day: date | None = None) -> list[int]:
