@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app, url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from ..auth.models import User, UserRole, user_building, user_community
 from ..core import hooks
@@ -308,7 +308,7 @@ def stewards_of(community_id: int) -> list[User]:
             .join(user_community, user_community.c.user_id == User.id)
             .where(UserRole.role == Role.STEWARD, user_community.c.community_id == community_id,
                    User.active.is_(True))
-            .options(selectinload(User.department))
+            .options(joinedload(User.department), lazyload(User.role_rows), lazyload(User.communities))
             .order_by(User.name, User.id))
     return list(db.session.scalars(stmt).unique())
 
