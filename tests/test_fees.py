@@ -700,7 +700,7 @@ def test_d4_round_command_for_a_steward_who_opens_nothing(app, site):
 
 def test_d4_paid_repair_follows_the_ticket_visibility(app, site, make):
     """A paid repair's quote is seen by whoever may open its ticket (a technician only his own
-    or his department's: others get 404), and changed by a steward only in their buildings."""
+    or his department's: others get 404) and by finance, and changed by a steward only in their buildings."""
     from propsvc.auth.models import User
     from propsvc.extensions import db
     from propsvc.tickets import services as ts
@@ -716,6 +716,7 @@ def test_d4_paid_repair_follows_the_ticket_visibility(app, site, make):
     assert tech_client.get(f"/tickets/{tid}").status_code == 404  # not his ticket
     assert tech_client.get(f"/fees/repairs/{tid}").status_code == 404
     assert post(tech_client, f"/fees/repairs/{tid}/lines", {"price_id": price, "qty": "1"}).status_code == 404
+    assert fin.get(f"/fees/repairs/{tid}").status_code == 200  # finance collects it: reads every paid repair
     # a home repair in building 5 (not the steward's): seen, not changed
     with app.app_context():
         cat = db.session.scalar(select(Category).where(Category.community_id == site["community"].id)

@@ -15,6 +15,7 @@ from ..core import hooks
 from ..documents import service as documents
 from ..documents.models import DocKind
 from ..core.scope import assigned_building_ids
+from ..core.roles import Role
 from ..core.services import record
 from ..core.timefmt import site_today, utcnow
 from ..extensions import db
@@ -872,7 +873,10 @@ def save_repair_price(community_id: int, actor, *, name: str, kind: str, unit_na
 
 def ticket_facts(community_id: int, ticket_id: int, user=None) -> dict | None:
     """The ticket's unit, kind, serial and state (tickets answers core.hooks.TICKET_FACTS); None
-    when `user` may not open the ticket."""
+    when `user` may not open the ticket. Finance reads every paid repair of its community (it
+    collects them) without being able to open the tickets themselves."""
+    if user is not None and user.has_role(Role.FINANCE):
+        user = None
     return hooks.first(hooks.TICKET_FACTS, community_id, ticket_id, user)
 
 
