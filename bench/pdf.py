@@ -343,11 +343,58 @@ def documents(app, ticket_id, docs) -> list[tuple[str, str, object]]:
         checkpoint_id = db.session.scalar(select(Checkpoint.id).order_by(Checkpoint.id).limit(1))
     if checkpoint_id is not None:
         out.append(("checkpoint", f"/patrols/checkpoints/{checkpoint_id}/qr.pdf", None))
+    out += later_documents(app)
     board_template = ROOT / "templates" / "renovation" / "board_pdf.html"
     if "renovation.board_pdf" in app.view_functions and board_template.is_file():
         out.append(("board", "/renovations/board.pdf", None))
     else:
         print("board: no renovation/board_pdf.html or route in this checkout; skipped")
+    return out
+
+
+def later_documents(app) -> list[tuple[str, str, None]]:
+    """The documents of the areas added after the first bench (handover, fees, events,
+    assessment) as the demo leaves them: the newest valid document of each kind the shared
+    service prints, and each area's own PDFs. Skipped (said so) where the checkout has none."""
+    import importlib
+
+    out = []
+    with app.app_context():
+        from propsvc.documents.models import Document
+
+        measured = {"permit", "pass", "extension", "slip"}
+        for kind in db.session.scalars(select(Document.kind).distinct().order_by(Document.kind)):
+            if kind in measured:
+                continue
+            doc_id = db.session.scalar(select(Document.id).where(Document.kind == kind, Document.state == "valid")
+                                       .order_by(Document.id.desc()).limit(1))
+            if doc_id is not None:
+                out.append((kind.replace("_", " ").replace("ho ", "handover "), f"/documents/{doc_id}.pdf", None))
+
+        def newest(module, cls, *where):
+            try:
+                model = getattr(importlib.import_module(module), cls)
+            except (ImportError, AttributeError):
+                return None
+            return db.session.scalar(select(model.id).where(*where(model)).order_by(model.id.desc()).limit(1))
+
+        event_id = newest("propsvc.events.models", "CommunityEvent", lambda m: (m.state == "closed",)) or \
+            newest("propsvc.events.models", "CommunityEvent", lambda m: (m.state != "planning",))
+        batch_id = newest("propsvc.handover.models", "HandoverBatch", lambda m: ())
+    routes = {r.rule for r in app.url_map.iter_rules()}
+    if event_id is not None:
+        for part in ("poster", "signups", "report"):
+            if f"/events/<id:event_id>/{part}.pdf" in routes:
+                out.append((f"event {part}", f"/events/{event_id}/{part}.pdf", None))
+    if batch_id is not None:
+        for part in ("summary", "appointments"):
+            if f"/handover/batches/<id:batch_id>/{part}.pdf" in routes:
+                out.append((f"handover {part}", f"/handover/batches/{batch_id}/{part}.pdf", None))
+    for part in ("scorecard", "report"):
+        if f"/assessment/{part}.pdf" in routes:
+            out.append((f"assess {part}", f"/assessment/{part}.pdf", None))
+    if not out:
+        print("handover, fees, events, assessment: none of their documents in this checkout; skipped")
     return out
 
 
@@ -474,16 +521,16 @@ def print_table(runs: list[tuple[str, list[dict]]], args) -> list[str]:
     ms = lambda s: "—".rjust(8) if s is None else f"{s * 1000:5.0f} ms"  # noqa: E731
     print(f"PDF bench · first render: median of {args.fresh} fresh processes (cold: nothing warmed; warmed: "
           f"after warm_pdf) · warm: median/p95 of {args.n} renders, PDF cache off · reprint: cache on")
-    print(f"{'document':<11} {'run':<10} {'size':>8} {'pages':>5} {'first cold':>10} {'first warmed':>12} "
+    print(f"{'document':<21} {'run':<10} {'size':>8} {'pages':>5} {'first cold':>10} {'first warmed':>12} "
           f"{'thread-cold':>11} {'warm median':>11} {'warm p95':>8} {'reprint':>8}")
     names = list(dict.fromkeys(r["name"] for _, rows in runs for r in rows))
     for name in names:
         for label, rows in runs:
             r = next((x for x in rows if x["name"] == name), None)
             if r is None:
-                print(f"{name:<11} {label:<10} {'(not in this checkout)':>30}")
+                print(f"{name:<21} {label:<10} {'(not in this checkout)':>30}")
                 continue
-            print(f"{name:<11} {label:<10} {r['kb']:5.1f} KB {r['pages']:>5} {ms(_med(r['fresh'])):>10} "
+            print(f"{name:<21} {label:<10} {r['kb']:5.1f} KB {r['pages']:>5} {ms(_med(r['fresh'])):>10} "
                   f"{ms(_med(r['fresh_warm'])):>12} {ms(_med(r['cold'])):>11} {ms(_med(r['warm'])):>11} "
                   f"{ms(p95(r['warm'])):>8} {ms(_med(r['reprint'])):>8}")
     flags = []

@@ -381,8 +381,17 @@ def test_d4_briefing_shows_rate(app, site):
     fin = client_for(app, site["users"]["finance"])
     generate(fin, "2026-12")  # 3 × 233.75 = 701.25
     pay(fin, site["u1"], "233.75", "R-1")
-    brief = client_for(app, site["users"]["manager"]).get("/patrols/briefing").get_data(as_text=True)
+    manager = client_for(app, site["users"]["manager"])
+    brief = manager.get("/patrols/briefing").get_data(as_text=True)
     assert "收费情况" in brief and "33.3%" in brief and "701.25" in brief
+    # the printed briefing (what the morning meeting holds) says the same
+    import subprocess
+
+    pdf = manager.get("/patrols/briefing.pdf")
+    assert pdf.status_code == 200
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout.decode()
+    flat = "".join(text.split())
+    assert "收费情况" in flat and "收缴率33.3%" in flat and "应收701.25元，已收233.75元" in flat
 
 
 def test_d4_access(app, site):

@@ -44,6 +44,10 @@ TODAY_PANELS = "today_panels"
 # (fees: 收费情况).
 BRIEFING_PANELS = "briefing_panels"
 
+# (community_id, day) -> list of {"title": str, "lines": [str]}: the same sections of other areas
+# on the printed briefing, as plain sentences (fees: 收费情况).
+BRIEFING_LINES = "briefing_lines"
+
 # (community_id) -> list of Markup: panels of other areas on the analysis page (fees: the
 # collection rate by building and month, inline SVG).
 ANALYSIS_PANELS = "analysis_panels"

@@ -701,6 +701,26 @@ def promises_due(community_id: int, day: date) -> int:
                                         Contact.promised_on == day)) or 0)
 
 
+def briefing_facts(community_id: int, day: date) -> dict:
+    """收费情况 for the morning meeting of `day` [D4]: this month's collection rate against the
+    target, yesterday's receipts and the promises due today, as sentences. The briefing page
+    (BRIEFING_PANELS) and its printed copy (BRIEFING_LINES) say the same."""
+    from datetime import timedelta
+
+    period = period_of(day)
+    billed, paid = collection_rate(community_id, period)
+    count, amount = receipts_on(community_id, day - timedelta(days=1))
+    return {"title": "收费情况", "rate": pct(paid, billed), "lines": [
+        f"{period} 收缴率 {pct(paid, billed)}（目标 {settings_for(community_id).target_pct}%）："
+        f"应收 {yuan(billed)} 元，已收 {yuan(paid)} 元。",
+        f"昨日收款 {count} 笔，{yuan(amount)} 元；今日到期的缴费承诺 {promises_due(community_id, day)} 户。"]}
+
+
+def briefing_lines(community_id: int, day: date) -> list[dict]:
+    """core.hooks.BRIEFING_LINES: 收费情况 on the printed briefing (plain data)."""
+    return [briefing_facts(community_id, day)]
+
+
 
 
 def rate_by_building_month(community_id: int, periods: list[str]) -> list[tuple[str, list[tuple[str, int, int]]]]:

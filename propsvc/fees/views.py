@@ -375,21 +375,8 @@ def today_panel(user, community_id: int, day=None):
 
 
 def briefing_panel(community_id: int, day=None):
-    """BRIEFING_PANELS: 收费情况 — this month's collection rate against the target, yesterday's
-    receipts, promises due today."""
-    from datetime import timedelta
-
-    day = day or site_today()
-    period = services.period_of(day)
-    billed, paid = services.collection_rate(community_id, period)
-    count, amount = services.receipts_on(community_id, day - timedelta(days=1))
-    return [Markup(render_template(
-        "fees/_briefing.html", period=period, billed=billed, paid=paid, rate=services.pct(paid, billed),
-        target=services.settings_for(community_id).target_pct, receipts=count, receipts_fen=amount,
-        promises=services.promises_due(community_id, day), **_common()))]
-
-
-
+    """BRIEFING_PANELS: 收费情况 (services.briefing_facts, the same sentences as the printed copy)."""
+    return [Markup(render_template("fees/_briefing.html", facts=services.briefing_facts(community_id, day or site_today())))]
 
 
 def analysis_panel(community_id: int):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app, flash, g, make_response, redirect, request, url_for
 from flask_login import current_user
 
+from ..core import hooks
 from ..core.access import allow
 from ..core.models import utcnow
 from ..core.roles import Role
@@ -74,6 +75,7 @@ def briefing_pdf():
     started = time.perf_counter()
     b = days.briefing(g.community.id, day)
     pdf = render_pdf("patrols/briefing_pdf.html", page_size="A4", b=b.plain(),
+                     sections=hooks.joined(hooks.BRIEFING_LINES, g.community.id, b.meeting_day),
                      community={"name": g.community.name}, printed_by=current_user.name,
                      printed_at=localtime(utcnow(), "%Y-%m-%d %H:%M"))
     current_app.logger.debug("briefing pdf %s: %d bytes in %.0f ms", day, len(pdf),
