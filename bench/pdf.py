@@ -371,7 +371,7 @@ def later_documents(app) -> list[tuple[str, str, None]]:
             if doc_id is not None:
                 out.append((kind.replace("_", " ").replace("ho ", "handover "), f"/documents/{doc_id}.pdf", None))
 
-        def newest(module, cls, *where):
+        def newest(module, cls, where):
             try:
                 model = getattr(importlib.import_module(module), cls)
             except (ImportError, AttributeError):

@@ -1,8 +1,9 @@
 """The print CSS in a document template's <head> is lifted out and parsed once per thread
 (propsvc.documents.pdf._lift_styles: it is then given to WeasyPrint as a user stylesheet, the
 public API), for speed. It must never change what is printed: every kind of document the app
-prints (work order, permit, worker pass, extension, release slip, notice, renovation board,
-morning briefing, checkpoint QR sheet; drafts and sealed) is rendered both ways from the demo
+prints (work order, every kind of issued document from permit to receipt and 催缴通知单, notice,
+renovation board, morning briefing, checkpoint QR sheet, the event, handover and assessment
+sheets; drafts and sealed) is rendered both ways from the demo
 site (lifted, and left in the document for WeasyPrint to read) and compared pixel by pixel.
 (Until issue 15 this file compared a trimmed private user-agent stylesheet, now gone.)"""
 import shutil
@@ -29,13 +30,15 @@ def pixels(pdf: bytes) -> bytes:
 
 def printed_urls() -> list[str]:
     """One URL of every kind of printed document on the demo site, drafts and sealed ones."""
+    from propsvc.events.models import CommunityEvent
+    from propsvc.handover.models import HandoverBatch
     from propsvc.notices.models import Notice
     from propsvc.patrols.models import Checkpoint
     from propsvc.renovation.models import Worker
     from propsvc.tickets.models import Ticket
 
     urls = []
-    for kind in ("permit", "pass", "extension", "slip"):
+    for kind in db.session.scalars(select(Document.kind).distinct().order_by(Document.kind)):
         for state in (DocState.VALID, DocState.DRAFT):
             doc_id = db.session.scalar(select(Document.id).where(Document.kind == kind, Document.state == state)
                                        .order_by(Document.id).limit(1))
@@ -47,6 +50,14 @@ def printed_urls() -> list[str]:
              f"/notices/{db.session.scalar(select(Notice.id).order_by(Notice.id).limit(1))}.pdf",
              "/renovations/board.pdf", "/patrols/briefing.pdf",
              f"/patrols/checkpoints/{db.session.scalar(select(Checkpoint.id).order_by(Checkpoint.id).limit(1))}/qr.pdf"]
+    # The areas added later (issues 18-21): their own sheets beside the documents above.
+    event_id = db.session.scalar(select(CommunityEvent.id).order_by(CommunityEvent.id).limit(1))
+    batch_id = db.session.scalar(select(HandoverBatch.id).order_by(HandoverBatch.id).limit(1))
+    notices = db.session.scalars(select(Document.id).where(Document.kind == "fee_notice")
+                                 .order_by(Document.id).limit(3)).all()
+    urls += [f"/events/{event_id}/{part}.pdf" for part in ("poster", "signups", "report")]
+    urls += [f"/handover/batches/{batch_id}/{part}.pdf" for part in ("summary", "appointments")]
+    urls += ["/assessment/scorecard.pdf", "/assessment/report.pdf", f"/fees/notices.pdf?first={notices[0]}&last={notices[-1]}"]
     return urls
 
 
@@ -117,3 +128,24 @@ def test_print_styles_of_every_template_parse_without_a_dropped_rule(app, demo, 
         for url in demo:
             assert client.get(url).status_code == 200, url
     assert not [r for r in caplog.records if r.name.startswith("weasyprint")], caplog.text
+
+
+@needs_poppler
+def test_every_document_prints_from_the_one_document_font(app, demo, monkeypatch):
+    """Every demo document embeds the one small document font (DocCJK, the common-character
+    subset) and nothing else: a glyph the font lacks is drawn from a second, system font
+    (bigger PDF, slower first print). The ¥ of the receipt and the notice and the disc bullet
+    of a list each pulled one in until the fix."""
+    from test_documents import fonts_of
+
+    monkeypatch.setitem(app.config, "PDF_CACHE_DIR", "")
+    client = app.test_client()
+    assert login(client, "manager", DEMO_PASSWORD).status_code == 303
+    others = {}
+    for url in demo:
+        resp = client.get(url)
+        assert resp.status_code == 200 and resp.mimetype == "application/pdf", (url, resp.status_code)
+        fonts = [row[0] for row in fonts_of(resp.get_data())]
+        if len(fonts) != 1 or "DocCJK" not in fonts[0]:
+            others[url] = fonts
+    assert not others, others

@@ -76,7 +76,7 @@ __all__ = [
 # Named page sizes in millimetres (portrait). A (width, height) tuple in mm is also accepted.
 PAGE_SIZES: dict[str, tuple[float, float]] = {"A4": (210, 297), "A5": (148, 210), "A6": (105, 148)}
 
-SUBSET_VERSION = "common2"  # part of the cached subset's file name: change it when _subset_font changes
+SUBSET_VERSION = "common3"  # part of the cached subset's file name: change it when _subset_font changes
 FONT_FAMILY = "DocCJK"  # the @font-face name templates use (via the base template's CSS)
 FULL_FONT_FAMILY = "DocCJKFull"  # in templates' font-family: replaced by the rare-character faces
 RARE_FONT_PREFIX = "DocCJKRare-"  # + a digest: a small font of a document's rare characters
@@ -167,9 +167,10 @@ def cjk_font() -> Path:
 
 
 def _common_chars() -> str:
-    """ASCII, GB2312 (the 6,763 common hanzi and its symbols) and CJK/full-width punctuation."""
+    """ASCII, GB2312 (the 6,763 common hanzi and its symbols), CJK/full-width punctuation and ¥
+    (the half-width yuan sign, typed in notes and amounts)."""
     chars = {chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0x3000, 0x3040)}
-    chars |= {chr(c) for c in range(0xFF00, 0xFFF0)} | set("—–·…‘’“”•※№℃")
+    chars |= {chr(c) for c in range(0xFF00, 0xFFF0)} | set("—–·…‘’“”•※№℃¥")
     for hi in list(range(0xA1, 0xAA)) + list(range(0xB0, 0xF8)):
         for lo in range(0xA1, 0xFF):
             try:
