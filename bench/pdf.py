@@ -497,7 +497,14 @@ def measure(args) -> list[dict]:
         client = signed_in(app)
         items = [(name, url, render_only) for name, url, render_only in documents(app, ticket_id, docs)
                  if not only or name in only or name.split()[0] in only]
-        results = [first_and_cold(client, name, url, args) for name, url, _ in items]  # also makes the font subset
+        results, kept = [], []
+        for item in items:  # the first request also makes the font subset
+            try:
+                results.append(first_and_cold(client, item[0], item[1], args))
+                kept.append(item)
+            except AssertionError as exc:  # an older checkout may fail a kind (976da49: a single 催缴通知单)
+                print(f"{item[0]}: not measured, this checkout answers {exc.args[0][1]} for {item[1]}")
+        items = kept
         for row in results:
             row["fresh"] = [fresh_first(tmp, row["url"], False) for _ in range(args.fresh)]
             row["fresh_warm"] = [fresh_first(tmp, row["url"], True) for _ in range(args.fresh)]
