@@ -289,6 +289,11 @@ def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
             # handovers and collection join the report (core.hooks.MONTH_FIGURES): none this month
             assert by[("交房", "交房户数")].value == 0 and by[("交房", "验房问题")].value == 0
             assert by[("收费", "本月账单收缴率")].value == "—" and by[("收费", "本月实收")].value == "0.00 元"
+            # a section's name is printed once over its consecutive rows (rowspan): 工单 twice,
+            # around its 类型 and 类别 breakdowns
+            heads = [(f.section, f.span) for f in figs if f.span]
+            assert sum(n for _s, n in heads) == len(figs) and [h for h, _n in heads][:4] == ["工单", "工单·类型", "工单·类别", "工单"]
+            assert html.count(f'rowspan="{by[("考核", "达标率")].span}">考核</th>') == 1
         pdf = lead.get("/assessment/report.pdf?month=2026-11")
         assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
         rows = list(load_workbook(io.BytesIO(lead.get("/assessment/report.xlsx?month=2026-11").data)).active.iter_rows(values_only=True))

@@ -5,6 +5,7 @@ and every other area's figures through core.hooks.MONTH_FIGURES (renovation, sli
 and fees when they answer). Each figure beside last month's."""
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
 
 from sqlalchemy import func, select
 
@@ -26,6 +27,7 @@ class Figure:
     value: object
     before: object = None
     fmt: str = ""  # "pct", "hours", "yuan", "score"
+    span: int = 1  # rows its section's name covers (rowspan), 0 below the first row of a run
 
     def show(self, v) -> str:
         if v is None:
@@ -98,7 +100,13 @@ def _figures(community_id: int, month: str) -> list[tuple[str, str, object, str]
 def month_report(community_id: int, month: str) -> tuple[str, list[Figure]]:
     before_month = months_back(month, 2)[0]
     before = {(s, label): v for s, label, v, _f in _figures(community_id, before_month)}
-    return before_month, [Figure(s, label, v, before.get((s, label)), f) for s, label, v, f in _figures(community_id, month)]
+    figures = [Figure(s, label, v, before.get((s, label)), f) for s, label, v, f in _figures(community_id, month)]
+    for _section, run in groupby(figures, key=lambda f: f.section):  # consecutive rows of one section
+        run = list(run)
+        run[0].span = len(run)
+        for f in run[1:]:
+            f.span = 0
+    return before_month, figures
 
 
 def report_xlsx(month: str, before_month: str, figures: list[Figure], community_name: str) -> bytes:
