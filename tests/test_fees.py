@@ -464,7 +464,7 @@ def test_d4_notice_batch_pdf_20_units(app, site, make):
     assert len(pages) == 20
     for i, (page, doc) in enumerate(zip(pages, docs)):
         total = f"{100 + i + 10}.{i:02d}"  # 物业费 + 10.00 水费 still owed
-        assert f"7栋1单元{units[i].number}" in page and f"¥{total}" in page and doc.serial in page
+        assert f"7栋1单元{units[i].number}" in page and f"￥{total}" in page and doc.serial in page
     v = app.test_client().get(f"/v/{docs[3].code}").get_data(as_text=True)
     assert "有效" in v and "113.03" in v and "7栋" not in v
     # delivered: logged as a contact (通知单 · 通知单已送达) from the round
