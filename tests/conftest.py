@@ -227,15 +227,18 @@ class Factory:
             _db.session.add(Occupancy(unit_id=unit.id, person_id=p.id, role=role, since=date(2020, 1, 1)))
             return self._save(p)
 
-    def user(self, *roles, communities=(), username=None, pin=PIN, name=None):
+    def user(self, *roles, communities=(), buildings=(), username=None, pin=PIN, name=None):
+        """A staff account; `buildings` are a steward's own buildings (its patrols, arrears, round)."""
         from propsvc.auth.services import create_user
-        from propsvc.registry.models import Community
+        from propsvc.registry.models import Building, Community
 
         i = self._next()
         with self.app.app_context():
             u = create_user(username=username or f"{'_'.join(roles) or 'user'}{i}", name=name or f"员工{i}",
                             password=PASSWORD, roles=roles, pin=pin,
                             communities=[_db.session.get(Community, c.id) for c in communities])
+            if buildings:
+                u.buildings = [_db.session.get(Building, b.id) for b in buildings]
             return self._save(u)
 
 

@@ -16,7 +16,6 @@ def _site(app, make):
     from propsvc.auth.models import User
     from propsvc.extensions import db
     from propsvc.fees import services as fees
-    from propsvc.registry.models import Building
     from propsvc.tickets import services as ts
     from propsvc.tickets.models import Category
 
@@ -24,10 +23,9 @@ def _site(app, make):
     b = make.building(c, "3")
     unit = make.unit(b, 2, "1201")
     make.person(unit, name="王建国", phone="13812345678")
-    steward = make.user("steward", communities=[c], name="李管家")
+    steward = make.user("steward", communities=[c], buildings=[b], name="李管家")
     with app.app_context():
         user = db.session.get(User, steward.id)
-        user.buildings = [db.session.get(Building, b.id)]
         ts.ensure_defaults(c.id)
         cat = db.session.scalar(select(Category).where(Category.community_id == c.id).order_by(Category.id))
         t = ts.create_ticket(c.id, ts.Intake(kind="repair", channel="phone", category_id=cat.id, urgency="normal",

@@ -14,19 +14,16 @@ pytestmark = pytest.mark.browser
 
 
 def _site(app, make):
-    from propsvc.auth.models import User
     from propsvc.core.timefmt import site_today
     from propsvc.extensions import db
     from propsvc.fees.models import Bill, ChargeItem
     from propsvc.fees.services import age_months, period_of
-    from propsvc.registry.models import Building
 
     c = make.community("催费花园")
     b = make.building(c, "3")
     units = [make.unit(b, 1, n) for n in ("101", "102", "103")]
-    steward = make.user("steward", communities=[c], name="李管家")
+    steward = make.user("steward", communities=[c], buildings=[b], name="李管家")
     with app.app_context():
-        db.session.get(User, steward.id).buildings = [db.session.get(Building, b.id)]
         item = db.session.scalar(select(ChargeItem).where(ChargeItem.community_id == c.id, ChargeItem.name == "物业费"))
         today = site_today()
         for k, u in enumerate(units):

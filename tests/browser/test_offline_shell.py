@@ -109,20 +109,11 @@ def finish_without_signal(page, last: str = "正常") -> int:
 
 
 def _site(app, make):
-    from propsvc.auth.models import User
-    from propsvc.extensions import db
-    from propsvc.registry.models import Building
-
     c = make.community("新澳花园北区")
     b = make.building(c, "3")
     unit = make.unit(b, 2, "1201")
     make.person(unit, phone="13812345678", id_number="110101199003071233")
-    steward = make.user("steward", communities=[c], name="李管家")
-    with app.app_context():
-        db.session.get(User, steward.id).buildings = [db.session.get(Building, b.id)]
-        db.session.commit()
-        db.session.remove()
-    return steward
+    return make.user("steward", communities=[c], buildings=[b], name="李管家")
 
 
 def _db(app, fn):

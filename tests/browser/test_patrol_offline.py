@@ -17,19 +17,11 @@ pytestmark = pytest.mark.browser
 
 
 def _site(app, make):
-    from propsvc.auth.models import User
-    from propsvc.extensions import db
-    from propsvc.registry.models import Building
-
     c = make.community("新澳花园北区")
     b = make.building(c, "3")
     make.building(c, "5")
-    steward = make.user("steward", communities=[c], name="李管家")
+    steward = make.user("steward", communities=[c], buildings=[b], name="李管家")
     supervisor = make.user("supervisor", communities=[c], name="张主管")
-    with app.app_context():
-        db.session.get(User, steward.id).buildings = [db.session.get(Building, b.id)]
-        db.session.commit()
-        db.session.remove()
     return steward, supervisor
 
 
