@@ -83,9 +83,9 @@ def _register_hooks(app: Flask) -> None:
     from .core import hooks
     from .errands.services import parcels_count
     from .events.services import upcoming_count
-    from .fees.services import (briefing_lines, collection_round_result, ensure_fee_defaults, summary_lines,
+    from .fees.services import (briefing_sections, collection_round_result, ensure_fee_defaults, summary_lines,
                                  workorder_charges)
-    from .fees.views import analysis_panel, briefing_panel, ticket_panel, today_panel
+    from .fees.views import analysis_panel, ticket_panel, today_panel
     from .frontdesk.services import on_site_count
     from .notices.services import board_for, current_count, publish_event_notice, withdraw_by_id
     from .patrols.day import patrol_progress
@@ -116,8 +116,7 @@ def _register_hooks(app: Flask) -> None:
     hooks.register(app, hooks.UNIT_RENOVATION, active_renovation_for_unit)  # [S2] a slip by the lead
     hooks.register(app, hooks.FEE_DISPUTE, open_fee_dispute)  # [D4] 有异议 → a ticket
     hooks.register(app, hooks.TODAY_PANELS, today_panel)  # [D4] 今日催费
-    hooks.register(app, hooks.BRIEFING_PANELS, briefing_panel)  # [D4] 收费情况
-    hooks.register(app, hooks.BRIEFING_LINES, briefing_lines)  # [D4] 收费情况, printed
+    hooks.register(app, hooks.BRIEFING_SECTIONS, briefing_sections)  # [D4] 收费情况, on the page and printed
     hooks.register(app, hooks.SUMMARY_LINES, summary_lines)  # [D4] the day's collection round
     hooks.register(app, hooks.COLLECTION_ROUND, collection_round_result)  # [A2] 完成当日催费任务
     hooks.register(app, hooks.ANALYSIS_PANELS, analysis_panel)  # [D4] collection rate by building/month

@@ -485,6 +485,32 @@ def test_d4_summary_draft_lists_the_round(app, site):
     assert "催费：今日催费 2 户，已有结果 1 户" in html and "3栋2单元1201 电话 · 承诺缴费（承诺 12-10）" in html
 
 
+def test_d4_round_progress_is_one_count_on_the_round_today_summary_and_assessment(app, site):
+    """A unit of the steward's round counts as done once it has a result that day, whoever
+    recorded it (here the supervisor, at the counter): the round page, 今日, the daily summary
+    and 完成当日催费任务 [A2] say the same 1/2 (the summary once counted only the steward's own)."""
+    from propsvc.auth.models import User
+    from propsvc.core import hooks
+    from propsvc.core.timefmt import site_today
+
+    fin = client_for(app, site["users"]["finance"])
+    _arrears(app, fin)
+    steward = client_for(app, site["users"]["steward"])
+    steward.get("/fees/round")
+    supervisor = client_for(app, site["users"]["supervisor"])
+    assert contact(supervisor, site["u1"], method="visit", result="promise", promised_on="2026-12-10").status_code == 303
+    assert "1/2 户已有结果" in steward.get("/fees/round").get_data(as_text=True)
+    assert "今日催费 1/2" in steward.get("/patrols/today").get_data(as_text=True)
+    assert "催费：今日催费 2 户，已有结果 1 户" in steward.get("/patrols/summary?draft=1").get_data(as_text=True)
+
+    def ask(s):
+        with app.test_request_context():
+            return hooks.first(hooks.COLLECTION_ROUND, s.get(User, site["users"]["steward"].id),
+                               site["community"].id, site_today())
+    met, evidence = q(app, ask)
+    assert not met and "1/2" in evidence[0]
+
+
 # --- paid repairs (item 7) ------------------------------------------------------------------------
 
 def _repair_ticket(app, site):

@@ -40,13 +40,10 @@ FEE_DISPUTE = "fee_dispute"
 # (fees: 今日催费). The patrols area renders 今日 and shows them in order.
 TODAY_PANELS = "today_panels"
 
-# (community_id, day) -> list of Markup: panels of other areas in the morning briefing
-# (fees: 收费情况).
-BRIEFING_PANELS = "briefing_panels"
-
-# (community_id, day) -> list of {"title": str, "lines": [str]}: the same sections of other areas
-# on the printed briefing, as plain sentences (fees: 收费情况).
-BRIEFING_LINES = "briefing_lines"
+# (community_id, day) -> list of {"title": str, "lines": [str]}: sections of other areas in the
+# morning briefing, as plain sentences (fees: 收费情况). The patrols area prints them on the
+# briefing page and on its A4 copy alike.
+BRIEFING_SECTIONS = "briefing_sections"
 
 # (community_id) -> list of Markup: panels of other areas on the analysis page (fees: the
 # collection rate by building and month, inline SVG).

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
 
@@ -557,6 +557,46 @@ class RoundLine:
         return bool(self.contacts)
 
 
+@dataclass
+class RoundProgress:
+    """How far a steward's round of a day has got [D4]: a unit counts once it has a contact
+    result that day (whoever recorded it). The round page, 今日, the daily summary and the
+    assessment's 完成当日催费任务 [A2] all read this one."""
+    unit_ids: list[int]  # the round's units, in order
+    contacted: set[int]
+
+    @property
+    def total(self) -> int:
+        return len(self.unit_ids)
+
+    @property
+    def missing(self) -> list[int]:
+        return [u for u in self.unit_ids if u not in self.contacted]
+
+    @property
+    def done(self) -> int:
+        return self.total - len(self.missing)
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.unit_ids) and not self.missing
+
+
+def progress_of(lines: list[RoundLine]) -> RoundProgress:
+    """The progress of a round already loaded (round_lines)."""
+    return RoundProgress([ln.item.unit_id for ln in lines], {ln.item.unit_id for ln in lines if ln.done})
+
+
+def round_progress(user, community_id: int, day: date) -> RoundProgress:
+    """The progress of `user`'s round of `day` (empty when none was drawn), in two small queries."""
+    unit_ids = list(db.session.scalars(select(RoundItem.unit_id).where(
+        RoundItem.community_id == community_id, RoundItem.user_id == user.id, RoundItem.day == day)
+        .order_by(RoundItem.position)))
+    contacted = set(db.session.scalars(select(Contact.unit_id).where(
+        Contact.unit_id.in_(unit_ids), Contact.day == day))) if unit_ids else set()
+    return RoundProgress(unit_ids, contacted)
+
+
 def round_lines(user, community_id: int, day: date) -> list[RoundLine]:
     items_ = round_for(user, community_id, day)
     ids = [i.unit_id for i in items_]
@@ -584,19 +624,14 @@ def collection_round_result(user, community_id: int, day: date) -> tuple[bool, l
     steward's round of `day` has a contact result that day; the evidence names the units without
     one. None (not applicable) when no round was drawn for that day (nothing owed in the
     steward's buildings, or the round never opened): a past round is never drawn afterwards."""
-    items_ = list(db.session.scalars(select(RoundItem).where(
-        RoundItem.community_id == community_id, RoundItem.user_id == user.id, RoundItem.day == day)
-        .order_by(RoundItem.position)))
-    if not items_:
+    p = round_progress(user, community_id, day)
+    if not p.total:
         return None
-    ids = [i.unit_id for i in items_]
-    contacted = set(db.session.scalars(select(Contact.unit_id).where(Contact.unit_id.in_(ids), Contact.day == day)))
-    missing = [i.unit_id for i in items_ if i.unit_id not in contacted]
-    if not missing:
-        return True, [f"今日催费 {len(items_)}/{len(items_)} 户已记录结果"]
-    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(missing)))}
-    return False, [f"今日催费 {len(items_) - len(missing)}/{len(items_)} 户已记录结果",
-                   "未记录：" + "、".join(units[m].label for m in missing if m in units)]
+    line = f"今日催费 {p.done}/{p.total} 户已记录结果"
+    if p.complete:
+        return True, [line]
+    units = {u.id: u for u in db.session.scalars(select(Unit).where(Unit.id.in_(p.missing)))}
+    return False, [line, "未记录：" + "、".join(units[m].label for m in p.missing if m in units)]
 
 
 def find_contact_by_key(key: str | None) -> Contact | None:
@@ -703,21 +738,19 @@ def promises_due(community_id: int, day: date) -> int:
 
 def briefing_facts(community_id: int, day: date) -> dict:
     """收费情况 for the morning meeting of `day` [D4]: this month's collection rate against the
-    target, yesterday's receipts and the promises due today, as sentences. The briefing page
-    (BRIEFING_PANELS) and its printed copy (BRIEFING_LINES) say the same."""
-    from datetime import timedelta
-
+    target, yesterday's receipts and the promises due today, as sentences (core.hooks.
+    BRIEFING_SECTIONS: the briefing page and its printed copy show the same)."""
     period = period_of(day)
     billed, paid = collection_rate(community_id, period)
     count, amount = receipts_on(community_id, day - timedelta(days=1))
-    return {"title": "收费情况", "rate": pct(paid, billed), "lines": [
+    return {"title": "收费情况", "lines": [
         f"{period} 收缴率 {pct(paid, billed)}（目标 {settings_for(community_id).target_pct}%）："
         f"应收 {yuan(billed)} 元，已收 {yuan(paid)} 元。",
         f"昨日收款 {count} 笔，{yuan(amount)} 元；今日到期的缴费承诺 {promises_due(community_id, day)} 户。"]}
 
 
-def briefing_lines(community_id: int, day: date) -> list[dict]:
-    """core.hooks.BRIEFING_LINES: 收费情况 on the printed briefing (plain data)."""
+def briefing_sections(community_id: int, day: date) -> list[dict]:
+    """core.hooks.BRIEFING_SECTIONS: 收费情况 in the morning briefing."""
     return [briefing_facts(community_id, day)]
 
 
@@ -754,8 +787,6 @@ MAX_NOTICES = 1000
 def issue_notices(community_id: int, unit_ids: list[int], actor, today: date | None = None) -> list:
     """One sealed 催缴通知单 per unit that owes (its bills by item and period, the total, the
     due date, how to pay); units owing nothing are left out. Returns the documents in order."""
-    from datetime import timedelta
-
     today = today or site_today()
     if not unit_ids:
         raise FeeError("请选择要发通知单的房屋或楼栋。", "building")
@@ -831,21 +862,19 @@ def notice_batch(community_id: int, first: int, last: int, building_ids: set[int
 
 def summary_lines(user, community_id: int, day: date) -> list[str]:
     """SUMMARY_LINES [D4]: the steward's collection round of `day` and its results (units and
-    results only), for the daily summary's draft. Nothing when the steward had no round."""
-    items_ = list(db.session.scalars(select(RoundItem).where(RoundItem.user_id == user.id, RoundItem.day == day)
-                                     .order_by(RoundItem.position)))
+    results only), for the daily summary's draft. Nothing when the steward had no round and made
+    no contact. The round's count is RoundProgress's (the same as 今日催费 and the assessment);
+    the contacts listed are the steward's own."""
+    p = round_progress(user, community_id, day)
     contacts = list(db.session.scalars(select(Contact).where(Contact.user_id == user.id, Contact.day == day,
                                                              Contact.community_id == community_id)
                                        .order_by(Contact.id)))
-    if not items_ and not contacts:
+    if not p.total and not contacts:
         return []
-    done = {c.unit_id for c in contacts}
-    on_round = [i for i in items_ if i.unit_id in done]
     counts = defaultdict(int)
     for c in contacts:
         counts[c.result_label] += 1
-    out = [f"催费：今日催费 {len(items_)} 户，已有结果 {len(on_round)} 户"
-           + ("（已完成）" if items_ and len(on_round) == len(items_) else "")
+    out = [f"催费：今日催费 {p.total} 户，已有结果 {p.done} 户" + ("（已完成）" if p.complete else "")
            + (f"；联系 {len(contacts)} 次：" + "、".join(f"{k} {v}" for k, v in counts.items()) if contacts else "")]
     labels = {u.id: u.label for u in db.session.scalars(select(Unit).where(Unit.id.in_({c.unit_id for c in contacts})))}
     for c in contacts:

@@ -320,14 +320,20 @@ def _contact_repeat(key):
     return url_for("fees.round") if c else None
 
 
-@bp.get("/round")
-@allow(*COLLECTORS)
-def round():  # noqa: A001 - the route's name
+def _round_page(form, status=200, error=None, error_unit=None):
+    """今日催费: the steward's round of today with its progress (drawn at first sight and kept)."""
     day = site_today()
     lines = services.round_lines(current_user, g.community.id, day)
     db.session.commit()  # the round is drawn once a day and kept
-    return render_page("fees/round.html", block="content", lines=lines, day=day, form=forms.ContactForm(formdata=None),
+    return render_page("fees/round.html", block="content", status=status, lines=lines,
+                       progress=services.progress_of(lines), day=day, form=form, error=error, error_unit=error_unit,
                        **_common())
+
+
+@bp.get("/round")
+@allow(*COLLECTORS)
+def round():  # noqa: A001 - the route's name
+    return _round_page(forms.ContactForm(formdata=None))
 
 
 @bp.post("/units/<id:unit_id>/contact")
@@ -351,10 +357,7 @@ def contact(unit_id: int):
                             else url_for("fees.round"), 303)
     else:
         message, status = _first_error(form), 422
-    day = site_today()
-    lines = services.round_lines(current_user, g.community.id, day)
-    return render_page("fees/round.html", status=status, lines=lines, day=day, form=form, error=message,
-                       error_unit=u.id, **_common())
+    return _round_page(form, status, message, u.id)
 
 
 # --- panels for 今日 and the briefing (core.hooks) ----------------------------------------------
@@ -370,13 +373,7 @@ def today_panel(user, community_id: int, day=None):
         return []
     if not drawn_before:
         db.session.commit()  # drawn at first sight and kept, as on 今日催费 itself (services.round_for)
-    done = sum(1 for ln in lines if ln.done)
-    return [Markup(render_template("fees/_today.html", lines=lines, done=done, **_common()))]
-
-
-def briefing_panel(community_id: int, day=None):
-    """BRIEFING_PANELS: 收费情况 (services.briefing_facts, the same sentences as the printed copy)."""
-    return [Markup(render_template("fees/_briefing.html", facts=services.briefing_facts(community_id, day or site_today())))]
+    return [Markup(render_template("fees/_today.html", lines=lines, progress=services.progress_of(lines), **_common()))]
 
 
 def analysis_panel(community_id: int):

@@ -35,9 +35,15 @@ def _day() -> tuple:
         return default, str(e)
 
 
+def _sections(b) -> list[dict]:
+    """Other areas' sections of the briefing (core.hooks.BRIEFING_SECTIONS: fees' 收费情况), for
+    the meeting day: the same on the page and on paper."""
+    return hooks.joined(hooks.BRIEFING_SECTIONS, g.community.id, b.meeting_day)
+
+
 def _page(day, error=None, priorities=None, priorities_error=None, status=200):
     b = days.briefing(g.community.id, day)
-    return render_page(TEMPLATE, block="content", status=status, b=b, day_error=error,
+    return render_page(TEMPLATE, block="content", status=status, b=b, sections=_sections(b), day_error=error,
                        day_value=request.args.get("day") if error else day.isoformat(),
                        priorities=b.priorities if priorities is None else priorities,
                        priorities_error=priorities_error, can_write=current_user.has_role(*WRITERS),
@@ -75,7 +81,7 @@ def briefing_pdf():
     started = time.perf_counter()
     b = days.briefing(g.community.id, day)
     pdf = render_pdf("patrols/briefing_pdf.html", page_size="A4", b=b.plain(),
-                     sections=hooks.joined(hooks.BRIEFING_LINES, g.community.id, b.meeting_day),
+                     sections=_sections(b),
                      community={"name": g.community.name}, printed_by=current_user.name,
                      printed_at=localtime(utcnow(), "%Y-%m-%d %H:%M"))
     current_app.logger.debug("briefing pdf %s: %d bytes in %.0f ms", day, len(pdf),
