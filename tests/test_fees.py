@@ -292,14 +292,15 @@ def test_d4_round_on_today_and_contacts(app, site):
     page = steward.get("/fees/round").get_data(as_text=True)
     assert page.index("3栋2单元1201") < page.index("3栋1单元502")  # oldest first
     assert "0/2" in page
-    # a promise in the past is refused; today or later is kept
-    resp = contact(steward, site["u1"], result="promise", promised_on="2026-12-03")
+    # a promise in the past is refused; today or later is kept. The phone sends the corrected
+    # form again with its one-time key: a refused answer must leave that key usable.
+    resp = contact(steward, site["u1"], result="promise", promised_on="2026-12-03", client_key="round-u1")
     assert resp.status_code == 422 and "不能早于今天" in resp.get_data(as_text=True)
-    assert contact(steward, site["u1"], result="promise", promised_on="2026-12-07").status_code == 303
+    assert contact(steward, site["u1"], result="promise", promised_on="2026-12-07", client_key="round-u1").status_code == 303
     # 拒缴 without a reason is refused
-    resp = contact(steward, site["u2"], result="refuse")
+    resp = contact(steward, site["u2"], result="refuse", client_key="round-u2")
     assert resp.status_code == 422 and "拒缴请填写原因" in resp.get_data(as_text=True)
-    assert contact(steward, site["u2"], result="refuse", note="对维修不满").status_code == 303
+    assert contact(steward, site["u2"], result="refuse", note="对维修不满", client_key="round-u2").status_code == 303
     page = steward.get("/fees/round").get_data(as_text=True)
     assert "2/2" in page and "今日催费已完成" in page
     # a unit outside the steward's buildings: refused

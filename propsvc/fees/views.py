@@ -321,10 +321,10 @@ def _contact_repeat(key):
 
 
 def _round_page(form, status=200, error=None, error_unit=None):
-    """今日催费: the steward's round of today with its progress (drawn at first sight and kept)."""
+    """今日催费: the steward's round of today with its progress. Commits nothing: a refused
+    contact must leave its one-time key usable for the corrected resend (core.idempotency)."""
     day = site_today()
     lines = services.round_lines(current_user, g.community.id, day)
-    db.session.commit()  # the round is drawn once a day and kept
     return render_page("fees/round.html", block="content", status=status, lines=lines,
                        progress=services.progress_of(lines), day=day, form=form, error=error, error_unit=error_unit,
                        **_common())
@@ -333,7 +333,9 @@ def _round_page(form, status=200, error=None, error_unit=None):
 @bp.get("/round")
 @allow(*COLLECTORS)
 def round():  # noqa: A001 - the route's name
-    return _round_page(forms.ContactForm(formdata=None))
+    resp = _round_page(forms.ContactForm(formdata=None))
+    db.session.commit()  # the round is drawn at first sight and kept
+    return resp
 
 
 @bp.post("/units/<id:unit_id>/contact")

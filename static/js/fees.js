@@ -39,6 +39,8 @@
     var li = row(unit);
     if (!li) return;
     li.className = ok ? "done" : "";
+    var old = li.querySelectorAll("p.error");  // an earlier refusal of this unit: answered now
+    for (var i = 0; i < old.length; i++) old[i].parentNode.removeChild(old[i]);
     var p = document.createElement("p");
     p.className = ok ? "small" : "error";
     p.textContent = text;

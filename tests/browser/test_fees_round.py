@@ -54,11 +54,18 @@ def test_d4_round_on_a_phone_with_the_signal_dropped(app, live_server, page, mak
     assert_no_sideways_scroll(page)
     u1, u2, u3 = (page.locator(f"#fee-{u.id}") for u in units)
 
-    # Online: 电话 · 未联系上
+    # Online: 电话 · 承诺缴费 with a past date is refused next to the unit; the same form,
+    # changed to 未联系上, is then saved (the refusal left its one-time key usable) and the
+    # refusal's message goes away
     u1.locator("summary").click()
+    u1.locator("label", has_text="承诺缴费").click()
+    u1.locator("input[name=promised_on]").fill((today - timedelta(days=1)).isoformat())
+    u1.get_by_role("button", name="保存").click()
+    expect(u1.locator("p.error")).to_contain_text("承诺日期不能早于今天")
     u1.locator("label", has_text="未联系上").click()
     u1.get_by_role("button", name="保存").click()
     expect(u1).to_contain_text("已保存")
+    expect(u1.locator("p.error")).to_have_count(0)
 
     # The signal drops: 上门 · 拒缴 (with the reason) and 微信 · 承诺缴费 (with a date)
     page.context.set_offline(True)
