@@ -344,3 +344,29 @@ def test_a1_standard_page_refuses_negative_amount_and_zero_quota_in_chinese(app,
     with app.app_context():
         std = db.session.get(AssessmentStandard, sid)
         assert (std.amount_fen, std.quota) == (2000, 3)
+
+
+def test_a4_trend_counts_earlier_months_misses_not_waived_and_confirmed_amount(app, four):
+    """The scorecard's six-month trend: each earlier month's misses (a waived one not counted) and
+    its confirmed amount, per steward; the month shown from its own cards."""
+    from propsvc.assessment.scorecard import scorecard
+
+    c, s, sup = four["c"], four["steward"], four["sup"]
+    october = date(2026, 10, 21)  # a Wednesday
+    evaluate(app, c, day=october, now=at(october + timedelta(days=2), 10))  # no patrol, no summary: two misses
+    evaluate(app, c)  # and two on DAY in November
+    with app.app_context():
+        supu = db.session.get(User, sup.id)
+        oct_misses = [r for r in A.month_results(c.id, "2026-10", s.id) if r.status == Status.MISSED]
+        assert len(oct_misses) == 2
+        A.waive(oct_misses[0].id, c.id, supu, "病假")
+        A.confirm(oct_misses[1].id, c.id, supu)
+        db.session.commit()
+        card, = scorecard(c.id, "2026-11").cards
+        trend = dict((m, (misses, fen)) for m, misses, fen in card.trend)
+        assert list(trend) == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+        assert trend["2026-10"] == (1, 1000)  # the waived miss is not counted; one confirmed × 10元
+        assert trend["2026-11"] == (2, 0)  # pending: counted, nothing confirmed yet
+        assert trend["2026-09"] == (0, 0)
+        # Another steward's misses are not in this card.
+        assert scorecard(c.id, "2026-11", steward_id=s.id).cards[0].trend == card.trend
