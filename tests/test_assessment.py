@@ -370,3 +370,20 @@ def test_a4_trend_counts_earlier_months_misses_not_waived_and_confirmed_amount(a
         assert trend["2026-09"] == (0, 0)
         # Another steward's misses are not in this card.
         assert scorecard(c.id, "2026-11", steward_id=s.id).cards[0].trend == card.trend
+
+
+def test_a5_report_breakdown_counts_zero_not_unknown_for_a_kind_only_one_month_had(app, four):
+    """Tickets by kind beside last month's: a kind only last month had is listed with 0 this month,
+    and a kind only this month had shows 0 for last month — never "—" (which reads as 不详)."""
+    from propsvc.assessment.report import month_report
+
+    c, b = four["c"], four["bs"][0]
+    ticket(app, c, b, kind="complaint", serial="TS-1", resolve_due=at(date(2026, 10, 20), 16))
+    ticket(app, c, b, kind="repair", serial="BX-1", resolve_due=at(DAY, 16))
+    with app.app_context():
+        _before, figs = month_report(c.id, "2026-11")
+    kinds = [(f.label, f.show(f.value), f.show(f.before)) for f in figs if f.section == "工单·类型"]
+    assert kinds == [("报修", "1", "0"), ("投诉", "0", "1")]
+    # the section's name still heads one run of rows (rowspan) after 工单总数
+    assert [(f.section, f.span) for f in figs][:3] == [("工单", 1), ("工单·类型", 2), ("工单·类型", 0)]
+    assert sum(f.span for f in figs) == len(figs)

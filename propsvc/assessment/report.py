@@ -97,10 +97,32 @@ def _figures(community_id: int, month: str) -> list[tuple[str, str, object, str]
     return out
 
 
+BREAKDOWNS = ("工单·类型", "工单·类别")  # counts by kind and category: a label absent in a month counted 0 there
+
+
+def _after_section(rows: list, section: str) -> int:
+    """Where a breakdown row goes: after its section's rows, else after the breakdowns before it,
+    else after 工单总数 (the first row)."""
+    for s in reversed(BREAKDOWNS[:BREAKDOWNS.index(section) + 1]):
+        at = max((i for i, r in enumerate(rows) if r[0] == s), default=None)
+        if at is not None:
+            return at + 1
+    return 1
+
+
 def month_report(community_id: int, month: str) -> tuple[str, list[Figure]]:
     before_month = months_back(month, 2)[0]
-    before = {(s, label): v for s, label, v, _f in _figures(community_id, before_month)}
-    figures = [Figure(s, label, v, before.get((s, label)), f) for s, label, v, f in _figures(community_id, month)]
+    rows = _figures(community_id, month)
+    earlier = _figures(community_id, before_month)
+    before = {(s, label): v for s, label, v, _f in earlier}
+    # A breakdown lists the kinds and categories either month had, 0 where one had none (not
+    # "—", which reads as "not known"): last month's 3 投诉 beside this month's none.
+    shown = {(s, label) for s, label, _v, _f in rows}
+    for s, label, _v, f in earlier:
+        if s in BREAKDOWNS and (s, label) not in shown:
+            rows.insert(_after_section(rows, s), (s, label, 0, f))
+            shown.add((s, label))
+    figures = [Figure(s, label, v, before.get((s, label), 0 if s in BREAKDOWNS else None), f) for s, label, v, f in rows]
     for _section, run in groupby(figures, key=lambda f: f.section):  # consecutive rows of one section
         run = list(run)
         run[0].span = len(run)
