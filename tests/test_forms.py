@@ -505,3 +505,52 @@ def test_keys_a_rendered_form_carries_a_signed_key(app, site):
     assert keys[0] != keys[1] and all(len(k) <= idempotency.MAX_LENGTH for k in keys)
     with app.test_request_context():
         assert all(idempotency.is_valid(k) for k in keys)
+
+
+def test_keys_a_refusal_from_a_view_that_committed_gives_its_key_back(tmp_path):
+    """A view that commits on its way to a refusal (a page helper keeping what it drew for the
+    day) must not spend the form's key: the corrected resend with the same key is acted on, not
+    answered as a repeat with nothing saved. A success still spends it."""
+    from flask import request
+    from flask_migrate import upgrade
+
+    from propsvc import create_app
+    from propsvc.core.access import public
+    from propsvc.core.models import Event
+
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'keys.db'}",
+                      "SECRET_KEY": "test-secret", "UPLOAD_FOLDER": str(tmp_path / "uploads"), "PDF_CACHE_DIR": ""})
+
+    @app.post("/_test/commit-then-answer")
+    @public
+    def commit_then_answer():
+        db.session.add(Event(action="test.drawn", object_type="test"))  # kept whatever the answer
+        db.session.commit()
+        if request.form.get("amount") != "5":
+            return "金额须为正数", 422
+        db.session.add(Event(action="test.saved", object_type="test"))
+        db.session.commit()
+        return "ok", 200
+
+    with app.app_context():
+        upgrade()
+    client = app.test_client()
+    key = form_key(app, "commit-then-refuse")
+
+    def send(amount):
+        return client.post("/_test/commit-then-answer", data={"amount": amount, "client_key": key,
+                                                             "csrf_token": csrf_token(client)})
+
+    def actions():
+        with app.app_context():
+            return [e.action for e in db.session.scalars(select(Event).where(Event.object_type == "test"))]
+
+    assert send("-5").status_code == 422
+    with app.app_context():
+        assert db.session.get(idempotency.SubmissionKey, key) is None  # given back
+    assert send("5").status_code == 200  # the corrected resend, same key: acted on
+    assert actions() == ["test.drawn", "test.drawn", "test.saved"]
+    assert send("5").status_code == 303  # a success spent it: a repeat does nothing
+    assert actions() == ["test.drawn", "test.drawn", "test.saved"]
+    with app.app_context():
+        db.engine.dispose()

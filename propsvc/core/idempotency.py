@@ -12,6 +12,11 @@ and its key stays usable; a view that starts its transaction afresh (a rollback 
 has the key claimed again at its commit. A repeat of a spent key does not reach the view: it is
 answered with the route's `on_repeat` URL (e.g. the ticket the first request created) or, by
 default, back on the page it came from with a notice (htmx: 204, the first answer stays).
+
+A refusal never spends the key, even from a view that commits on its way to the refusal (e.g. a
+page helper that keeps something drawn for the day): when a request whose commit spent its key
+is answered 4xx, the key is given back (release_refused). The phone's corrected resend of the
+same form is then saved, not answered as a repeat with nothing saved.
 """
 import secrets
 from datetime import datetime
@@ -20,7 +25,7 @@ from flask import current_app, flash, g, has_request_context, redirect, request,
 from itsdangerous import BadSignature, Signer
 from markupsafe import Markup, escape
 from sqlalchemy import String, event, inspect
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import BadRequest, Conflict
 
@@ -182,8 +187,24 @@ def _after_commit(session):
         g.form_key_spent = True
 
 
+def release_refused(response):
+    """after_request: a 4xx answer to a request that committed gives its key back (the form
+    was refused: its resend must be able to act). What the view committed stays."""
+    if g.get("form_key_spent") and 400 <= response.status_code < 500:
+        try:
+            db.session.rollback()
+            db.session.execute(SubmissionKey.__table__.delete().where(SubmissionKey.key == g.form_key))
+            db.session.commit()  # _before_commit claims nothing: the key is marked spent
+            g.form_key_spent = False
+        except SQLAlchemyError:  # the refusal still answers; its resend is then seen as a repeat
+            db.session.rollback()
+            current_app.logger.warning("could not give back the form key of a refused request", exc_info=True)
+    return response
+
+
 def init_app(app) -> None:
     app.before_request(require_key)
+    app.after_request(release_refused)
     app.jinja_env.globals["form_key"] = form_key
 
     @app.errorhandler(RepeatedSubmission)
