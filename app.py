@@ -1,7 +1,5 @@
 """Entry point: `flask --app app run` or `gunicorn app:app`."""
-import gc
-
-from propsvc import create_app
+from propsvc import create_app, settle_heap
 from propsvc.documents.pdf import start_pdf_warmup
 
 app = create_app()
@@ -13,5 +11,5 @@ start_pdf_warmup(app)
 # out of the cyclic garbage collector's full passes. A PDF render leaves thousands of cyclic
 # layout objects; without this, every few renders a full collection walks the whole heap and
 # that request takes ~200 ms longer (bench/pdf.py's p95). Under gunicorn's fork it also keeps
-# the shared pages shared.
-gc.freeze()
+# the shared pages shared. The young generation is collected less often (settle_heap).
+settle_heap()

@@ -40,7 +40,6 @@ render_pdf("tickets/workorder_pdf.html", page_size="A5", **context) renders the 
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import io
 import logging
@@ -52,7 +51,6 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Mapping
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -582,42 +580,12 @@ def _layout(html: str, faces: tuple, max_pages: int | None = None) -> bytes:
     """Lay the document out with this thread's fonts and parsed styles and write the PDF."""
     config, font_css = _font_setup()
     html, sheets = _lift_styles(html, config)
-    with _fewer_collections():
-        document = HTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
-            stylesheets=[font_css, *_rare_sheets(list(faces), config), *sheets], font_config=config)
-        if max_pages is not None and len(document.pages) > max_pages:
-            raise DocumentTooLong(len(document.pages), max_pages)
-        return document.write_pdf()
+    document = HTML(string=html, base_url=_base_url(), url_fetcher=safe_fetcher, media_type="print").render(
+        stylesheets=[font_css, *_rare_sheets(list(faces), config), *sheets], font_config=config)
+    if max_pages is not None and len(document.pages) > max_pages:
+        raise DocumentTooLong(len(document.pages), max_pages)
+    return document.write_pdf()
 
-
-LAYOUT_GC_THRESHOLD = 100_000  # allocations between young-generation collections while a document is laid out
-_gc_lock = threading.Lock()
-_gc_layouts = 0  # documents being laid out now (threads)
-_gc_saved: tuple[int, int, int] | None = None
-
-
-@contextmanager
-def _fewer_collections():
-    """Collect young garbage less often while a document is laid out. A layout allocates
-    some 10^5 objects (boxes, styles, glyph runs) that mostly live until the PDF is written:
-    at Python's default (a collection every 700 allocations) the collector walked them again
-    and again, ~10 % of a render (bench/pdf.py, interleaved: the five slowest kinds 309 → 278 ms
-    in sum). Nothing is leaked: the garbage is collected at the next collection. The threshold
-    is process-wide, so it is raised by the first layout and restored by the last one to end
-    (threads lay out side by side)."""
-    global _gc_layouts, _gc_saved
-    with _gc_lock:
-        if _gc_layouts == 0:
-            _gc_saved = gc.get_threshold()
-            gc.set_threshold(max(LAYOUT_GC_THRESHOLD, _gc_saved[0]), *_gc_saved[1:])
-        _gc_layouts += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_layouts -= 1
-            if _gc_layouts == 0 and _gc_saved is not None:
-                gc.set_threshold(*_gc_saved)
 
 
 def _renderer_identity() -> str:
@@ -648,7 +616,7 @@ def warm_pdf(app=None) -> float:
     and one tiny document rendered (PDF cache off). Returns the seconds it took (~0.5 s).
     Call it where documents will be rendered: a worker's request thread (gunicorn.conf.py's
     post_worker_init), or start_pdf_warmup's background thread for the process-wide part.
-    Ends by freezing the warmed heap (_settle_heap). Never raises: a failure is logged and the
+    Ends with propsvc.settle_heap() (the warmed heap frozen). Never raises: a failure is logged and the
     first request pays."""
     import time
 
@@ -664,18 +632,12 @@ def warm_pdf(app=None) -> float:
             _layout(*_with_rare_faces(render_template(WARM_TEMPLATE, **_print_args("A6"))))
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
         log.warning("PDF warm-up failed", exc_info=True)
-    _settle_heap()
+    from .. import settle_heap
+
+    settle_heap()  # what it loaded lives as long as the worker: out of the collector's walks
     return time.perf_counter() - started
 
 
-def _settle_heap() -> None:
-    """Collect once and freeze what the worker holds now (modules, templates, fonts, parsed
-    styles) out of the collector's sight, as app.py does after loading the app. Without it the
-    first full collection after the warm-up walked all of it, ~60 ms, and landed in the first or
-    second document a worker printed (the assessment report: 70 ms, then 128 ms; frozen: 74,
-    then 62). Only what is alive now is frozen; later garbage is collected as usual."""
-    gc.collect()
-    gc.freeze()
 
 
 def _warm_styles(app, names: list[str], config: FontConfiguration) -> None:
