@@ -11,5 +11,5 @@ start_pdf_warmup(app)
 # out of the cyclic garbage collector's full passes. A PDF render leaves thousands of cyclic
 # layout objects; without this, every few renders a full collection walks the whole heap and
 # that request takes ~200 ms longer (bench/pdf.py's p95). Under gunicorn's fork it also keeps
-# the shared pages shared. The young generation is collected less often (settle_heap).
+# the shared pages shared.
 settle_heap()

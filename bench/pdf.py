@@ -47,8 +47,8 @@ per document (a real render, never a reprint); PDF <= 60 KB.
 The warm p95 is mostly the garbage collector: a full (generation 2) collection over the
 whole process heap every ~18 renders adds ~80 ms to that one request. gc.freeze() after the
 app has started (e.g. in gunicorn's post_fork) removes most of it; propsvc.settle_heap (app.py,
-and warm_pdf once the fonts are loaded) also collects the young generation every 100,000
-allocations instead of 700. The bench does what the measured checkout's app.py does (settle).
+and warm_pdf once the fonts are loaded) collects once and freezes. The bench does what the
+measured checkout's app.py does (settle).
 """
 import argparse
 import gc
@@ -284,7 +284,7 @@ def build(tmp: Path):
 
 def settle() -> None:
     """What the measured checkout's app.py does once the app is loaded: propsvc.settle_heap
-    (collect, freeze, young generation collected less often), or gc.freeze() where it has none."""
+    (collect, freeze), or gc.freeze() where it has none."""
     try:
         from propsvc import settle_heap
     except ImportError:
@@ -565,26 +565,42 @@ def print_table(runs: list[tuple[str, list[dict]]], args) -> list[str]:
     return flags
 
 
+POOLED = ("fresh", "fresh_warm", "cold", "warm", "only", "reprint")  # samples pooled across rounds
+
+
 def compare(args) -> int:
-    """Measure `args.compare` (a git revision, from a temporary worktree) and this checkout, one
-    after the other in this one run, each in its own process; print both."""
+    """Measure `args.compare` (a git revision, from a temporary worktree) and this checkout in
+    this one run, each in its own processes; print both. With --rounds K the two are measured
+    K times each, alternating (A B, B A, A B, …), and each figure is taken over the samples of
+    all rounds: this host's speed drifts by tens of percent over minutes, and two long runs one
+    after the other measured the drift as much as the change."""
     tmp = Path(tempfile.mkdtemp(prefix="propsvc-bench-rev-"))
     tree = tmp / "tree"
     subprocess.run(["git", "-C", str(HERE), "worktree", "add", "--detach", str(tree), args.compare], check=True,
                    capture_output=True)
-    runs = []
+    pooled: dict[str, dict[str, dict]] = {}
+    order = [(args.compare[:10], tree), ("this", HERE)]
     try:
-        for label, root in ((args.compare[:10], tree), ("this", HERE)):
-            out = tmp / f"{label}.json"
-            cmd = [sys.executable, str(HERE / "bench" / "pdf.py"), "--root", str(root), "--json", str(out),
-                   "-n", str(args.n), "--threads", str(args.threads), "--fresh", str(args.fresh)]
-            if args.only:
-                cmd += ["--only", args.only]
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-            runs.append((label, json.loads(out.read_text())))
+        for round_no in range(args.rounds):
+            for label, root in (order if round_no % 2 == 0 else order[::-1]):
+                out = tmp / f"{label}-{round_no}.json"
+                cmd = [sys.executable, str(HERE / "bench" / "pdf.py"), "--root", str(root), "--json", str(out),
+                       "-n", str(args.n), "--threads", str(args.threads), "--fresh", str(args.fresh)]
+                if args.only:
+                    cmd += ["--only", args.only]
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+                rows = pooled.setdefault(label, {})
+                for r in json.loads(out.read_text()):
+                    kept = rows.setdefault(r["name"], r)
+                    if kept is not r:
+                        for key in POOLED:
+                            kept[key] = kept[key] + r[key]
     finally:
         subprocess.run(["git", "-C", str(HERE), "worktree", "remove", "--force", str(tree)], capture_output=True)
         shutil.rmtree(tmp, ignore_errors=True)
+    if args.rounds > 1:
+        args.n, args.fresh = args.n * args.rounds, args.fresh * args.rounds  # what the table's title says
+    runs = [(label, list(pooled.get(label, {}).values())) for label, _root in order]
     flags = print_table(runs, args)
     print("!! " + "; ".join(flags) if flags else "within targets")
     return 1 if flags else 0
@@ -601,6 +617,8 @@ def main() -> int:
     ap.add_argument("--root", help="measure this checkout instead of the one bench/pdf.py is in")
     ap.add_argument("--json", help="write the figures to this file (used by --compare)")
     ap.add_argument("--compare", metavar="REV", help="also measure git revision REV (a temporary worktree), same run")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="with --compare: measure both K times, alternating, and pool the samples (default 1)")
     args = ap.parse_args()
     if args.compare:
         return compare(args)

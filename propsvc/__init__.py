@@ -10,25 +10,17 @@ from .extensions import compress, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Allocations between two young-generation collections in a serving process (Python's default:
-# 700). A printed document allocates some 10^5 layout objects (boxes, styles, glyph runs) that
-# mostly live until its PDF is written; at 700 the collector walked them again and again.
-# Measured in one process, interleaved (bench/pdf.py's documents, warm): six kinds in sum
-# 411 → 348 ms; 20,000 gave 394, 50,000 383.
-YOUNG_GC_THRESHOLD = 100_000
-
-
 def settle_heap() -> None:
     """Once what a process keeps for its lifetime is loaded (the app: app.py; the fonts, templates
-    and styles: documents.pdf.warm_pdf): collect once, freeze the survivors out of the
-    collector's sight, and collect the young generation less often. Without the freeze, every
-    full collection walked the whole loaded heap (~60 ms: the first full one after the PDF
-    warm-up landed in a worker's first or second document; the assessment report printed in
-    70 ms, then 128 ms; frozen: 74, then 62). Later garbage is collected as usual; under
-    gunicorn's fork the frozen pages also stay shared."""
+    and styles: documents.pdf.warm_pdf): collect once and freeze the survivors out of the
+    collector's sight. Without it every full collection walked the whole loaded heap: the first
+    one after the PDF warm-up landed in a worker's first or second document (~60 ms: the
+    assessment report printed in 70 ms, then 128 ms; frozen: 74, then 62). Later garbage is
+    collected as usual; under gunicorn's fork the frozen pages also stay shared. (Collecting the
+    young generation less often was tried too: it moved the pauses onto other documents and
+    saved nothing in total, so Python's defaults stay.)"""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def create_app(config: dict | None = None) -> Flask:
