@@ -1,5 +1,6 @@
 """Entry point: `flask --app app run` or `gunicorn app:app`."""
-from propsvc import create_app, settle_heap
+from propsvc import create_app
+from propsvc.core.heap import settle_heap
 from propsvc.documents.pdf import start_pdf_warmup
 
 app = create_app()

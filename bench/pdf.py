@@ -46,9 +46,9 @@ per document (a real render, never a reprint); PDF <= 60 KB.
 
 The warm p95 is mostly the garbage collector: a full (generation 2) collection over the
 whole process heap every ~18 renders adds ~80 ms to that one request. gc.freeze() after the
-app has started (e.g. in gunicorn's post_fork) removes most of it; propsvc.settle_heap (app.py,
-and warm_pdf once the fonts are loaded) collects once and freezes. The bench does what the
-measured checkout's app.py does (settle).
+app has started (e.g. in gunicorn's post_fork) removes most of it; propsvc.core.heap.settle_heap
+(app.py, and warm_pdf once the fonts are loaded) collects once and freezes. The bench does what
+the measured checkout's app.py does (settle).
 """
 import argparse
 import gc
@@ -283,10 +283,10 @@ def build(tmp: Path):
 
 
 def settle() -> None:
-    """What the measured checkout's app.py does once the app is loaded: propsvc.settle_heap
-    (collect, freeze), or gc.freeze() where it has none."""
+    """What the measured checkout's app.py does once the app is loaded: settle_heap of
+    propsvc.core.heap (collect, freeze), or gc.freeze() where it has none."""
     try:
-        from propsvc import settle_heap
+        from propsvc.core.heap import settle_heap
     except ImportError:
         gc.freeze()
         return
@@ -518,10 +518,15 @@ def measure(args) -> list[dict]:
             except AssertionError as exc:  # an older checkout may fail a kind (976da49: a single 催缴通知单)
                 print(f"{item[0]}: not measured, this checkout answers {exc.args[0][1]} for {item[1]}")
         items = kept
+        ref = [host_reference()]
         for row in results:
             row["fresh"] = [fresh_first(tmp, row["url"], False) for _ in range(args.fresh)]
             row["fresh_warm"] = [fresh_first(tmp, row["url"], True) for _ in range(args.fresh)]
+        ref.append(host_reference())
         interleaved(app, client, results, items, args)
+        ref.append(host_reference())
+        for row in results:
+            row["ref"] = ref
         for row in results:
             describe(row, args)
         with app.app_context():
@@ -529,6 +534,20 @@ def measure(args) -> list[dict]:
     for row in results:
         row["kb"] = len(row.pop("pdf")) / 1024
     return results
+
+
+def host_reference() -> float:
+    """Seconds of a fixed pure-Python workload (dict updates, the kind of work a layout does),
+    best of five: the host's speed at that moment. Printed beside the figures: this VM's speed
+    drifts by tens of percent over minutes, so a figure is read against its run's reference."""
+    best = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        counts: dict[int, int] = {}
+        for i in range(100_000):
+            counts[i % 997] = counts.get(i % 997, 0) + i
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def _med(values) -> float | None:
@@ -541,6 +560,9 @@ def print_table(runs: list[tuple[str, list[dict]]], args) -> list[str]:
     ms = lambda s: "—".rjust(8) if s is None else f"{s * 1000:5.0f} ms"  # noqa: E731
     print(f"PDF bench · first render: median of {args.fresh} fresh processes (cold: nothing warmed; warmed: "
           f"after warm_pdf) · warm: median/p95 of {args.n} renders, PDF cache off · reprint: cache on")
+    refs = [(label, _med(rows[0].get("ref", [])) if rows else None) for label, rows in runs]
+    print("host reference (host_reference: a fixed Python loop, median of the run's samples; lower is faster): "
+          + " · ".join(f"{label} {'—' if v is None else f'{v * 1000:.1f} ms'}" for label, v in refs))
     print(f"{'document':<21} {'run':<10} {'size':>8} {'pages':>5} {'first cold':>10} {'first warmed':>12} "
           f"{'thread-cold':>11} {'warm median':>11} {'warm p95':>8} {'reprint':>8}")
     names = list(dict.fromkeys(r["name"] for _, rows in runs for r in rows))
@@ -565,7 +587,7 @@ def print_table(runs: list[tuple[str, list[dict]]], args) -> list[str]:
     return flags
 
 
-POOLED = ("fresh", "fresh_warm", "cold", "warm", "only", "reprint")  # samples pooled across rounds
+POOLED = ("fresh", "fresh_warm", "cold", "warm", "only", "reprint", "ref")  # samples pooled across rounds
 
 
 def compare(args) -> int:

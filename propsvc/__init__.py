@@ -1,5 +1,4 @@
 """propsvc: customer service for a residential property office."""
-import gc
 from pathlib import Path
 
 from flask import Flask, g, request, session
@@ -9,18 +8,6 @@ from .config import load_config
 from .extensions import compress, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-
-def settle_heap() -> None:
-    """Once what a process keeps for its lifetime is loaded (the app: app.py; the fonts, templates
-    and styles: documents.pdf.warm_pdf): collect once and freeze the survivors out of the
-    collector's sight. Without it every full collection walked the whole loaded heap: the first
-    one after the PDF warm-up landed in a worker's first or second document (~60 ms: the
-    assessment report printed in 70 ms, then 128 ms; frozen: 74, then 62). Later garbage is
-    collected as usual; under gunicorn's fork the frozen pages also stay shared. (Collecting the
-    young generation less often was tried too: it moved the pauses onto other documents and
-    saved nothing in total, so Python's defaults stay.)"""
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(config: dict | None = None) -> Flask:

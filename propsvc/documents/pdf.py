@@ -63,6 +63,7 @@ from weasyprint import CSS, HTML  # public API only: any WeasyPrint the pin allo
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from ..core.heap import settle_heap
 from ..core.web import STATIC_ROOT
 from . import cache as pdf_cache
 
@@ -587,7 +588,6 @@ def _layout(html: str, faces: tuple, max_pages: int | None = None) -> bytes:
     return document.write_pdf()
 
 
-
 def _renderer_identity() -> str:
     """What besides the HTML decides how a document prints: the font files (a rare-character
     face's name in the HTML is a digest of its source font and characters)."""
@@ -616,8 +616,8 @@ def warm_pdf(app=None) -> float:
     and one tiny document rendered (PDF cache off). Returns the seconds it took (~0.5 s).
     Call it where documents will be rendered: a worker's request thread (gunicorn.conf.py's
     post_worker_init), or start_pdf_warmup's background thread for the process-wide part.
-    Ends with propsvc.settle_heap() (the warmed heap frozen). Never raises: a failure is logged and the
-    first request pays."""
+    Ends with core.heap.settle_heap() (the warmed heap frozen). Never raises: a failure is
+    logged and the first request pays."""
     import time
 
     started = time.perf_counter()
@@ -632,12 +632,8 @@ def warm_pdf(app=None) -> float:
             _layout(*_with_rare_faces(render_template(WARM_TEMPLATE, **_print_args("A6"))))
     except Exception:  # noqa: BLE001 - warming is an optimisation, never a reason not to start
         log.warning("PDF warm-up failed", exc_info=True)
-    from .. import settle_heap
-
     settle_heap()  # what it loaded lives as long as the worker: out of the collector's walks
     return time.perf_counter() - started
-
-
 
 
 def _warm_styles(app, names: list[str], config: FontConfiguration) -> None:
