@@ -17,7 +17,10 @@ from ..tickets.models import Kind, Ticket
 from ..tickets.stats import Filters, analyse
 from .models import AssessmentResult, Decision, Status
 from .scorecard import months_back, yuan
-from .services import _next_month
+from .services import _next_month, deducted_fen
+
+
+KIND_SECTION, CATEGORY_SECTION = "工单·类型", "工单·类别"  # tickets counted by kind, by category
 
 
 @dataclass
@@ -58,8 +61,8 @@ def _figures(community_id: int, month: str) -> list[tuple[str, str, object, str]
     lo, hi = day_bounds(first)[0], day_bounds(last)[1]
     a = analyse(community_id, Filters(start=first, end=last), now=hi)
     out = [("工单", "工单总数", a.total, "")]
-    out += [("工单·类型", b.label, b.count, "") for b in a.by_kind]
-    out += [("工单·类别", b.label, b.count, "") for b in a.by_category[:8]]
+    out += [(KIND_SECTION, b.label, b.count, "") for b in a.by_kind]
+    out += [(CATEGORY_SECTION, b.label, b.count, "") for b in a.by_category[:8]]
     rows = db.session.execute(select(Ticket.created_at, Ticket.responded_at, Ticket.resolved_at, Ticket.reopen_count)
                               .where(Ticket.community_id == community_id, Ticket.created_at >= lo,
                                      Ticket.created_at < hi)).all()
@@ -93,11 +96,11 @@ def _figures(community_id: int, month: str) -> list[tuple[str, str, object, str]
     out += [("考核", "达标率", (sum(1 for r in measured if r.status == Status.MET) / len(measured)) if measured else None, "pct"),
             ("考核", "未达标项", sum(1 for r in measured if r.status == Status.MISSED), ""),
             ("考核", "免除项", sum(1 for r in res if r.decision == Decision.WAIVED), ""),
-            ("考核", "确认考核金额", sum(r.amount_fen for r in res if r.decision == Decision.CONFIRMED), "yuan")]
+            ("考核", "确认考核金额", sum(deducted_fen(r) for r in res), "yuan")]
     return out
 
 
-BREAKDOWNS = ("工单·类型", "工单·类别")  # counts by kind and category: a label absent in a month counted 0 there
+BREAKDOWNS = (KIND_SECTION, CATEGORY_SECTION)  # counts by kind and category: a label absent in a month counted 0 there
 
 
 def _after_section(rows: list, section: str) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..extensions import db
 from .models import AssessmentResult, AssessmentStandard, Decision, Status
-from .services import _next_month, month_closed, month_results
+from .services import _next_month, counts_as_miss, deducted_fen, month_closed, month_results
 from .standards import standards_of
 
 TREND_MONTHS = 6
@@ -102,14 +102,13 @@ def scorecard(community_id: int, month: str, steward_id: int | None = None) -> S
         else:
             card.misses.append(r)
             card.pending += r.decision == Decision.PENDING
-            if r.decision == Decision.CONFIRMED:
-                card.confirmed_fen += r.amount_fen
+            card.confirmed_fen += deducted_fen(r)
     trend_months = months_back(month, TREND_MONTHS)
     earlier = _earlier_months(community_id, trend_months[:-1], list(cards))
     for card in cards.values():
         for m in trend_months:
             if m == month:
-                misses = sum(1 for r in card.misses if r.decision != Decision.WAIVED)
+                misses = sum(1 for r in card.misses if counts_as_miss(r))
                 card.trend.append((m, misses, card.confirmed_fen))
             else:
                 card.trend.append((m, *earlier.get((card.steward.id, m), (0, 0))))
@@ -129,11 +128,10 @@ def _earlier_months(community_id: int, months: list[str], steward_ids: list[int]
                AssessmentResult.day >= date.fromisoformat(months[0] + "-01"),
                AssessmentResult.day < _next_month(months[-1])))
     out: dict[tuple[int, str], tuple[int, int]] = {}
-    for steward_id, day, status, decision, amount_fen in rows:
-        key = (steward_id, f"{day:%Y-%m}")
+    for r in rows:
+        key = (r.steward_id, f"{r.day:%Y-%m}")
         misses, fen = out.get(key, (0, 0))
-        out[key] = (misses + (status == Status.MISSED and decision != Decision.WAIVED),
-                    fen + (amount_fen if decision == Decision.CONFIRMED else 0))
+        out[key] = (misses + counts_as_miss(r), fen + deducted_fen(r))
     return out
 
 

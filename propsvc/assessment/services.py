@@ -194,16 +194,25 @@ def month_results(community_id: int, month: str, steward_id: int | None = None) 
     return list(db.session.scalars(stmt.order_by(AssessmentResult.day, AssessmentResult.id)))
 
 
+def counts_as_miss(r) -> bool:
+    """[A3] A miss that counts against the steward: missed and not waived (pending counts). `r`:
+    a result or a row with its status and decision."""
+    return r.status == Status.MISSED and r.decision != Decision.WAIVED
+
+
+def deducted_fen(r) -> int:
+    """[A3] What a result costs: its amount once confirmed; waived and pending cost nothing."""
+    return r.amount_fen if r.decision == Decision.CONFIRMED else 0
+
+
 def month_total_fen(community_id: int, month: str, steward_id: int | None = None) -> int:
     """The month's deduction: the sum of confirmed misses (waived and pending cost nothing)."""
-    return sum(r.amount_fen for r in month_results(community_id, month, steward_id)
-               if r.decision == Decision.CONFIRMED)
+    return sum(deducted_fen(r) for r in month_results(community_id, month, steward_id))
 
 
 def steward_today_lines(user, community_id: int, day: date) -> list:
     """core.hooks.STEWARD_ASSESSMENT: 本月 n 项未达标 on the steward's 今日 [A3]."""
-    n = sum(1 for r in month_results(community_id, month_of(day), user.id)
-            if r.status == Status.MISSED and r.decision != Decision.WAIVED)
+    n = sum(1 for r in month_results(community_id, month_of(day), user.id) if counts_as_miss(r))
     if not n:
         return []
     from flask import has_request_context, url_for

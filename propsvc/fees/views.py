@@ -322,7 +322,8 @@ def _contact_repeat(key):
 
 def _round_page(form, status=200, error=None, error_unit=None):
     """今日催费: the steward's round of today with its progress. Commits nothing: a refused
-    contact must leave its one-time key usable for the corrected resend (core.idempotency)."""
+    contact writes nothing (its one-time key stays usable for the corrected resend; and
+    core.idempotency gives a refused request's key back in any case)."""
     day = site_today()
     lines = services.round_lines(current_user, g.community.id, day)
     return render_page("fees/round.html", block="content", status=status, lines=lines,
