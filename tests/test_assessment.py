@@ -387,3 +387,20 @@ def test_a5_report_breakdown_counts_zero_not_unknown_for_a_kind_only_one_month_h
     # the section's name still heads one run of rows (rowspan) after 工单总数
     assert [(f.section, f.span) for f in figs][:3] == [("工单", 1), ("工单·类型", 2), ("工单·类型", 0)]
     assert sum(f.span for f in figs) == len(figs)
+    # printed as one row of the section (its first figure's parts), on the page and in the PDF
+    import re
+
+    import time_machine
+    from conftest import client_for
+    from test_pdf_fonts import pdf_text
+
+    assert [p.label for p in figs[1].parts] == ["报修", "投诉"] and figs[2].folded and not figs[1].folded
+    with time_machine.travel(NOW, tick=True):
+        lead = client_for(app, four["sup"])
+        html = lead.get("/assessment/report?month=2026-11").get_data(as_text=True)
+        pdf = lead.get("/assessment/report.pdf?month=2026-11").data
+    row = re.search(r"<tr><th>工单·类型</th><td colspan=\"3\">(.*?)</td></tr>", html).group(1)
+    assert re.sub("<[^>]+>", "", row) == "报修 1（上月 0）　投诉 0（上月 1）"
+    assert html.count("工单·类型") == 1
+    text = " ".join(pdf_text(pdf).split())
+    assert "报修 1（上月 0） 投诉 0（上月 1）" in text
