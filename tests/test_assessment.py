@@ -296,6 +296,16 @@ def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
             assert html.count(f'rowspan="{by[("考核", "达标率")].span}">考核</th>') == 1
         pdf = lead.get("/assessment/report.pdf?month=2026-11")
         assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+        # printed a section a row, its figures as lines: each value on its label's line
+        import re
+        import subprocess
+
+        lines = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.data, capture_output=True,
+                               check=True).stdout.decode().splitlines()
+        for f in figs:
+            if not f.parts and not f.folded:
+                line = next(x for x in lines if f" {f.label} " in f" {x} ")
+                assert re.search(rf"{re.escape(f.show(f.value))}\s+{re.escape(f.show(f.before))}$", line.strip()), line
         rows = list(load_workbook(io.BytesIO(lead.get("/assessment/report.xlsx?month=2026-11").data)).active.iter_rows(values_only=True))
         assert rows[1] == ("类别", "指标", "2026-11", "2026-10")
         assert client_for(app, s).get("/assessment/report").status_code == 403
