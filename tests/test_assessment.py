@@ -414,3 +414,67 @@ def test_a5_report_breakdown_counts_zero_not_unknown_for_a_kind_only_one_month_h
     assert html.count("工单·类型") == 1
     text = " ".join(pdf_text(pdf).split())
     assert "报修 1（上月 0） 投诉 0（上月 1）" in text
+
+
+def test_a5_report_counts_renovations_slips_and_rectifications_by_their_own_dates(app, four, make):
+    """The report's counts of other areas (core.hooks.MONTH_FIGURES) and of rectifications, each
+    by its own date: a renovation under way in the month (approved or finished, its dates over the
+    month), finished in it; extensions asked and approved; slips applied for and released; patrol
+    rectifications opened, closed, and still open at the month's end. Neighbouring months' rows
+    and another community's are not counted."""
+    from propsvc.assessment.report import month_report
+    from propsvc.renovation.models import Extension, Renovation
+    from propsvc.slips.models import ReleaseSlip
+
+    c, b = four["c"], four["bs"][0]
+    other = make.community("西山小区")
+    ob = make.building(other, "9")
+    u, ou = make.unit(b), make.unit(ob)
+    nov, oct_ = date(2026, 11, 10), date(2026, 10, 10)
+    with app.app_context():
+        def reno(community_id, unit_id, state, starts, ends):
+            r = Renovation(community_id=community_id, unit_id=unit_id, applicant_name="王", applicant_role="owner",
+                           lead_name="李", lead_phone="13800000000", scope="刷墙", starts_on=starts, ends_on=ends,
+                           state=state)
+            db.session.add(r)
+            db.session.flush()
+            return r
+
+        r1 = reno(c.id, u.id, "approved", date(2026, 10, 1), date(2026, 12, 31))   # under way in Nov
+        reno(c.id, u.id, "finished", date(2026, 9, 1), date(2026, 11, 20))         # under way, finished in Nov
+        reno(c.id, u.id, "finished", date(2026, 8, 1), date(2026, 10, 20))         # finished in Oct
+        reno(c.id, u.id, "applied", date(2026, 11, 1), date(2026, 12, 1))          # not approved
+        reno(other.id, ou.id, "approved", date(2026, 11, 1), date(2026, 12, 1))    # another community
+        for when, state in ((at(nov, 9), "requested"), (at(nov, 10), "approved"), (at(oct_, 9), "approved")):
+            db.session.add(Extension(renovation_id=r1.id, requested_by="王", requester_role="owner", reason="工期",
+                                     new_end=date(2027, 1, 31), state=state, created_at=when))
+
+        def slip(community_id, unit_id, created, released=None):
+            db.session.add(ReleaseSlip(community_id=community_id, unit_id=unit_id, applicant_role="owner",
+                                       applicant_name="王", carrier_name="张", carrier_id_number="110101199003071233",
+                                       carrier_phone="13800000000", moving_on=created.date(), created_at=created,
+                                       released_at=released))
+
+        slip(c.id, u.id, at(nov, 9), at(nov, 15))
+        slip(c.id, u.id, at(nov, 11))
+        slip(c.id, u.id, at(oct_, 9), at(nov, 8))  # applied in Oct, released in Nov
+        slip(other.id, ou.id, at(nov, 9), at(nov, 10))
+        db.session.commit()
+    for serial, created, closed in (("ZG-1", at(nov, 9), at(nov, 12)), ("ZG-2", at(nov, 9), None),
+                                    ("ZG-3", at(oct_, 9), at(nov, 9)), ("ZG-4", at(oct_, 9), at(date(2026, 12, 2), 9)),
+                                    ("ZG-5", at(oct_, 9), at(oct_, 12))):
+        tid = ticket(app, c, b, kind="patrol", serial=serial, resolve_due=created + timedelta(days=1))
+        with app.app_context():
+            t = db.session.get(Ticket, tid)
+            t.created_at, t.closed_at = created, closed
+            db.session.commit()
+    with app.app_context():
+        _before, figs = month_report(c.id, "2026-11")
+    got = {(f.section, f.label): (f.value, f.before) for f in figs}
+    assert got[("装修", "在装修户数")] == (2, 3) and got[("装修", "完工户数")] == (1, 1)
+    assert got[("装修", "申请延期")] == (2, 1) and got[("装修", "批准延期")] == (1, 1)
+    assert got[("放行条", "申请")] == (2, 1) and got[("放行条", "已放行")] == (2, 0)
+    # Nov: ZG-1 and ZG-2 opened; ZG-1 and ZG-3 closed; ZG-2 and ZG-4 open on Nov 30
+    # Oct: ZG-3, ZG-4, ZG-5 opened; ZG-5 closed; ZG-3 and ZG-4 open on Oct 31
+    assert got[("巡查", "新增整改")] == (2, 3) and got[("巡查", "整改关闭")] == (2, 1)
+    assert got[("巡查", "月末未关闭整改")] == (2, 2)

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..patrols.models import Patrol
 from ..tickets.models import Kind, Ticket
 from ..tickets.stats import Filters, analyse
-from .models import AssessmentResult, Decision, Status
+from .models import AssessmentResult, AssessmentStandard, Decision, Rule, Status
 from .scorecard import months_back, yuan
 from .services import _next_month, deducted_fen
 
@@ -82,21 +82,20 @@ def _figures(community_id: int, month: str) -> list[tuple[str, str, object, str]
         Patrol.community_id == community_id, Patrol.day >= first, Patrol.day <= last,
         Patrol.finished_at.is_not(None))) or 0
     res = db.session.execute(select(AssessmentResult.status, AssessmentResult.decision, AssessmentResult.amount_fen,
-                                    AssessmentResult.standard_id)
+                                    AssessmentStandard.rule)
+                             .join(AssessmentStandard, AssessmentStandard.id == AssessmentResult.standard_id)
                              .where(AssessmentResult.community_id == community_id, AssessmentResult.day >= first,
                                     AssessmentResult.day <= last)).all()
-    from .models import AssessmentStandard, Rule
-
-    patrol_std = set(db.session.scalars(select(AssessmentStandard.id).where(
-        AssessmentStandard.community_id == community_id, AssessmentStandard.rule == Rule.PATROL_BUILDINGS)))
-    pd = [r for r in res if r.standard_id in patrol_std and r.status != Status.NA]
+    pd = [r for r in res if r.rule == Rule.PATROL_BUILDINGS and r.status != Status.NA]
     out += [("巡查", "完成巡查次数", patrols, ""),
             ("巡查", "巡查达标率（管家·日）", (sum(1 for r in pd if r.status == Status.MET) / len(pd)) if pd else None, "pct"),
             ("巡查", "未达巡查定额（管家·日）", sum(1 for r in pd if r.status == Status.MISSED), "")]
-    rect = select(func.count()).select_from(Ticket).where(Ticket.community_id == community_id, Ticket.kind == Kind.PATROL)
-    out += [("巡查", "新增整改", db.session.scalar(rect.where(Ticket.created_at >= lo, Ticket.created_at < hi)) or 0, ""),
-            ("巡查", "整改关闭", db.session.scalar(rect.where(Ticket.closed_at >= lo, Ticket.closed_at < hi)) or 0, ""),
-            ("巡查", "月末未关闭整改", db.session.scalar(rect.where(Ticket.created_at < hi, (Ticket.closed_at.is_(None)) | (Ticket.closed_at >= hi))) or 0, "")]
+    opened, closed, still_open = db.session.execute(select(  # rectifications: one statement, FILTER (WHERE …)
+        func.count().filter(Ticket.created_at >= lo, Ticket.created_at < hi),
+        func.count().filter(Ticket.closed_at >= lo, Ticket.closed_at < hi),
+        func.count().filter(Ticket.created_at < hi, (Ticket.closed_at.is_(None)) | (Ticket.closed_at >= hi)))
+        .where(Ticket.community_id == community_id, Ticket.kind == Kind.PATROL)).one()
+    out += [("巡查", "新增整改", opened, ""), ("巡查", "整改关闭", closed, ""), ("巡查", "月末未关闭整改", still_open, "")]
     for section, label, value in hooks.joined(hooks.MONTH_FIGURES, community_id, first, last):
         out.append((section, label, value, ""))
     measured = [r for r in res if r.status != Status.NA]

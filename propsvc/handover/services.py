@@ -654,10 +654,10 @@ def month_figures(community_id: int, first: date, last: date) -> list[tuple[str,
     from ..core.timefmt import day_bounds
 
     lo, hi = day_bounds(first)[0], day_bounds(last)[1]
-    cards = select(func.count(HandoverCard.id)).where(HandoverCard.community_id == community_id)
-    handed = db.session.scalar(cards.where(HandoverCard.handed_over_on >= first,
-                                           HandoverCard.handed_over_on <= last)) or 0
-    refused = db.session.scalar(cards.where(HandoverCard.refused_at >= lo, HandoverCard.refused_at < hi)) or 0
+    handed, refused = db.session.execute(select(
+        func.count().filter(HandoverCard.handed_over_on >= first, HandoverCard.handed_over_on <= last),
+        func.count().filter(HandoverCard.refused_at >= lo, HandoverCard.refused_at < hi))
+        .where(HandoverCard.community_id == community_id)).one()
     defects = db.session.scalar(select(func.count(HandoverDefect.id)).where(
         HandoverDefect.community_id == community_id, HandoverDefect.created_at >= lo,
         HandoverDefect.created_at < hi)) or 0

@@ -755,14 +755,14 @@ def month_figures(community_id: int, first: date, last: date) -> list[tuple[str,
 
     lo, hi = day_bounds(first)[0], day_bounds(last)[1]
     running = (RenovationState.APPROVED, RenovationState.FINISHED)
-    base = select(func.count()).select_from(Renovation).where(Renovation.community_id == community_id)
-    active = db.session.scalar(base.where(Renovation.state.in_(running), Renovation.starts_on <= last,
-                                          Renovation.ends_on >= first)) or 0
-    finished = db.session.scalar(base.where(Renovation.state == RenovationState.FINISHED,
-                                            Renovation.ends_on >= first, Renovation.ends_on <= last)) or 0
-    ext = select(func.count()).select_from(Extension).join(Renovation, Renovation.id == Extension.renovation_id).where(
-        Renovation.community_id == community_id, Extension.created_at >= lo, Extension.created_at < hi)
-    asked = db.session.scalar(ext) or 0
-    approved = db.session.scalar(ext.where(Extension.state == ExtensionState.APPROVED)) or 0
+    active, finished = db.session.execute(select(  # one statement a table: counts FILTER (WHERE …)
+        func.count().filter(Renovation.state.in_(running), Renovation.starts_on <= last, Renovation.ends_on >= first),
+        func.count().filter(Renovation.state == RenovationState.FINISHED, Renovation.ends_on >= first,
+                            Renovation.ends_on <= last))
+        .where(Renovation.community_id == community_id)).one()
+    asked, approved = db.session.execute(select(
+        func.count(), func.count().filter(Extension.state == ExtensionState.APPROVED))
+        .select_from(Extension).join(Renovation, Renovation.id == Extension.renovation_id)
+        .where(Renovation.community_id == community_id, Extension.created_at >= lo, Extension.created_at < hi)).one()
     return [("装修", "在装修户数", active), ("装修", "完工户数", finished), ("装修", "申请延期", asked),
             ("装修", "批准延期", approved)]

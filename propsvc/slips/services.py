@@ -647,7 +647,8 @@ def month_figures(community_id: int, first: date, last: date) -> list[tuple[str,
     from ..core.timefmt import day_bounds
 
     lo, hi = day_bounds(first)[0], day_bounds(last)[1]
-    base = select(func.count()).select_from(ReleaseSlip).where(ReleaseSlip.community_id == community_id)
-    applied = db.session.scalar(base.where(ReleaseSlip.created_at >= lo, ReleaseSlip.created_at < hi)) or 0
-    released = db.session.scalar(base.where(ReleaseSlip.released_at >= lo, ReleaseSlip.released_at < hi)) or 0
+    applied, released = db.session.execute(select(
+        func.count().filter(ReleaseSlip.created_at >= lo, ReleaseSlip.created_at < hi),
+        func.count().filter(ReleaseSlip.released_at >= lo, ReleaseSlip.released_at < hi))
+        .where(ReleaseSlip.community_id == community_id)).one()
     return [("放行条", "申请", applied), ("放行条", "已放行", released)]
