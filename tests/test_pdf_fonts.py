@@ -145,3 +145,28 @@ def test_app_entry_point_settles_the_heap(monkeypatch, tmp_path):
     importlib.import_module("app")
     sys.modules.pop("app", None)
     assert gc.get_freeze_count() > 0
+
+
+def test_after_the_warm_up_no_print_parses_its_styles_again(app, site, no_cache, monkeypatch):
+    """Item 7: warm_pdf parses every print template's styles into the thread's cache. With a
+    template's styles parsed once per page size the cache (64 sheets) overflowed at 26 templates
+    × 4 sizes and was emptied during the warm-up (17 sheets were left), and the monthly report's
+    template failed to render without data (`month[5:]|int`), so a worker's first print of most
+    kinds parsed its CSS again. The page size is a sheet of its own now, and the stand-in for
+    missing data converts to 0; after the warm-up, printing several kinds and sizes parses
+    nothing."""
+    from conftest import client_for
+
+    pdf_module.warm_pdf(app)
+    parsed = []
+    real_css = pdf_module.CSS
+    monkeypatch.setattr(pdf_module, "CSS", lambda *a, **k: parsed.append(k.get("string", "")) or real_css(*a, **k))
+    permit = new_doc(app, site["community"].id, approve=True)
+    card = new_doc(app, site["community"].id, DocKind.PASS, {"name": "张三"}, approve=True)
+    for doc_id in (permit, card):
+        assert render(app, doc_id)[:5] == b"%PDF-"
+    manager = client_for(app, site["users"]["manager"])
+    for url in ("/assessment/report.pdf", "/assessment/scorecard.pdf", "/patrols/briefing.pdf"):
+        resp = manager.get(url)
+        assert resp.status_code == 200 and resp.data[:5] == b"%PDF-", url
+    assert parsed == []

@@ -454,7 +454,7 @@ def _rare_sheets(faces: list[tuple[str, Path]], config: FontConfiguration) -> li
 
 
 _HEAD_STYLE_RE = re.compile(r"<style>(.*?)</style>", re.S)
-MAX_CACHED_SHEETS = 64  # print templates × page sizes (warm_pdf parses them all)
+MAX_CACHED_SHEETS = 96  # each print template's styles, and each page size's (warm_pdf parses them all)
 
 
 def _lift_styles(html: str, config: FontConfiguration) -> tuple[str, list[CSS]]:
@@ -668,6 +668,12 @@ def _blank_class():
             return False
 
         __le__ = __gt__ = __ge__ = __lt__
+
+        def __int__(self):  # month[5:]|int, amounts|int
+            return 0
+
+        def __float__(self):
+            return 0.0
 
     return Blank
 
