@@ -154,19 +154,23 @@ def test_after_the_warm_up_no_print_parses_its_styles_again(app, site, no_cache,
     template failed to render without data (`month[5:]|int`), so a worker's first print of most
     kinds parsed its CSS again. The page size is a sheet of its own now, and the stand-in for
     missing data converts to 0; after the warm-up, printing several kinds and sizes parses
-    nothing."""
+    nothing. Nor compiles anything: the warm-up compiled the print templates but not the macros
+    they import."""
     from conftest import client_for
 
+    manager = client_for(app, site["users"]["manager"])  # signed in before counting (the login page)
     pdf_module.warm_pdf(app)
     parsed = []
     real_css = pdf_module.CSS
     monkeypatch.setattr(pdf_module, "CSS", lambda *a, **k: parsed.append(k.get("string", "")) or real_css(*a, **k))
+    compiled, real_compile = [], app.jinja_env.compile  # nor compiles a template (or what it imports)
+    monkeypatch.setattr(app.jinja_env, "compile", lambda *a, **k: compiled.append(a[1:3]) or real_compile(*a, **k))
     permit = new_doc(app, site["community"].id, approve=True)
     card = new_doc(app, site["community"].id, DocKind.PASS, {"name": "张三"}, approve=True)
     for doc_id in (permit, card):
         assert render(app, doc_id)[:5] == b"%PDF-"
-    manager = client_for(app, site["users"]["manager"])
     for url in ("/assessment/report.pdf", "/assessment/scorecard.pdf", "/patrols/briefing.pdf"):
         resp = manager.get(url)
         assert resp.status_code == 200 and resp.data[:5] == b"%PDF-", url
     assert parsed == []
+    assert compiled == []
