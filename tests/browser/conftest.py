@@ -12,6 +12,11 @@ from werkzeug.serving import make_server
 
 from conftest import PASSWORD
 
+# A printed document fetched by a test: a fresh live server's first print makes the common-character
+# font cut (under a second on a quiet machine, over 10 s seen while both test processes ran on a
+# slow host). Tests never time the app; this only keeps a slow moment from failing them.
+PDF_TIMEOUT_MS = 60_000
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 VIEWPORT = {"width": 360, "height": 640}

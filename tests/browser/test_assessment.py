@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, assert_no_sideways_scroll, sign_in
+from .conftest import ARTIFACTS, PDF_TIMEOUT_MS, assert_no_sideways_scroll, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_a4_supervisor_reviews_a_month_and_prints_the_scorecard(app, live_server
         "button", name="确认考核").click()
     expect(page.locator(".flash").first).to_contain_text("已确认")
     expect(page.locator("h2").filter(has_text="张管家")).to_contain_text("确认 10元")
-    pdf = page.request.get(f"{live_server}/assessment/scorecard.pdf?month=2026-11")
+    pdf = page.request.get(f"{live_server}/assessment/scorecard.pdf?month=2026-11", timeout=PDF_TIMEOUT_MS)
     assert pdf.ok and pdf.body()[:5] == b"%PDF-"
     (ARTIFACTS / "assessment-scorecard.pdf").write_bytes(pdf.body())
     if shutil.which("pdftotext"):

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ARTIFACTS, assert_no_sideways_scroll, sign_in
+from .conftest import ARTIFACTS, PDF_TIMEOUT_MS, assert_no_sideways_scroll, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,7 @@ def test_f2_event_publish_sign_up_wait_move_up_check_in_and_close(app, live_serv
     page.get_by_label("实际花费（每行：项目 | 金额）").fill("材料包 | 150")
     page.get_by_role("button", name="保存总结").click()
     expect(page.locator(".flash").first).to_contain_text("活动总结已保存")
-    pdf = page.request.get(f"{event_url}/report.pdf")
+    pdf = page.request.get(f"{event_url}/report.pdf", timeout=PDF_TIMEOUT_MS)
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert page.js_errors == [] and page.console_errors == []
     if not shutil.which("pdftotext"):

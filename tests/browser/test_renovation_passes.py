@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from propsvc.registry.validation import id_check_digit
 
-from .conftest import ARTIFACTS, sign_in
+from .conftest import ARTIFACTS, PDF_TIMEOUT_MS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -154,7 +154,7 @@ def test_front_desk_registers_finance_issues_guard_checks(app, live_server, chro
         desk.reload()
         expect(desk.locator("li.worker[data-state=issued]")).to_have_count(2)
         href = desk.get_by_role("link", name="打印出入证").first.get_attribute("href")
-        resp = desk.request.get(f"{live_server}{href}")
+        resp = desk.request.get(f"{live_server}{href}", timeout=PDF_TIMEOUT_MS)
         assert resp.status == 200
         assert resp.headers["content-type"] == "application/pdf"
         assert resp.body().startswith(b"%PDF")

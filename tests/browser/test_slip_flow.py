@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from propsvc.core.timefmt import site_today
 
-from .conftest import ARTIFACTS, sign_in
+from .conftest import ARTIFACTS, PDF_TIMEOUT_MS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -121,7 +121,7 @@ def test_tenant_slip_consent_sign_stamp_print_and_release(app, live_server, chro
         # The PDF downloads and reads back: sealed, no draft watermark.
         desk.reload()
         href = desk.get_by_role("link", name="打印放行条 (PDF)").get_attribute("href")
-        resp = desk.request.get(f"{live_server}{href}")
+        resp = desk.request.get(f"{live_server}{href}", timeout=PDF_TIMEOUT_MS)
         assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
         pdf = resp.body()
         assert pdf.startswith(b"%PDF")
