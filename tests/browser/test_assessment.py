@@ -53,3 +53,29 @@ def test_a4_supervisor_reviews_a_month_and_prints_the_scorecard(app, live_server
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf.body(), capture_output=True, check=True).stdout.decode()
         assert "物业管家考核表" in text and "张管家" in text and "已免除" in text and "客服主管" in text
+
+
+def test_a5_report_breakdown_parts_stay_whole_on_a_phone(app, live_server, page, make):
+    """月度管理报告 at 360×640: tickets by kind read as one line of parts (投诉 2（上月 0）…) that
+    wraps between parts, never inside one, and the page does not scroll sideways."""
+    import time_machine
+    from test_assessment import DAY, NOW, at, ticket
+
+    c = make.community("报告小区")
+    b = make.building(c, "1")
+    boss = make.user("supervisor", communities=[c], name="李主管")
+    for i, kind in enumerate(("complaint", "suggestion", "repair", "inquiry", "errand", "complaint")):
+        ticket(app, c, b, kind=kind, serial=f"R-{i}", resolve_due=at(DAY, 16))
+    with time_machine.travel(NOW, tick=True):
+        sign_in(page, live_server, boss)
+        page.goto(f"{live_server}/assessment/report?month=2026-11")
+        assert_no_sideways_scroll(page)
+        row = page.locator("tr", has_text="工单·类型")
+        expect(row).to_contain_text("投诉 2（上月 0）")
+        tops = row.locator(".nobr").evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+        assert len(tops) == 5 and len(set(tops)) > 1  # five kinds; the row wraps at this width
+        for width in range(360, 440, 4):  # wherever the row wraps, a part stays on one line
+            page.set_viewport_size({"width": width, "height": 640})
+            lines = row.locator(".nobr").evaluate_all("els => els.map(e => e.getClientRects().length)")
+            assert set(lines) == {1}, (width, lines)
+    assert page.js_errors == [] and page.console_errors == []
