@@ -32,12 +32,24 @@ class Figure:
     fmt: str = ""  # "pct", "hours", "yuan", "score"
     span: int = 1  # rows its section's name covers (rowspan), 0 below the first row of a run
     run: list["Figure"] | None = None  # the first figure of a run of one section: the run
-    parts: list["Figure"] | None = None  # a breakdown's first figure: its run, printed as one row
+
+    @property
+    def parts(self) -> list["Figure"] | None:
+        """A breakdown's first figure: its run, printed as one row of parts."""
+        return self.run if self.section in BREAKDOWNS else None
 
     @property
     def folded(self) -> bool:
         """A breakdown figure after its run's first: printed in that one's row (parts)."""
-        return self.section in BREAKDOWNS and not self.parts
+        return self.section in BREAKDOWNS and not self.run
+
+    @property
+    def shown(self) -> str:
+        return self.show(self.value)
+
+    @property
+    def shown_before(self) -> str:
+        return self.show(self.before)
 
     def show(self, v) -> str:
         if v is None:
@@ -132,13 +144,11 @@ def month_report(community_id: int, month: str) -> tuple[str, list[Figure]]:
             rows.insert(_after_section(rows, s), (s, label, 0, f))
             shown.add((s, label))
     figures = [Figure(s, label, v, before.get((s, label), 0 if s in BREAKDOWNS else None), f) for s, label, v, f in rows]
-    for section, run in groupby(figures, key=lambda f: f.section):  # consecutive rows of one section
+    for _section, run in groupby(figures, key=lambda f: f.section):  # consecutive rows of one section
         run = list(run)
         run[0].span, run[0].run = len(run), run
         for f in run[1:]:
             f.span = 0
-        if section in BREAKDOWNS:  # one row of "投诉 1（上月 0）" parts: 12 rows of 4 cells were
-            run[0].parts = run     # a third of the PDF's layout time
     return before_month, figures
 
 
