@@ -55,6 +55,7 @@ def test_a4_supervisor_reviews_a_month_and_prints_the_scorecard(app, live_server
         assert "物业管家考核表" in text and "张管家" in text and "已免除" in text and "客服主管" in text
 
 
+@pytest.mark.layout
 def test_a5_report_breakdown_parts_stay_whole_on_a_phone(app, live_server, page, make):
     """月度管理报告 at 360×640: tickets by kind read as one line of parts (投诉 2（上月 0）…) that
     wraps between parts, never inside one, and the page does not scroll sideways."""

@@ -52,6 +52,7 @@ def test_f1_desk_shelves_notifies_and_hands_over_a_parcel(app, live_server, page
     assert page.js_errors == [] and page.console_errors == []
 
 
+@pytest.mark.layout
 def test_f1_errands_overview_fits_a_phone(app, live_server, page, make):
     from propsvc.demo.errands import seed_demo_errands
     from propsvc.extensions import db

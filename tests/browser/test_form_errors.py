@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from .conftest import sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.layout]
 
 
 def test_a_refused_intake_shows_its_error_field_on_screen(app, live_server, page, make):

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from conftest import PIN
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.layout]
 
 
 def test_kiosk_home_big_buttons_fit_the_phone_and_open_search(app, live_server, page, shot, make):

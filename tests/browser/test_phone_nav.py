@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from .conftest import ARTIFACTS, VIEWPORT
 from propsvc.core import nav
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.layout]
 
 MIN_TARGET = 44
 MIN_TEXT = 16

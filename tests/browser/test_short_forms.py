@@ -27,6 +27,7 @@ def _form_height(page) -> float:
     return page.evaluate("document.getElementById('intake').getBoundingClientRect().height")
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 def test_common_repair_ticket_form_fits_one_phone_screen(app, live_server, chromium, make, javascript):
     _owner, _tenant, users = _site(make)
