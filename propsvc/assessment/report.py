@@ -17,7 +17,7 @@ from ..tickets.models import Kind, Ticket
 from ..tickets.stats import Filters, analyse
 from .models import AssessmentResult, AssessmentStandard, Decision, Rule, Status
 from .scorecard import months_back, yuan
-from .services import _next_month, deducted_fen
+from .services import next_month_start, deducted_fen
 
 
 KIND_SECTION, CATEGORY_SECTION = "工单·类型", "工单·类别"  # tickets counted by kind, by category
@@ -67,7 +67,7 @@ class Figure:
 
 def _bounds(month: str) -> tuple[date, date]:
     first = date.fromisoformat(month + "-01")
-    return first, _next_month(month) - timedelta(days=1)
+    return first, next_month_start(month) - timedelta(days=1)
 
 
 def _avg_hours(pairs) -> float | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from ..auth.models import User
 from ..extensions import db
 from .models import AssessmentResult, AssessmentStandard, Decision, Status
-from .services import _next_month, counts_as_miss, deducted_fen, month_closed, month_results
+from .services import next_month_start, counts_as_miss, deducted_fen, month_closed, month_results
 from .standards import standards_of
 
 TREND_MONTHS = 6
@@ -126,7 +126,7 @@ def _earlier_months(community_id: int, months: list[str], steward_ids: list[int]
                AssessmentResult.amount_fen)
         .where(AssessmentResult.community_id == community_id, AssessmentResult.steward_id.in_(steward_ids),
                AssessmentResult.day >= date.fromisoformat(months[0] + "-01"),
-               AssessmentResult.day < _next_month(months[-1])))
+               AssessmentResult.day < next_month_start(months[-1])))
     out: dict[tuple[int, str], tuple[int, int]] = {}
     for r in rows:
         key = (r.steward_id, f"{r.day:%Y-%m}")

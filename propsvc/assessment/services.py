@@ -171,7 +171,7 @@ def close_month(community_id: int, month: str, actor, now: datetime | None = Non
     pending = db.session.scalar(select(AssessmentResult.id).where(
         AssessmentResult.community_id == community_id, AssessmentResult.decision == Decision.PENDING,
         AssessmentResult.day >= date.fromisoformat(month + "-01"),
-        AssessmentResult.day < _next_month(month)).limit(1))
+        AssessmentResult.day < next_month_start(month)).limit(1))
     _need(pending is None, "还有未审核的未达标项目，不能结账。")
     m = AssessmentMonth(community_id=community_id, month=month, closed_by_id=actor.id, closed_at=now or utcnow())
     db.session.add(m)
@@ -180,7 +180,8 @@ def close_month(community_id: int, month: str, actor, now: datetime | None = Non
     return m
 
 
-def _next_month(month: str) -> date:
+def next_month_start(month: str) -> date:
+    """The first day after `month` ("2026-12" → 2027-01-01): a month's days are >= its 1st and < this."""
     y, m = map(int, month.split("-"))
     return date(y + (m == 12), m % 12 + 1, 1)
 
@@ -188,7 +189,7 @@ def _next_month(month: str) -> date:
 def month_results(community_id: int, month: str, steward_id: int | None = None) -> list[AssessmentResult]:
     stmt = select(AssessmentResult).where(
         AssessmentResult.community_id == community_id, AssessmentResult.day >= date.fromisoformat(month + "-01"),
-        AssessmentResult.day < _next_month(month))
+        AssessmentResult.day < next_month_start(month))
     if steward_id is not None:
         stmt = stmt.where(AssessmentResult.steward_id == steward_id)
     return list(db.session.scalars(stmt.order_by(AssessmentResult.day, AssessmentResult.id)))
