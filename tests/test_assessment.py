@@ -283,8 +283,8 @@ def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
             by = {(f.section, f.label): f for f in figs}
             assert before == "2026-10"
             assert by[("工单", "工单总数")].value == 1 and by[("工单", "工单总数")].before == 1
-            assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].value) == "100%"
-            assert by[("工单", "按期完成率")].show(by[("工单", "按期完成率")].before) == "0%"
+            assert by[("工单", "按期完成率")].shown == "100%"
+            assert by[("工单", "按期完成率")].shown_before == "0%"
             assert by[("考核", "未达标项")].value == 2  # no patrol, no summary on DAY
             # handovers and collection join the report (core.hooks.MONTH_FIGURES): none this month
             assert by[("交房", "交房户数")].value == 0 and by[("交房", "验房问题")].value == 0
@@ -305,7 +305,7 @@ def test_a5_monthly_report_figures_beside_last_month_pdf_and_xlsx(app, four):
         for f in figs:
             if not f.parts and not f.folded:
                 line = next(x for x in lines if f" {f.label} " in f" {x} ")
-                assert re.search(rf"{re.escape(f.show(f.value))}\s+{re.escape(f.show(f.before))}$", line.strip()), line
+                assert re.search(rf"{re.escape(f.shown)}\s+{re.escape(f.shown_before)}$", line.strip()), line
         rows = list(load_workbook(io.BytesIO(lead.get("/assessment/report.xlsx?month=2026-11").data)).active.iter_rows(values_only=True))
         assert rows[1] == ("类别", "指标", "2026-11", "2026-10")
         assert client_for(app, s).get("/assessment/report").status_code == 403
@@ -392,7 +392,7 @@ def test_a5_report_breakdown_counts_zero_not_unknown_for_a_kind_only_one_month_h
     ticket(app, c, b, kind="repair", serial="BX-1", resolve_due=at(DAY, 16))
     with app.app_context():
         _before, figs = month_report(c.id, "2026-11")
-    kinds = [(f.label, f.show(f.value), f.show(f.before)) for f in figs if f.section == "工单·类型"]
+    kinds = [(f.label, f.shown, f.shown_before) for f in figs if f.section == "工单·类型"]
     assert kinds == [("报修", "1", "0"), ("投诉", "0", "1")]
     # the section's name still heads one run of rows (rowspan) after 工单总数
     assert [(f.section, f.span) for f in figs][:3] == [("工单", 1), ("工单·类型", 2), ("工单·类型", 0)]

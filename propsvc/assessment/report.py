@@ -45,13 +45,15 @@ class Figure:
 
     @property
     def shown(self) -> str:
-        return self.show(self.value)
+        """This month's value as printed (page, PDF, workbook): 67%, 3.5小时, 1,200.00, —."""
+        return self._show(self.value)
 
     @property
     def shown_before(self) -> str:
-        return self.show(self.before)
+        """Last month's value, printed the same way."""
+        return self._show(self.before)
 
-    def show(self, v) -> str:
+    def _show(self, v) -> str:
         if v is None:
             return "—"
         if self.fmt == "pct":
@@ -165,7 +167,7 @@ def report_xlsx(month: str, before_month: str, figures: list[Figure], community_
     ws.append([safe(f"{community_name} 月度管理报告 {month}")])
     ws.append(["类别", "指标", month, before_month])
     for f in figures:
-        ws.append([safe(f.section), safe(f.label), f.show(f.value), f.show(f.before)])
+        ws.append([safe(f.section), safe(f.label), f.shown, f.shown_before])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
