@@ -267,6 +267,36 @@ def test_t8_satisfaction_counts_the_latest_visit_once_per_ticket(clock, app, sit
     assert "平均 5.0 分" in html and "回访 1 单" in html
 
 
+def test_a5_period_figures_agree_with_the_analysis(clock, app, site):  # noqa: F811
+    """The monthly report's ticket figures (stats.period_figures, one query) count what the
+    analysis page (stats.analyse) counts: totals by kind and category, the share within the
+    deadline, the average satisfaction; and its own averages and reopen share."""
+    from datetime import date
+
+    from propsvc.tickets import stats
+
+    base = utc_now() - timedelta(days=3)
+    tech, sup, steward = site["users"]["technician"], site["users"]["supervisor"], site["users"]["steward"]
+    on_time = resolved_ticket(app, site, base, base + timedelta(hours=3), urgency="urgent")
+    act(app, on_time, "return_visit", steward, 4, "fixed", None, now=base + timedelta(days=1))
+    late = resolved_ticket(app, site, base, base + timedelta(hours=30), category="电梯故障")  # late
+    act(app, late, "return_visit", steward, 1, "not_fixed", None, now=base + timedelta(days=2))  # reopens it
+    new_ticket(app, site, base, urgency="urgent", kind="complaint", category="环境卫生")  # open, past due
+    new_ticket(app, site, base + timedelta(hours=1), category="电梯故障")
+    with app.app_context():
+        today = datetime.now(SH).date()
+        f = stats.Filters(start=date(today.year, 1, 1) if today.month > 1 else today - timedelta(days=40), end=today)
+        a, p = stats.analyse(site["community"].id, f), stats.period_figures(site["community"].id, f)
+    assert p.total == a.total == 4
+    assert p.by_kind == a.by_kind and p.by_category == a.by_category
+    assert [b.label for b in p.by_category] == ["电梯故障", "水电气维修", "环境卫生"]
+    assert p.on_time_share == a.on_time_share and 0 < p.on_time_share < 1  # which are due: the moment's
+    assert p.avg_satisfaction == a.avg_satisfaction == 2.5
+    assert p.reopen_share == 0.25
+    assert round(p.avg_response_hours * 60) == 2  # created → accepted: 2 minutes, for the two accepted
+    assert p.avg_resolve_hours == 3.0  # the reopened one is no longer resolved
+
+
 # --- recurring places and stacks --------------------------------------------------------------
 
 def test_t8_recurring_place_needs_three_tickets_in_30_days(clock, app, site, make):  # noqa: F811

@@ -14,7 +14,7 @@ from ..core.timefmt import day_bounds
 from ..extensions import db
 from ..patrols.models import Patrol
 from ..tickets.models import Kind, Ticket
-from ..tickets.stats import Filters, analyse
+from ..tickets.stats import Filters, period_figures
 from .models import AssessmentResult, AssessmentStandard, Decision, Rule, Status
 from .scorecard import months_back, yuan
 from .services import next_month_start, deducted_fen
@@ -72,26 +72,18 @@ def _bounds(month: str) -> tuple[date, date]:
     return first, next_month_start(month) - timedelta(days=1)
 
 
-def _avg_hours(pairs) -> float | None:
-    hours = [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
-    return sum(hours) / len(hours) if hours else None
-
-
 def _figures(community_id: int, month: str) -> list[tuple[str, str, object, str]]:
     first, last = _bounds(month)
     lo, hi = day_bounds(first)[0], day_bounds(last)[1]
-    a = analyse(community_id, Filters(start=first, end=last), now=hi)
-    out = [("工单", "工单总数", a.total, "")]
-    out += [(KIND_SECTION, b.label, b.count, "") for b in a.by_kind]
-    out += [(CATEGORY_SECTION, b.label, b.count, "") for b in a.by_category[:8]]
-    rows = db.session.execute(select(Ticket.created_at, Ticket.responded_at, Ticket.resolved_at, Ticket.reopen_count)
-                              .where(Ticket.community_id == community_id, Ticket.created_at >= lo,
-                                     Ticket.created_at < hi)).all()
-    out += [("工单", "按期完成率", a.on_time_share, "pct"),
-            ("工单", "平均受理时长", _avg_hours((r.created_at, r.responded_at) for r in rows), "hours"),
-            ("工单", "平均完成时长", _avg_hours((r.created_at, r.resolved_at) for r in rows), "hours"),
-            ("工单", "平均满意度", a.avg_satisfaction, "score"),
-            ("工单", "返工率", (sum(1 for r in rows if r.reopen_count) / len(rows)) if rows else None, "pct")]
+    t = period_figures(community_id, Filters(start=first, end=last), now=hi)
+    out = [("工单", "工单总数", t.total, "")]
+    out += [(KIND_SECTION, b.label, b.count, "") for b in t.by_kind]
+    out += [(CATEGORY_SECTION, b.label, b.count, "") for b in t.by_category[:8]]
+    out += [("工单", "按期完成率", t.on_time_share, "pct"),
+            ("工单", "平均受理时长", t.avg_response_hours, "hours"),
+            ("工单", "平均完成时长", t.avg_resolve_hours, "hours"),
+            ("工单", "平均满意度", t.avg_satisfaction, "score"),
+            ("工单", "返工率", t.reopen_share, "pct")]
     patrols = db.session.scalar(select(func.count()).select_from(Patrol).where(
         Patrol.community_id == community_id, Patrol.day >= first, Patrol.day <= last,
         Patrol.finished_at.is_not(None))) or 0

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from ..auth.models import User
 from ..extensions import db
@@ -86,10 +87,17 @@ def yuan(fen: int) -> str:
     return f"{fen / 100:.2f}".rstrip("0").rstrip(".") + "元"
 
 
-def scorecard(community_id: int, month: str, steward_id: int | None = None) -> Scorecard:
+def scorecard(community_id: int, month: str, steward_id: int | None = None, trend: bool = True) -> Scorecard:
+    """The month's cards, a steward each (only `steward_id`'s when given). trend=False leaves
+    each card's trend empty (the printed table and the workbook have none: one query less)."""
     stds = standards_of(community_id, active=False)
     cards: dict[int, StewardCard] = {}
-    for r in month_results(community_id, month, steward_id):
+    results = month_results(community_id, month, steward_id)
+    # The stewards in one query, held here for r.steward below (the session keeps only weak
+    # references): it was three queries a steward (the user, its roles, its communities).
+    stewards = db.session.scalars(select(User).where(User.id.in_({r.steward_id for r in results}))
+                                  .options(lazyload("*"))).all()
+    for r in results:
         card = cards.get(r.steward_id)
         if card is None:
             card = cards[r.steward_id] = StewardCard(steward=r.steward)
@@ -103,7 +111,7 @@ def scorecard(community_id: int, month: str, steward_id: int | None = None) -> S
             card.misses.append(r)
             card.pending += r.decision == Decision.PENDING
             card.confirmed_fen += deducted_fen(r)
-    trend_months = months_back(month, TREND_MONTHS)
+    trend_months = months_back(month, TREND_MONTHS) if trend else []
     earlier = _earlier_months(community_id, trend_months[:-1], list(cards))
     for card in cards.values():
         for m in trend_months:
@@ -113,6 +121,7 @@ def scorecard(community_id: int, month: str, steward_id: int | None = None) -> S
             else:
                 card.trend.append((m, *earlier.get((card.steward.id, m), (0, 0))))
     ordered = sorted(cards.values(), key=lambda c: (c.steward.name, c.steward.id))
+    del stewards
     return Scorecard(month=month, closed=month_closed(community_id, month), standards=stds, cards=ordered)
 
 

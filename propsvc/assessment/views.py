@@ -123,7 +123,7 @@ def scorecard_pdf():
     from ..documents.pdf import render_pdf
 
     month = _month()
-    sc = scorecard(g.community.id, month)
+    sc = scorecard(g.community.id, month, trend=False)
     resp = make_response(render_pdf("assessment/scorecard_pdf.html", page_size="A4", sc=sc, Cell=Cell, yuan=yuan,
                                     community=g.community.name))
     resp.mimetype = "application/pdf"
@@ -136,7 +136,7 @@ def scorecard_pdf():
 @allow(*LEADS)
 def scorecard_excel():
     month = _month()
-    resp = make_response(scorecard_xlsx(scorecard(g.community.id, month), g.community.name))
+    resp = make_response(scorecard_xlsx(scorecard(g.community.id, month, trend=False), g.community.name))
     resp.mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     resp.headers["Content-Disposition"] = f'attachment; filename="assessment-{month}.xlsx"'
     resp.headers["Cache-Control"] = "no-store"

@@ -228,19 +228,8 @@ def analyse(community_id: int, f: Filters, now: datetime | None = None) -> Analy
         Ticket.paused_at, Ticket.unit_id, BUILDING_ID.label("building_id"), Ticket.location, Ticket.category_id,
         Unit.entrance, Unit.number, Unit.floor), community_id, f).order_by(Ticket.created_at, Ticket.id)).all()
 
-    hours, on_time, late_resolved, late_open = [], 0, 0, 0
-    for r in rows:
-        if r.resolved_at is not None:
-            hours.append((r.resolved_at - r.created_at).total_seconds() / 3600)
-            # A delay's new expected time is no excuse: only the (pause-adjusted) deadline counts.
-            if r.resolved_at <= r.resolve_due:
-                on_time += 1
-            else:
-                late_resolved += 1
-        elif r.state in (State.NEW, State.DISPATCHED, State.IN_PROGRESS) and r.paused_at is None \
-                and r.resolve_due < now:
-            late_open += 1
-
+    hours = [(r.resolved_at - r.created_at).total_seconds() / 3600 for r in rows if r.resolved_at is not None]
+    on_time, late_resolved, late_open = _deadlines(rows, now)
     visited, avg = _satisfaction(community_id, f)
     return Analysis(
         total=total,
@@ -254,6 +243,71 @@ def analyse(community_id: int, f: Filters, now: datetime | None = None) -> Analy
         visited=visited, avg_satisfaction=avg,
         recurring=recurring_places(rows, cats, buildings),
         stacks=stacks(rows, cats, buildings),
+    )
+
+
+def _deadlines(rows, now: datetime) -> tuple[int, int, int]:
+    """(resolved by the deadline, resolved after it, still open past it and not paused) of rows
+    with resolved_at, resolve_due, state and paused_at."""
+    on_time = late_resolved = late_open = 0
+    for r in rows:
+        if r.resolved_at is not None:
+            # A delay's new expected time is no excuse: only the (pause-adjusted) deadline counts.
+            if r.resolved_at <= r.resolve_due:
+                on_time += 1
+            else:
+                late_resolved += 1
+        elif r.state in (State.NEW, State.DISPATCHED, State.IN_PROGRESS) and r.paused_at is None \
+                and r.resolve_due < now:
+            late_open += 1
+    return on_time, late_resolved, late_open
+
+
+def _avg_hours(pairs) -> float | None:
+    hours = [(b - a).total_seconds() / 3600 for a, b in pairs if a is not None and b is not None]
+    return sum(hours) / len(hours) if hours else None
+
+
+@dataclass
+class PeriodFigures:
+    """The tickets of a period as the manager's monthly report [A5] prints them; the same
+    counts and shares as analyse() gives the analysis page, without its places and stacks."""
+    total: int
+    by_kind: list[Bar]
+    by_category: list[Bar]
+    on_time_share: float | None
+    avg_response_hours: float | None   # created → accepted
+    avg_resolve_hours: float | None    # created → resolved
+    avg_satisfaction: float | None
+    reopen_share: float | None         # tickets reopened at least once
+
+
+def period_figures(community_id: int, f: Filters, now: datetime | None = None) -> PeriodFigures:
+    """One query of the period's tickets (plus the categories' names and the return visits):
+    the monthly report asks for two months at a time, and analyse() loaded every row's place."""
+    now = now or utcnow()
+    cats = {cid: (name, sort) for cid, name, sort in db.session.execute(
+        select(Category.id, Category.name, Category.sort).where(Category.community_id == community_id))}
+    rows = db.session.execute(_filtered(select(
+        Ticket.kind, Ticket.category_id, Ticket.created_at, Ticket.responded_at, Ticket.resolved_at,
+        Ticket.resolve_due, Ticket.state, Ticket.paused_at, Ticket.reopen_count), community_id, f)).all()
+    by_kind, by_cat = defaultdict(int), defaultdict(int)
+    for r in rows:
+        by_kind[r.kind] += 1
+        by_cat[r.category_id] += 1
+    on_time, late_resolved, late_open = _deadlines(rows, now)
+    base = on_time + late_resolved + late_open
+    _visited, avg = _satisfaction(community_id, f) if rows else (0, None)
+    return PeriodFigures(
+        total=len(rows),
+        by_kind=_bars(by_kind, KIND_LABELS, list(KIND_LABELS)),
+        by_category=_bars(by_cat, {k: name for k, (name, _sort) in cats.items()},
+                          sorted(by_cat, key=lambda k: (-by_cat[k], (cats[k][1], k) if k in cats else (0, 0)))),
+        on_time_share=on_time / base if base else None,
+        avg_response_hours=_avg_hours((r.created_at, r.responded_at) for r in rows),
+        avg_resolve_hours=_avg_hours((r.created_at, r.resolved_at) for r in rows),
+        avg_satisfaction=avg,
+        reopen_share=sum(1 for r in rows if r.reopen_count) / len(rows) if rows else None,
     )
 
 
