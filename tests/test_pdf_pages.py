@@ -322,3 +322,23 @@ def test_html_pages_print_with_title_and_page_numbers(app, site, tmp_path, url, 
     for n, text in enumerate(texts, 1):
         assert title in text and f"第{n}页/共{len(texts)}页" in text, (n, text[:200])
     assert "开始日期" not in "".join(texts)  # the filter form is not printed
+
+
+def test_running_header_names_the_community_given_by_name(app):
+    """A document given its community as a name (the monthly report) names it in the running
+    header of its later pages, as those given the community's record do (it printed nothing)."""
+    from propsvc.assessment.report import Figure
+    from propsvc.documents import render_pdf
+
+    figures = []
+    for s in range(30):  # sections of three figures each: well over a page
+        run = [Figure(f"类别{s:02d}", f"指标{s:02d}-{i}", i, i) for i in range(3)]
+        run[0].span, run[0].run = 3, run
+        figures += run
+    with app.test_request_context():
+        pdf = render_pdf("assessment/report_pdf.html", page_size="A4", month="2026-11", before="2026-10",
+                         figures=figures, community="东湖花园")
+    texts = page_texts(pdf)
+    assert len(texts) >= 2
+    for n, text in enumerate(texts[1:], 2):
+        assert "东湖花园月度管理报告2026-11" in text, n  # the running header (the footer has ·)
