@@ -31,14 +31,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent.parent
 
 
-def _root_arg() -> Path:
-    if "--root" in sys.argv:
-        return Path(sys.argv[sys.argv.index("--root") + 1]).resolve()
-    return HERE
-
-
-ROOT = _root_arg()
-
 CHILD = r"""
 import json, os, sys
 sys.argv = ["pdf.py", "--root", {root!r}]
@@ -63,9 +55,10 @@ Path({labels!r}).write_text(json.dumps(labels))
 """
 
 
-def measure(args) -> list[dict]:
-    """Build the bench's database with this checkout's code, then count in a callgrind child."""
-    sys.argv = ["pdf.py", "--root", str(ROOT)]
+def measure(args, root: Path) -> list[dict]:
+    """Build the bench's database with the code of the checkout at `root`, then count in a
+    callgrind child."""
+    sys.argv = ["pdf.py", "--root", str(root)]  # bench/pdf.py imports propsvc from --root
     sys.path.insert(0, str(HERE / "bench"))
     import pdf as b
 
@@ -78,7 +71,7 @@ def measure(args) -> list[dict]:
             b.db.engine.dispose()
         urls, labels, out = Path(tmp) / "urls.json", Path(tmp) / "labels.json", Path(tmp) / "cg.out"
         urls.write_text(json.dumps(items))
-        code = CHILD.format(root=str(ROOT), bench=str(HERE / "bench"), tmp=tmp, urls=str(urls), labels=str(labels),
+        code = CHILD.format(root=str(root), bench=str(HERE / "bench"), tmp=tmp, urls=str(urls), labels=str(labels),
                             warm=args.warm, n=args.n)
         env = dict(os.environ, PYTHONHASHSEED="0")
         res = subprocess.run(["valgrind", "--tool=callgrind", "--dump-before=getppid", f"--callgrind-out-file={out}",
@@ -155,11 +148,12 @@ def main() -> int:
         return 2
     if args.compare:
         return compare(args)
-    rows = measure(args)
+    root = Path(args.root).resolve() if args.root else HERE
+    rows = measure(args, root)
     if args.json:
         Path(args.json).write_text(json.dumps(rows))
     else:
-        print_table([(ROOT.name, rows)], args.n)
+        print_table([(root.name, rows)], args.n)
     return 0
 
 
