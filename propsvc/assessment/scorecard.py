@@ -93,14 +93,13 @@ def scorecard(community_id: int, month: str, steward_id: int | None = None, tren
     stds = standards_of(community_id, active=False)
     cards: dict[int, StewardCard] = {}
     results = month_results(community_id, month, steward_id)
-    # The stewards in one query, held here for r.steward below (the session keeps only weak
-    # references): it was three queries a steward (the user, its roles, its communities).
-    stewards = db.session.scalars(select(User).where(User.id.in_({r.steward_id for r in results}))
-                                  .options(lazyload("*"))).all()
+    # The stewards in one query (r.steward was three a steward: the user, its roles, its communities).
+    stewards = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_({r.steward_id for r in results})).options(lazyload("*")))}
     for r in results:
         card = cards.get(r.steward_id)
         if card is None:
-            card = cards[r.steward_id] = StewardCard(steward=r.steward)
+            card = cards[r.steward_id] = StewardCard(steward=stewards[r.steward_id])
         if r.status == Status.NA:
             continue
         cell = card.cells.setdefault(r.standard_id, Cell())
@@ -121,7 +120,6 @@ def scorecard(community_id: int, month: str, steward_id: int | None = None, tren
             else:
                 card.trend.append((m, *earlier.get((card.steward.id, m), (0, 0))))
     ordered = sorted(cards.values(), key=lambda c: (c.steward.name, c.steward.id))
-    del stewards
     return Scorecard(month=month, closed=month_closed(community_id, month), standards=stds, cards=ordered)
 
 

@@ -201,6 +201,11 @@ def _bars(counts: dict, labels: dict, order: list | None = None) -> list[Bar]:
     return [Bar(str(labels.get(k, k)), counts[k]) for k in keys]
 
 
+def _category_bars(counts: dict, labels: dict, sort_keys: dict) -> list[Bar]:
+    """Counts by category, most first, then in the categories' own order (sort, id)."""
+    return _bars(counts, labels, sorted(counts, key=lambda k: (-counts[k], sort_keys.get(k, (0, 0)))))
+
+
 def analyse(community_id: int, f: Filters, now: datetime | None = None) -> Analysis:
     now = now or utcnow()
     cats = {c.id: c for c in db.session.scalars(select(Category).where(Category.community_id == community_id))}
@@ -233,7 +238,7 @@ def analyse(community_id: int, f: Filters, now: datetime | None = None) -> Analy
     visited, avg = _satisfaction(community_id, f)
     return Analysis(
         total=total,
-        by_category=_bars(by_cat, cat_labels, sorted(by_cat, key=lambda k: (-by_cat[k], cat_sort.get(k, (0, 0))))),
+        by_category=_category_bars(by_cat, cat_labels, cat_sort),
         by_building=_bars(by_bld, bld_labels, sorted(by_bld, key=lambda k: (-by_bld[k], k is None,
                                                                          bld_sort.get(k, 0)))),
         by_urgency=_bars(by_urg, URGENCY_LABELS, list(URGENCY_LABELS)),
@@ -301,8 +306,8 @@ def period_figures(community_id: int, f: Filters, now: datetime | None = None) -
     return PeriodFigures(
         total=len(rows),
         by_kind=_bars(by_kind, KIND_LABELS, list(KIND_LABELS)),
-        by_category=_bars(by_cat, {k: name for k, (name, _sort) in cats.items()},
-                          sorted(by_cat, key=lambda k: (-by_cat[k], (cats[k][1], k) if k in cats else (0, 0)))),
+        by_category=_category_bars(by_cat, {k: name for k, (name, _sort) in cats.items()},
+                                   {k: (sort, k) for k, (_name, sort) in cats.items()}),
         on_time_share=on_time / base if base else None,
         avg_response_hours=_avg_hours((r.created_at, r.responded_at) for r in rows),
         avg_resolve_hours=_avg_hours((r.created_at, r.resolved_at) for r in rows),
