@@ -478,3 +478,42 @@ def test_a5_report_counts_renovations_slips_and_rectifications_by_their_own_date
     # Oct: ZG-3, ZG-4, ZG-5 opened; ZG-5 closed; ZG-3 and ZG-4 open on Oct 31
     assert got[("巡查", "新增整改")] == (2, 3) and got[("巡查", "整改关闭")] == (2, 1)
     assert got[("巡查", "月末未关闭整改")] == (2, 2)
+
+
+def test_a5_printed_report_values_line_up_under_their_months(app, four):
+    """The printed report sets a section's figures as lines of `label⇥this month⇥last month` in one
+    cell on tab stops every 54 mm (templates/assessment/report_pdf.html: three cells a row laid out
+    ~26 % slower), under a header set the same way. Every value starts at its month's column (read
+    back with pdftotext -bbox): a label too long for the first stop would push its values one stop
+    (~150 pt) to the right."""
+    import re
+    import subprocess
+
+    import time_machine
+
+    from conftest import client_for
+    from propsvc.assessment.report import month_report
+
+    c, b = four["c"], four["bs"][0]
+    ticket(app, c, b, serial="BX-9", resolve_due=at(DAY, 16), resolved_at=at(DAY, 11))
+    evaluate(app, c)
+    with time_machine.travel(NOW, tick=True):
+        pdf = client_for(app, four["sup"]).get("/assessment/report.pdf?month=2026-11").data
+    with app.app_context():
+        _before, figs = month_report(c.id, "2026-11")
+    xml = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    words = [(float(x0), float(y0), float(x1), w) for x0, y0, x1, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', xml)]
+    (this_x, head_y), = [(x0, y0) for x0, y0, _x1, w in words if w == "11月"]
+    (last_x,) = [x0 for x0, y0, _x1, w in words if w == "上月（10月）" and abs(y0 - head_y) < 1]
+    checked = 0
+    for f in figs:
+        if f.parts or f.folded:
+            continue
+        label = next(wd for wd in words if wd[3] == f.label)
+        row = sorted(wd for wd in words if abs(wd[1] - label[1]) < 1 and wd[0] > label[2])
+        assert row[0][3].startswith(f.shown.split()[0]) and abs(row[0][0] - this_x) < 3, (f.label, row, this_x)
+        last = next(wd for wd in row if wd[0] > this_x + 20)
+        assert last[3].startswith(f.shown_before.split()[0]) and abs(last[0] - last_x) < 3, (f.label, row, last_x)
+        checked += 1
+    assert checked >= 20
