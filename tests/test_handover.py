@@ -599,6 +599,8 @@ def test_h3_agreements_two_copies_with_serial_and_signoff_sheet(app, site, batch
         assert resp.status_code == 200 and resp.mimetype == "application/pdf"
         text = _pdf_text(resp.data)
         assert serial in text and "3栋1单元101" in text
+        facts = " ".join(text.split())  # the facts box: 物业名称：… 楼房号：… / 业主：… 日期：…
+        assert "楼房号：3栋1单元101" in facts and "物业名称：" in facts and "日期：" in facts, facts[:300]
         if kind in ("ho_agreement", "ho_covenant"):
             assert "业主联" in text and "物业联" in text and text.count("\f") >= 2  # two copies, two pages
         if kind == "ho_agreement":
