@@ -486,13 +486,11 @@ def test_a5_printed_report_values_line_up_under_their_months(app, four):
     ~26 % slower), under a header set the same way. Every value starts at its month's column (read
     back with pdftotext -bbox): a label too long for the first stop would push its values one stop
     (~150 pt) to the right."""
-    import re
-    import subprocess
-
     import time_machine
 
     from conftest import client_for
     from propsvc.assessment.report import month_report
+    from test_documents import pdf_words
 
     c, b = four["c"], four["bs"][0]
     ticket(app, c, b, serial="BX-9", resolve_due=at(DAY, 16), resolved_at=at(DAY, 11))
@@ -501,9 +499,7 @@ def test_a5_printed_report_values_line_up_under_their_months(app, four):
         pdf = client_for(app, four["sup"]).get("/assessment/report.pdf?month=2026-11").data
     with app.app_context():
         _before, figs = month_report(c.id, "2026-11")
-    xml = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    words = [(float(x0), float(y0), float(x1), w) for x0, y0, x1, w in re.findall(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', xml)]
+    words = [(x0, y0, x1, w) for w, x0, y0, x1 in pdf_words(pdf)]
     (this_x, head_y), = [(x0, y0) for x0, y0, _x1, w in words if w == "11月"]
     (last_x,) = [x0 for x0, y0, _x1, w in words if w == "上月（10月）" and abs(y0 - head_y) < 1]
     checked = 0

@@ -108,6 +108,17 @@ def fonts_of(pdf: bytes) -> list[list[str]]:
     return [line.split() for line in _run("pdffonts", pdf).splitlines()[2:] if line.strip()]
 
 
+def pdf_words(pdf: bytes) -> list[tuple[str, float, float, float]]:
+    """Every word of a PDF with its box as pdftotext -bbox reads it: (text, xMin, yMin, xMax) in
+    points, in reading order (to check that columns line up)."""
+    import re
+    from html import unescape
+
+    return [(unescape(w), float(x0), float(y0), float(x1)) for x0, y0, x1, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>',
+        _run("pdftotext", pdf, "-bbox"))]
+
+
 def jpeg(size=(600, 800), quality=85) -> io.BytesIO:
     """A photo with detail (a plain colour would compress to nothing)."""
     buf = io.BytesIO()

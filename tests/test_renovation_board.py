@@ -123,18 +123,16 @@ def test_r7_board_pdf_is_a4_with_the_overdue_marked_and_nothing_personal(app, si
 
 
 @pdf_tools
-def test_r7_board_pdf_columns_line_up(app, site, renovations, tmp_path):
+def test_r7_board_pdf_columns_line_up(app, site, renovations):
     """Each board row is one text whose fields sit on tab stops (see board_pdf.html): the unit,
     the period and the company must start at the same x on every row, overdue or not."""
     import re
-    from html import unescape
+
+    from test_documents import pdf_words
 
     guard = client_for(app, site["users"]["guard"])
-    path = tmp_path / "board.pdf"
-    path.write_bytes(guard.get(f"/renovations/board.pdf?building={site['b3'].id}").data)
-    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True).stdout
-    words = [(unescape(w), float(x), float(y)) for x, y, w in
-             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', out)]
+    pdf = guard.get(f"/renovations/board.pdf?building={site['b3'].id}").data
+    words = [(w, x, y) for w, x, y, _x1 in pdf_words(pdf)]
 
     def x_of(text):
         return [x for w, x, _ in words if w.startswith(text)]

@@ -30,8 +30,9 @@ render_pdf("tickets/workorder_pdf.html", page_size="A5", **context) renders the 
   user stylesheet: still above WeasyPrint's defaults, below any style="" or <body> <style>).
 * Only WeasyPrint's public API: HTML/CSS with user stylesheets, FontConfiguration, a
   URLFetcher subclass, a write_pdf finisher (pyproject allows a range of versions). The
-  finisher deflates the streams at zlib's default level (pydyf uses 9: slower, no smaller). QR codes are
-  one-pixel-per-module PNGs drawn with sharp pixels (qr_img), cheaper than SVG paths.
+  finisher deflates the streams at zlib's default level (pydyf uses 9: slower, no smaller).
+  QR codes are one-pixel-per-module PNGs drawn with sharp pixels (qr_img), cheaper than SVG
+  paths.
 * warm_pdf() loads all of it once when a worker starts (gunicorn.conf.py; app.py's
   background thread; off under TESTING): the first document is then as quick as the next.
 * A finished PDF is kept by a hash of its HTML, fonts and included files (documents.cache):
@@ -170,18 +171,29 @@ def cjk_font() -> Path:
     return _locate_font(_configured_font())
 
 
+GB2312_SYMBOLS, GB2312_LEVEL1, GB2312_LEVEL2 = range(0xA1, 0xAA), range(0xB0, 0xD8), range(0xD8, 0xF8)  # lead bytes
+
+
 def _common_chars() -> str:
     """ASCII, GB2312 (the 6,763 common hanzi and its symbols), CJK/full-width punctuation and ¥
     (the half-width yuan sign, typed in notes and amounts)."""
     chars = {chr(c) for c in range(0x20, 0x7F)} | {chr(c) for c in range(0x3000, 0x3040)}
     chars |= {chr(c) for c in range(0xFF00, 0xFFF0)} | set("—–·…‘’“”•※№℃¥")
-    for hi in list(range(0xA1, 0xAA)) + list(range(0xB0, 0xF8)):
+    chars |= set(_gb2312(GB2312_SYMBOLS, GB2312_LEVEL1, GB2312_LEVEL2))
+    return "".join(sorted(chars))
+
+
+def _gb2312(*rows: range) -> str:
+    """GB2312's characters of these rows (lead bytes), in code order: level 1 holds the 3,755
+    most common hanzi (by pinyin), level 2 the other 3,008 (by radical)."""
+    out = []
+    for hi in (h for r in rows for h in r):
         for lo in range(0xA1, 0xFF):
             try:
-                chars.add(bytes((hi, lo)).decode("gb2312"))
+                out.append(bytes((hi, lo)).decode("gb2312"))
             except UnicodeDecodeError:
                 pass
-    return "".join(sorted(chars))
+    return "".join(out)
 
 
 @lru_cache(maxsize=4)
@@ -226,9 +238,9 @@ def _glyph_order(tt) -> list[str]:
     glyphs without a character (composite parts), ASCII, then the characters of the app's own
     templates and sources by how often they occur there (every document's fixed text, labels,
     states), then GB2312's in its code order (level 1, the common hanzi, before level 2), then
-    the rest in the font's order. WeasyPrint keeps glyph ids when it subsets a
-    document's font, so the embedded font carries an (empty) entry in its glyph index and
-    metrics for every id up to the highest one used: with the font's own order (Unicode) a
+    the rest in the font's order. WeasyPrint keeps glyph ids when it subsets a document's font,
+    so the embedded font carries an (empty) entry in its glyph index and metrics for every id up
+    to the highest one used: with the font's own order (Unicode) a
     document reached id ~7,500 and ~45 KB of its ~77 KB font stream were those entries, laid
     out, subset and compressed on every print (~16 M instructions, bench/pdf_ir.py). A character
     outside the list costs what it cost before, never more; the order never changes what prints."""
@@ -238,7 +250,8 @@ def _glyph_order(tt) -> list[str]:
     front = [g for g in order if g not in mapped]  # .notdef first: the subsetter keeps it at 0
     ascii_ = [cmap[c] for c in range(0x20, 0x7F) if c in cmap]
     often = [cmap[ord(ch)] for ch in _printed_chars() if ord(ch) in cmap]
-    by_code = [cmap[ord(ch)] for ch in _gb2312_order() if ord(ch) in cmap]
+    # Level 1 before the symbols and level 2: a common hanzi the app never prints stays below ~3,900.
+    by_code = [cmap[ord(ch)] for ch in _gb2312(GB2312_LEVEL1, GB2312_SYMBOLS, GB2312_LEVEL2) if ord(ch) in cmap]
     seen: set[str] = set()
     out = []
     for name in front + ascii_ + often + by_code + order:
@@ -246,19 +259,6 @@ def _glyph_order(tt) -> list[str]:
             seen.add(name)
             out.append(name)
     return out
-
-
-def _gb2312_order() -> str:
-    """GB2312's characters: level 1 (the 3,755 most common hanzi), then its symbols, then level 2,
-    so that a common character outside _printed_chars() stays below id ~3,900."""
-    out = []
-    for hi in [*range(0xB0, 0xD8), *range(0xA1, 0xB0), *range(0xD8, 0xF8)]:
-        for lo in range(0xA1, 0xFF):
-            try:
-                out.append(bytes((hi, lo)).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
-    return "".join(out)
 
 
 def _printed_chars() -> str:
